@@ -1,0 +1,31 @@
+# Two entry points for a fresh clone: `make demo` (main job on a tiny default) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DEMO_OUT ?= demo_out
+
+.PHONY: setup demo test lint clean-demo
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[all,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/transphy3d render-scene scene_configs/tiny.yaml --seed 0 --out $(DEMO_OUT)/scene_000000 --overwrite
+
+test: setup
+	$(PY) -m ruff check transphy3d tests benchmarks
+	$(PY) -m pytest -q
+
+lint: setup
+	$(PY) -m ruff check transphy3d tests benchmarks
+	$(PY) -m ruff format --check transphy3d tests benchmarks
+
+clean-demo:
+	rm -rf $(DEMO_OUT)

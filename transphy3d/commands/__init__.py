@@ -1,0 +1,1 @@
+"""Sub-commands of the ``transphy3d`` CLI, one module each."""

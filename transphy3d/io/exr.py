@@ -1,0 +1,62 @@
+"""OpenEXR reading and writing through the official ``OpenEXR`` Python bindings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import OpenEXR
+
+# Lossless codecs that every OpenEXR 2.x/3.x reader understands. ZSTD and HTJ2K are newer (3.4+)
+# and would lock out older readers (OpenCV, older imageio): see docs/benchmarks.md.
+LOSSLESS_COMPRESSIONS: dict[str, OpenEXR.Compression] = {
+    "none": OpenEXR.NO_COMPRESSION,
+    "rle": OpenEXR.RLE_COMPRESSION,
+    "zips": OpenEXR.ZIPS_COMPRESSION,
+    "zip": OpenEXR.ZIP_COMPRESSION,
+    "piz": OpenEXR.PIZ_COMPRESSION,
+}
+NEW_LOSSLESS_COMPRESSIONS: dict[str, OpenEXR.Compression] = {
+    "zstd": OpenEXR.ZSTD_COMPRESSION,
+    "htj2k": OpenEXR.HTJ2K256_COMPRESSION,
+}
+
+
+def write_exr(path: str | Path, channels: dict[str, np.ndarray], compression: str = "zip") -> None:
+    """Write single-part scanline EXR ``path`` with one 2-D array per named channel.
+
+    float32 arrays are stored as FLOAT, float16 as HALF, uint32 as UINT; nothing is converted.
+    """
+    codecs = LOSSLESS_COMPRESSIONS | NEW_LOSSLESS_COMPRESSIONS
+    if compression not in codecs:
+        raise ValueError(f"unknown EXR compression {compression!r}; allowed: {sorted(codecs)}")
+    arrays = {}
+    shape = None
+    for name, array in channels.items():
+        array = np.ascontiguousarray(array)
+        if array.ndim != 2:
+            raise ValueError(f"EXR channel {name!r} must be 2-D, got shape {array.shape}")
+        if array.dtype not in (np.float32, np.float16, np.uint32):
+            raise ValueError(f"EXR channel {name!r} has dtype {array.dtype}; use float32, float16 or uint32")
+        if shape is not None and array.shape != shape:
+            raise ValueError(f"EXR channels differ in shape: {shape} and {array.shape}")
+        shape = array.shape
+        arrays[name] = array
+    header = {"compression": codecs[compression], "type": OpenEXR.scanlineimage}
+    with OpenEXR.File(header, arrays) as exr_file:
+        exr_file.write(str(path))
+
+
+def read_exr(path: str | Path) -> dict[str, np.ndarray]:
+    """All channels of the first part of ``path`` as 2-D arrays, keyed by channel name."""
+    with OpenEXR.File(str(path), separate_channels=True) as exr_file:
+        return {name: np.array(channel.pixels) for name, channel in exr_file.channels().items()}
+
+
+def read_multilayer_passes(path: str | Path, layer: str = "ViewLayer") -> dict[str, np.ndarray]:
+    """Channels of a Blender multilayer EXR, keyed without the view-layer prefix (``Depth.Z``)."""
+    prefix = layer + "."
+    return {
+        (name[len(prefix) :] if name.startswith(prefix) else name): pixels
+        for name, pixels in read_exr(path).items()
+    }
