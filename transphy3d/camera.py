@@ -19,12 +19,13 @@ BLENDER_TO_OPENCV = np.diag([1.0, -1.0, -1.0, 1.0])
 def intrinsics(width: int, height: int, focal_length_mm: float, sensor_width_mm: float) -> np.ndarray:
     """3x3 K of a Blender camera with horizontal sensor fit, square pixels and no lens shift."""
     fx = focal_length_mm / sensor_width_mm * width
-    return np.array(
-        [[fx, 0.0, width / 2.0 - 0.5], [0.0, fx, height / 2.0 - 0.5], [0.0, 0.0, 1.0]], dtype=np.float64
-    )
+    return np.array([[fx, 0.0, width / 2.0 - 0.5], [0.0, fx, height / 2.0 - 0.5], [0.0, 0.0, 1.0]], dtype=np.float64)
 
 
-def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0, 0.0, 1.0])) -> np.ndarray:
+WORLD_UP = np.array([0.0, 0.0, 1.0])
+
+
+def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = WORLD_UP) -> np.ndarray:
     """camera_to_world (OpenCV frame) of a camera at ``eye`` looking at ``target``, no roll."""
     eye = np.asarray(eye, dtype=np.float64)
     forward = np.asarray(target, dtype=np.float64) - eye
@@ -152,7 +153,12 @@ def points_in_view(
         if np.any(z <= 1e-6):
             return False
         u, v = uv[:, 0], uv[:, 1]
-        if np.any(u < mx - 0.5) or np.any(u > width - 0.5 - mx) or np.any(v < my - 0.5) or np.any(v > height - 0.5 - my):
+        if (
+            np.any(u < mx - 0.5)
+            or np.any(u > width - 0.5 - mx)
+            or np.any(v < my - 0.5)
+            or np.any(v > height - 0.5 - my)
+        ):
             return False
     return True
 

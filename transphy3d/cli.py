@@ -11,7 +11,10 @@ import sys
 from transphy3d import __version__
 from transphy3d.errors import UserError
 
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES = [
+    "transphy3d.commands.render_scene",
+    "transphy3d.commands.sample",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -169,11 +169,7 @@ class Scene:
 
     def instance_ids(self, material_classes: set[str] | None = None) -> list[int]:
         """Instance ids, optionally only those whose material class is in ``material_classes``."""
-        return [
-            o.instance_id
-            for o in self.objects
-            if material_classes is None or o.material_class in material_classes
-        ]
+        return [o.instance_id for o in self.objects if material_classes is None or o.material_class in material_classes]
 
 
 def open_scene(path: str | Path) -> Scene:

@@ -57,6 +57,5 @@ def read_multilayer_passes(path: str | Path, layer: str = "ViewLayer") -> dict[s
     """Channels of a Blender multilayer EXR, keyed without the view-layer prefix (``Depth.Z``)."""
     prefix = layer + "."
     return {
-        (name[len(prefix) :] if name.startswith(prefix) else name): pixels
-        for name, pixels in read_exr(path).items()
+        (name[len(prefix) :] if name.startswith(prefix) else name): pixels for name, pixels in read_exr(path).items()
     }

@@ -1,0 +1,1 @@
+"""Static asset bank: meshes from files (BlenderKit downloads, shipped starter assets)."""

@@ -1,0 +1,111 @@
+"""Render one SceneSpec into a directory: physics (unless recorded), scene build, data pass,
+beauty pass, conversion and the scene's JSON/mesh files. Runs in the worker process."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bpy
+from tqdm import tqdm
+
+import transphy3d
+from transphy3d import contract
+from transphy3d.blender.render import configure_beauty, configure_data_pass, render_animation
+from transphy3d.blender.scene_builder import build_scene
+from transphy3d.blender.session import captured_output, reset, select_device
+from transphy3d.blender.settle import settle
+from transphy3d.spec import SceneSpec
+from transphy3d.writer import FrameConverter, write_scene_files
+
+
+@dataclass
+class RealiseResult:
+    spec: SceneSpec
+    meta: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def realise(spec: SceneSpec, out_dir: Path, log_path: Path, progress: bool = True) -> RealiseResult:
+    """Render ``spec`` into ``out_dir`` (which must exist and be empty)."""
+    timings: dict[str, float] = {}
+    wall_start = time.perf_counter()
+    with captured_output(log_path):
+        start = time.perf_counter()
+        recorded = spec.is_settled
+        if not recorded:
+            spec = settle(spec)
+        timings["physics"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        scene = reset()
+        device = select_device(scene, spec.render.device, spec.render.threads)
+        build_scene(scene, spec)
+        configure_beauty(scene, spec.render, device, spec.output.png_compression)
+        if spec.output.keep_blend:
+            bpy.ops.wm.save_as_mainfile(filepath=str(out_dir / "scene.blend"), copy=True, compress=True)
+        converter = FrameConverter(spec, out_dir)
+        timings["setup"] = time.perf_counter() - start
+
+        frames = spec.render.frames
+        bar = tqdm(total=2 * frames, desc=f"scene seed {spec.seed}", unit="frame", disable=not progress, leave=False)
+        with tempfile.TemporaryDirectory(prefix="tp3d-data-", dir=out_dir) as scratch:
+            scratch_dir = Path(scratch)
+            configure_data_pass(scene)
+            timings["render_data"] = render_animation(scene, scratch_dir / "######", lambda f: bar.update(1))
+
+            # Convert the data pass on a worker thread while Cycles renders the beauty pass.
+            busy = {"seconds": 0.0}
+            lock = threading.Lock()
+
+            def convert(frame: int) -> None:
+                t = time.perf_counter()
+                converter.convert(frame, scratch_dir / contract.frame_name(frame, ".exr"))
+                with lock:
+                    busy["seconds"] += time.perf_counter() - t
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                futures = [pool.submit(convert, f) for f in range(frames)]
+                configure_beauty(scene, spec.render, device, spec.output.png_compression)
+                (out_dir / contract.RGB_DIR).mkdir(exist_ok=True)
+                timings["render_beauty"] = render_animation(
+                    scene, out_dir / contract.RGB_DIR / "######", lambda f: bar.update(1)
+                )
+                wait_start = time.perf_counter()
+                for future in futures:
+                    future.result()
+            timings["convert_busy"] = busy["seconds"]
+            timings["convert_wait"] = time.perf_counter() - wait_start
+        bar.close()
+
+        start = time.perf_counter()
+        meta = {
+            "format_version": contract.FORMAT_VERSION,
+            "transphy3d_version": transphy3d.__version__,
+            "blender_version": bpy.app.version_string,
+            "device": device.as_dict(),
+            "samples": spec.render.samples,
+            "denoiser": device.denoiser if spec.render.denoise else None,
+            "view_transform": spec.render.view_transform,
+            "resolution": [spec.render.width, spec.render.height],
+            "num_frames": frames,
+            "seed": spec.seed,
+            "physics_recorded": recorded,
+            "seconds_per_frame": (timings["render_beauty"] + timings["render_data"]) / frames,
+        }
+        write_scene_files(spec, out_dir)
+        timings["write"] = time.perf_counter() - start + timings["convert_wait"]
+        timings["total"] = time.perf_counter() - wall_start
+        meta["timings"] = {k: round(v, 4) for k, v in timings.items()}
+        contract.write_json(out_dir / contract.META_FILE, meta)
+    return RealiseResult(spec=spec, meta=meta, timings=timings)
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,76 @@
+"""Build the render scene of a settled SceneSpec: environment, objects, materials, lights,
+world and the animated camera. Pass indices carry instance ids (0 = environment)."""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+
+from transphy3d.blender.lighting import build_light, build_world
+from transphy3d.blender.materials import build_material
+from transphy3d.blender.meshes import mesh_object, set_matrix
+from transphy3d.camera import invert_rigid, opencv_to_blender_camera_to_world
+from transphy3d.environment import part_mesh, part_pose
+from transphy3d.scene_geometry import environment_parts, object_mesh, world_to_camera
+from transphy3d.spec import SceneSpec
+
+
+def _keyframe_matrices(obj: bpy.types.Object, matrices: np.ndarray) -> None:
+    """Keyframe location and rotation (quaternion) at frames 0..F-1, constant interpolation."""
+    obj.rotation_mode = "QUATERNION"
+    for frame, matrix in enumerate(matrices):
+        set_matrix(obj, matrix)
+        obj.keyframe_insert("location", frame=frame)
+        obj.keyframe_insert("rotation_quaternion", frame=frame)
+    for curve in obj.animation_data.action.fcurves:
+        for point in curve.keyframe_points:
+            point.interpolation = "CONSTANT"
+
+
+def build_scene(scene: bpy.types.Scene, spec: SceneSpec) -> dict[str, bpy.types.Object]:
+    """Populate ``scene`` (empty) with everything of ``spec``; returns objects by name."""
+    built: dict[str, bpy.types.Object] = {}
+    collection = scene.collection
+    for part in environment_parts(spec):
+        obj = mesh_object(part.name, part_mesh(part), collection, smooth=False)
+        set_matrix(obj, part_pose(part))
+        obj.pass_index = 0
+        obj.data.materials.append(build_material(f"mat_{part.name}", part.material))
+        built[part.name] = obj
+    poses = spec.object_poses()
+    for spec_obj in spec.objects:
+        obj = mesh_object(spec_obj.name, object_mesh(spec_obj), collection, smooth=True)
+        obj.pass_index = spec_obj.instance_id
+        obj.data.materials.append(build_material(f"mat_{spec_obj.name}", spec_obj.material))
+        track = poses[spec_obj.instance_id]
+        if spec_obj.trajectory:
+            _keyframe_matrices(obj, track)
+        else:
+            set_matrix(obj, track[0])
+        built[spec_obj.name] = obj
+    build_world(scene, spec.world)
+    for index, light in enumerate(spec.lights):
+        built[f"light_{index}"] = build_light(index, light, collection)
+
+    camera_data = bpy.data.cameras.new("camera")
+    camera_data.lens = spec.camera.focal_length_mm
+    camera_data.sensor_width = spec.camera.sensor_width_mm
+    camera_data.sensor_fit = "HORIZONTAL"
+    camera_data.clip_start = spec.camera.clip_near
+    camera_data.clip_end = spec.camera.clip_far
+    camera = bpy.data.objects.new("camera", camera_data)
+    collection.objects.link(camera)
+    scene.camera = camera
+    blender_poses = np.stack([opencv_to_blender_camera_to_world(m) for m in invert_rigid(world_to_camera(spec))])
+    _keyframe_matrices(camera, blender_poses)
+    built["camera"] = camera
+
+    r = spec.render
+    scene.render.resolution_x, scene.render.resolution_y = r.width, r.height
+    scene.render.resolution_percentage = 100
+    scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
+    scene.render.fps = max(1, round(r.fps))
+    scene.render.fps_base = scene.render.fps / r.fps
+    scene.frame_start, scene.frame_end = 0, r.frames - 1
+    scene.frame_set(0)
+    return built

@@ -1,0 +1,80 @@
+"""Physics with bounded re-sampling: simulate, reject objects that left the support or
+interpenetrate, give them new start poses, and try again; record every attempt in the spec."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from transphy3d.blender.physics import simulate
+from transphy3d.errors import UserError
+from transphy3d.placement import Body, check_resting_poses, drop_pose
+from transphy3d.rng import stream
+from transphy3d.scene_geometry import anchor_camera_path, object_mesh
+from transphy3d.spec import AttemptRecord, Pose, Rejection, SceneSpec
+
+
+def settle(spec: SceneSpec) -> SceneSpec:
+    """The spec with settled poses (and the fall's trajectory when it is rendered), placement
+    attempts, dropped objects and the camera path anchored on the result."""
+    physics = spec.physics
+    objects = list(spec.objects)
+    meshes = {o.instance_id: object_mesh(o) for o in objects}
+    parts = spec.environment.parts
+    support = spec.environment.support
+    fall = physics.mode == "fall"
+    attempts: list[AttemptRecord] = []
+    dropped: list[Rejection] = []
+    while True:
+        attempt = len(attempts)
+        starts = {o.instance_id: o.initial_pose.matrix() for o in objects}
+        result = simulate(
+            objects,
+            meshes,
+            starts,
+            parts,
+            physics,
+            render_frames=spec.render.frames if fall else None,
+            render_fps=spec.render.fps if fall else None,
+        )
+        bodies = [Body(o.instance_id, meshes[o.instance_id]) for o in objects]
+        rejected = check_resting_poses(bodies, result.final_poses, support, physics.max_penetration)
+        attempts.append(
+            AttemptRecord(
+                attempt=attempt, simulated_seconds=result.simulated_seconds, settled=result.settled, rejected=rejected
+            )
+        )
+        if not rejected:
+            break
+        bad = {r.instance_id for r in rejected}
+        if attempt + 1 >= physics.max_attempts:
+            dropped = rejected
+            objects = [o for o in objects if o.instance_id not in bad]
+            if not objects:
+                raise UserError(
+                    f"no object came to rest after {physics.max_attempts} attempts: {rejected[0].reason}",
+                    field="physics.max_attempts",
+                )
+            # The remaining objects were placed with the dropped ones present: simulate them alone.
+            continue
+        placed = [
+            (np.asarray(o.initial_pose.position), Body(o.instance_id, meshes[o.instance_id]).radius)
+            for o in objects
+            if o.instance_id not in bad
+        ]
+        renewed = []
+        for o in objects:
+            if o.instance_id in bad:
+                rng = stream(spec.seed, "placement", attempt + 1, o.instance_id)
+                pose = drop_pose(Body(o.instance_id, meshes[o.instance_id]), support, o.drop_height, placed, rng)
+                o = o.model_copy(update={"initial_pose": pose})
+            renewed.append(o)
+        objects = renewed
+
+    settled_objects = []
+    for o in objects:
+        update = {"settled_pose": Pose.from_matrix(result.final_poses[o.instance_id])}
+        if result.trajectory is not None:
+            update["trajectory"] = [Pose.from_matrix(m) for m in result.trajectory[o.instance_id]]
+        settled_objects.append(o.model_copy(update=update))
+    spec = spec.model_copy(update={"objects": settled_objects, "placement": attempts, "dropped": dropped})
+    return spec.model_copy(update={"camera_path": anchor_camera_path(spec)})

@@ -1,0 +1,244 @@
+"""Config + seed -> SceneSpec, in pure Python. Every part of the scene draws from its own named
+stream (``transphy3d.rng.stream``), so adding an object does not move the camera."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from transphy3d import environment as env
+from transphy3d.config.loader import config_digest, materials_dir
+from transphy3d.config.schema import SceneConfig, WaveConfig
+from transphy3d.errors import UserError
+from transphy3d.materials import MaterialLibrary, load_library, sample_color, sample_material
+from transphy3d.placement import Body, drop_pose
+from transphy3d.procedural import build_mesh, sample_params
+from transphy3d.rng import derive_seed, stream
+from transphy3d.spec import (
+    CameraSpec,
+    ConfigRef,
+    EnvironmentSpec,
+    LightSpec,
+    MaterialSpec,
+    ObjectSpec,
+    OutputSpec,
+    PhysicsSpec,
+    ProceduralSource,
+    RenderSpec,
+    RoomSpec,
+    SceneSpec,
+    SupportSpec,
+    WaveSpec,
+    WorldSpec,
+)
+
+HDRI_SUFFIXES = (".hdr", ".exr")
+
+
+def _material(library: MaterialLibrary, ref_dist, rng: np.random.Generator) -> MaterialSpec:
+    return MaterialSpec.model_validate(sample_material(library, ref_dist.sample(rng), rng))
+
+
+def drop_region(
+    x_range: tuple[float, float], y_range: tuple[float, float], side: float, spread: float, rng: np.random.Generator
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A square of ``side`` metres (clipped to ``spread`` of the support) placed at random inside
+    the central ``spread`` fraction of the support."""
+    out = []
+    for lo, hi in (x_range, y_range):
+        centre, half = (lo + hi) / 2, (hi - lo) / 2 * spread
+        h = min(side / 2, half)
+        c = centre + rng.uniform(-(half - h), half - h)
+        out.append((float(c - h), float(c + h)))
+    return out[0], out[1]
+
+
+def sample_environment(config: SceneConfig, library: MaterialLibrary, seed: int) -> EnvironmentSpec:
+    ec = config.environment
+    rng = stream(seed, "environment")
+    kind = ec.type.sample(rng)
+    parts = [env.floor_part(ec.floor_size, _material(library, ec.floor_material, rng))]
+    if kind == "tabletop":
+        t = ec.tabletop
+        sx, sy, height, thickness = (
+            t.size_x.sample(rng),
+            t.size_y.sample(rng),
+            t.height.sample(rng),
+            t.thickness.sample(rng),
+        )
+        parts += env.table_parts(sx, sy, height, thickness, _material(library, t.material, rng))
+        x_range, y_range, z = (-sx / 2, sx / 2), (-sy / 2, sy / 2), height
+    else:
+        c = ec.container
+        sx, sy, height, wall = (c.size_x.sample(rng), c.size_y.sample(rng), c.height.sample(rng), c.wall.sample(rng))
+        parts.append(env.container_part(sx, sy, height, wall, _material(library, c.material, rng)))
+        ix, iy = sx / 2 - wall, sy / 2 - wall
+        x_range, y_range, z = (-ix, ix), (-iy, iy), wall
+    drop_x, drop_y = drop_region(x_range, y_range, config.objects.drop_area.sample(rng), config.objects.spread, rng)
+    support = SupportSpec(kind=kind, x_range=x_range, y_range=y_range, z=z, drop_x_range=drop_x, drop_y_range=drop_y)
+    room_rng = stream(seed, "room")
+    room = None
+    if room_rng.random() < ec.room.probability:
+        r = ec.room
+        room = RoomSpec(
+            margin=r.margin.sample(room_rng),
+            height=r.height.sample(room_rng),
+            material=_material(library, r.material, room_rng),
+        )
+    return EnvironmentSpec(type=kind, parts=parts, support=support, room=room)
+
+
+def sample_objects(config: SceneConfig, library: MaterialLibrary, support: SupportSpec, seed: int) -> list[ObjectSpec]:
+    oc = config.objects
+    count = int(oc.count.sample(stream(seed, "object_count")))
+    objects = []
+    placed: list = []
+    for instance_id in range(1, count + 1):
+        rng = stream(seed, "object", instance_id)
+        family = oc.families.sample(rng)
+        params = sample_params(family, rng, oc.family_params.get(family))
+        scale = float(oc.scale.sample(rng))
+        source = ProceduralSource(family=family, params=params, segments=oc.mesh_segments)
+        mesh = build_mesh(family, params, oc.mesh_segments, scale)
+        drop_height = float(oc.drop_height.sample(rng))
+        pose = drop_pose(
+            Body(instance_id, mesh), support, drop_height, placed, stream(seed, "placement", 0, instance_id)
+        )
+        objects.append(
+            ObjectSpec(
+                instance_id=instance_id,
+                name=f"obj_{instance_id:04d}_{family}",
+                source=source,
+                scale=scale,
+                material=_material(library, oc.materials, rng),
+                density=float(oc.density.sample(rng)),
+                friction=float(config.physics.friction.sample(rng)),
+                restitution=float(config.physics.restitution.sample(rng)),
+                drop_height=drop_height,
+                initial_pose=pose,
+            )
+        )
+    return objects
+
+
+def _wave(config: WaveConfig, rng: np.random.Generator) -> WaveSpec:
+    return WaveSpec(
+        amplitude=float(config.amplitude.sample(rng)),
+        frequency=float(config.frequency.sample(rng)),
+        phase=float(config.phase.sample(rng)),
+    )
+
+
+def sample_camera(config: SceneConfig, seed: int) -> CameraSpec:
+    cc = config.camera
+    rng = stream(seed, "camera")
+    return CameraSpec(
+        focal_length_mm=float(cc.focal_length_mm.sample(rng)),
+        sensor_width_mm=cc.sensor_width_mm,
+        framing=float(cc.framing.sample(rng)),
+        elevation_deg=float(cc.elevation_deg.sample(rng)),
+        start_azimuth_deg=float(cc.start_azimuth_deg.sample(rng)),
+        sweep_deg=float(cc.sweep_deg.sample(rng)),
+        direction=int(cc.direction.sample(rng)),
+        radius_wave=_wave(cc.radius_wave, rng),
+        height_wave=_wave(cc.height_wave, rng),
+        look_waves=(_wave(cc.look_wave, rng), _wave(cc.look_wave, rng), _wave(cc.look_wave, rng)),
+        keep_in_view_margin=cc.keep_in_view_margin,
+        clip_near=cc.clip_near,
+        clip_far=cc.clip_far,
+    )
+
+
+def sample_world(config: SceneConfig, seed: int, source: Path | None) -> WorldSpec:
+    lc = config.lighting
+    rng = stream(seed, "world")
+    kind = lc.world.sample(rng)
+    if kind == "sky":
+        s = lc.sky
+        params = {
+            "sun_elevation_deg": s.sun_elevation_deg.sample(rng),
+            "sun_rotation_deg": s.sun_rotation_deg.sample(rng),
+            "strength": s.strength.sample(rng),
+            "air_density": s.air_density.sample(rng),
+            "dust_density": s.dust_density.sample(rng),
+        }
+    elif kind == "gradient":
+        g = lc.gradient
+        params = {
+            "horizon_color": sample_color(g.horizon_color, rng),
+            "zenith_color": sample_color(g.zenith_color, rng),
+            "strength": g.strength.sample(rng),
+        }
+    else:
+        h = lc.hdri
+        if h.directory is None:
+            raise UserError("the 'hdri' world needs a directory of .hdr/.exr files", field="lighting.hdri.directory")
+        directory = Path(h.directory) if source is None else (source.parent / h.directory)
+        files = (
+            sorted(p for p in directory.glob("*") if p.suffix.lower() in HDRI_SUFFIXES) if directory.is_dir() else []
+        )
+        if not files:
+            raise UserError(f"no .hdr/.exr files in {directory}", field="lighting.hdri.directory")
+        params = {
+            "file": str(files[int(rng.integers(len(files)))].resolve()),
+            "strength": h.strength.sample(rng),
+            "rotation_deg": h.rotation_deg.sample(rng),
+        }
+    return WorldSpec(type=kind, params={k: (float(v) if isinstance(v, int | float) else v) for k, v in params.items()})
+
+
+def sample_lights(config: SceneConfig, support: SupportSpec, seed: int) -> list[LightSpec]:
+    lc = config.lighting.lights
+    count = int(lc.count.sample(stream(seed, "light_count")))
+    target = np.array([sum(support.x_range) / 2, sum(support.y_range) / 2, support.z])
+    lights = []
+    for index in range(count):
+        rng = stream(seed, "light", index)
+        azimuth = rng.uniform(0.0, 2 * math.pi)
+        elevation = math.radians(lc.elevation_deg.sample(rng))
+        distance = lc.distance.sample(rng)
+        offset = distance * np.array(
+            [math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)]
+        )
+        lights.append(
+            LightSpec(
+                type=lc.type.sample(rng),
+                position=tuple(float(v) for v in target + offset),
+                target=tuple(float(v) for v in target),
+                power_w=float(lc.power_w.sample(rng)),
+                temperature_k=float(lc.temperature_k.sample(rng)),
+                size=float(lc.size.sample(rng)),
+                spot_angle_deg=float(lc.spot_angle_deg.sample(rng)),
+            )
+        )
+    return lights
+
+
+def sample_scene(config: SceneConfig, seed: int, config_path: str | Path | None = None) -> SceneSpec:
+    """The fully resolved scene for ``config`` and ``seed`` (before physics)."""
+    if seed < 0:
+        raise UserError(f"seed must be >= 0, got {seed}", field="seed")
+    source = Path(config_path) if config_path is not None else None
+    library = load_library(materials_dir(config, source))
+    environment = sample_environment(config, library, seed)
+    rc, cc = config.render, config.camera
+    render = RenderSpec(
+        **rc.model_dump(),
+        frames=cc.frames,
+        fps=cc.fps,
+        cycles_seed=derive_seed(seed, "cycles"),
+    )
+    return SceneSpec(
+        seed=seed,
+        config=ConfigRef(name=config.name, digest=config_digest(config)),
+        render=render,
+        physics=PhysicsSpec(**config.physics.model_dump(exclude={"friction", "restitution"})),
+        output=OutputSpec(**config.output.model_dump()),
+        environment=environment,
+        objects=sample_objects(config, library, environment.support, seed),
+        world=sample_world(config, seed, source),
+        lights=sample_lights(config, environment.support, seed),
+        camera=sample_camera(config, seed),
+    )
