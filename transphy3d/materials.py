@@ -83,17 +83,20 @@ def material_refs(config: SceneConfig) -> dict[str, Distribution]:
     }
 
 
-def check_config_materials(config: SceneConfig, library: MaterialLibrary, source: str) -> None:
+def check_config_materials(
+    config: SceneConfig, library: MaterialLibrary, source: str, overrides: dict[str, Any] | None = None
+) -> None:
     """Raise a one-line UserError for the first reference the library does not define."""
     for key, distribution in material_refs(config).items():
         for ref in distribution.values():
             try:
                 library.resolve(ref)
             except KeyError:
+                where = (source, key) if key not in (overrides or {}) else (f"--set {key}", None)
                 raise UserError(
                     f"unknown material {ref!r} (library {library.directory}); allowed: {', '.join(library.names())}",
-                    path=source,
-                    field=key,
+                    path=where[0],
+                    field=where[1],
                 ) from None
 
 

@@ -31,21 +31,31 @@ def drop_pose(
     drop_height: float,
     placed: list[tuple[np.ndarray, float]],
     rng: np.random.Generator,
+    tries: int = 16,
 ) -> Pose:
     """A random 6-DoF start pose above the support: x/y uniform over the drop region (shrunk by
     the body's radius), random rotation, centre ``drop_height`` above the surface plus the body's
-    radius, raised further above any earlier body whose bounding sphere it would touch."""
+    radius. Of up to ``tries`` x/y draws the first whose bounding sphere clears every earlier
+    body is taken; if none does, the one needing the least lift, raised above the bodies it
+    would touch. ``placed`` collects (centre, radius) of the bodies placed so far."""
     r = body.radius
-    position = np.empty(3)
-    for axis, (lo, hi) in enumerate((support.drop_x_range, support.drop_y_range)):
-        centre, half = (lo + hi) / 2, max((hi - lo) / 2 - r, 0.0)
-        position[axis] = centre + rng.uniform(-half, half)
+    base_z = support.z + drop_height + r
+    best_xy, best_z = None, np.inf
+    for _ in range(tries):
+        xy = np.empty(2)
+        for axis, (lo, hi) in enumerate((support.drop_x_range, support.drop_y_range)):
+            centre, half = (lo + hi) / 2, max((hi - lo) / 2 - r, 0.0)
+            xy[axis] = centre + rng.uniform(-half, half)
+        z = base_z
+        for other_position, other_radius in placed:
+            if np.linalg.norm(xy - other_position[:2]) < r + other_radius:
+                z = max(z, other_position[2] + other_radius + r + 0.005)
+        if z < best_z:
+            best_xy, best_z = xy, z
+        if z == base_z:
+            break
     quaternion = random_quaternion(rng)
-    z = support.z + drop_height + r
-    for other_position, other_radius in placed:
-        if np.linalg.norm(position[:2] - other_position[:2]) < r + other_radius:
-            z = max(z, other_position[2] + other_radius + r + 0.005)
-    position[2] = z
+    position = np.array([best_xy[0], best_xy[1], best_z])
     placed.append((position.copy(), r))
     return Pose(position=tuple(float(v) for v in position), quaternion=tuple(float(v) for v in quaternion))
 

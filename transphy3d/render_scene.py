@@ -48,6 +48,10 @@ def _check_writable(out_dir: Path, overwrite: bool) -> None:
         raise OutputError("already holds a scene; pass --overwrite to replace it", path=str(out_dir))
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputError(
+            "cannot create the output directory: a file is in the way", path=str(out_dir.parent)
+        ) from None
     except OSError as error:
         raise OutputError(f"cannot create the output directory: {error.strerror}", path=str(out_dir.parent)) from None
     if not os.access(out_dir.parent, os.W_OK | os.X_OK):

@@ -14,8 +14,9 @@ from transphy3d.config.schema import SceneConfig, WaveConfig
 from transphy3d.errors import UserError
 from transphy3d.materials import MaterialLibrary, load_library, sample_color, sample_material
 from transphy3d.placement import Body, drop_pose
-from transphy3d.procedural import build_mesh, sample_params
+from transphy3d.procedural import sample_params
 from transphy3d.rng import derive_seed, stream
+from transphy3d.scene_geometry import object_mesh
 from transphy3d.spec import (
     CameraSpec,
     ConfigRef,
@@ -25,6 +26,7 @@ from transphy3d.spec import (
     ObjectSpec,
     OutputSpec,
     PhysicsSpec,
+    Pose,
     ProceduralSource,
     RenderSpec,
     RoomSpec,
@@ -55,7 +57,11 @@ def drop_region(
     return out[0], out[1]
 
 
-def sample_environment(config: SceneConfig, library: MaterialLibrary, seed: int) -> EnvironmentSpec:
+def sample_environment(
+    config: SceneConfig, library: MaterialLibrary, seed: int, min_drop_side: float = 0.0
+) -> EnvironmentSpec:
+    """Floor, table or container, room, and the support with its drop region (at least
+    ``min_drop_side`` metres wide, room permitting)."""
     ec = config.environment
     rng = stream(seed, "environment")
     kind = ec.type.sample(rng)
@@ -76,7 +82,8 @@ def sample_environment(config: SceneConfig, library: MaterialLibrary, seed: int)
         parts.append(env.container_part(sx, sy, height, wall, _material(library, c.material, rng)))
         ix, iy = sx / 2 - wall, sy / 2 - wall
         x_range, y_range, z = (-ix, ix), (-iy, iy), wall
-    drop_x, drop_y = drop_region(x_range, y_range, config.objects.drop_area.sample(rng), config.objects.spread, rng)
+    side = max(float(config.objects.drop_area.sample(rng)), min_drop_side)
+    drop_x, drop_y = drop_region(x_range, y_range, side, config.objects.spread, rng)
     support = SupportSpec(kind=kind, x_range=x_range, y_range=y_range, z=z, drop_x_range=drop_x, drop_y_range=drop_y)
     room_rng = stream(seed, "room")
     room = None
@@ -90,37 +97,48 @@ def sample_environment(config: SceneConfig, library: MaterialLibrary, seed: int)
     return EnvironmentSpec(type=kind, parts=parts, support=support, room=room)
 
 
-def sample_objects(config: SceneConfig, library: MaterialLibrary, support: SupportSpec, seed: int) -> list[ObjectSpec]:
+def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> list[ObjectSpec]:
+    """Shapes, materials and physical properties of the objects; start poses come later
+    (``place_objects``), once the drop region is known. The initial pose is a placeholder."""
     oc = config.objects
     count = int(oc.count.sample(stream(seed, "object_count")))
     objects = []
-    placed: list = []
     for instance_id in range(1, count + 1):
         rng = stream(seed, "object", instance_id)
         family = oc.families.sample(rng)
         params = sample_params(family, rng, oc.family_params.get(family))
-        scale = float(oc.scale.sample(rng))
-        source = ProceduralSource(family=family, params=params, segments=oc.mesh_segments)
-        mesh = build_mesh(family, params, oc.mesh_segments, scale)
-        drop_height = float(oc.drop_height.sample(rng))
-        pose = drop_pose(
-            Body(instance_id, mesh), support, drop_height, placed, stream(seed, "placement", 0, instance_id)
-        )
         objects.append(
             ObjectSpec(
                 instance_id=instance_id,
                 name=f"obj_{instance_id:04d}_{family}",
-                source=source,
-                scale=scale,
+                source=ProceduralSource(family=family, params=params, segments=oc.mesh_segments),
+                scale=float(oc.scale.sample(rng)),
                 material=_material(library, oc.materials, rng),
                 density=float(oc.density.sample(rng)),
                 friction=float(config.physics.friction.sample(rng)),
                 restitution=float(config.physics.restitution.sample(rng)),
-                drop_height=drop_height,
-                initial_pose=pose,
+                drop_height=float(oc.drop_height.sample(rng)),
+                initial_pose=Pose(position=(0.0, 0.0, 0.0), quaternion=(1.0, 0.0, 0.0, 0.0)),
             )
         )
     return objects
+
+
+def place_objects(objects: list[ObjectSpec], support: SupportSpec, seed: int) -> list[ObjectSpec]:
+    """Random start poses over the drop region (attempt 0 of the placement streams)."""
+    placed: list = []
+    out = []
+    for obj in objects:
+        body = Body(obj.instance_id, object_mesh(obj))
+        pose = drop_pose(body, support, obj.drop_height, placed, stream(seed, "placement", 0, obj.instance_id))
+        out.append(obj.model_copy(update={"initial_pose": pose}))
+    return out
+
+
+def min_drop_side(objects: list[ObjectSpec]) -> float:
+    """The side of a square with room for every object's bounding circle (packing slack 1.2)."""
+    diameters = [2 * Body(o.instance_id, object_mesh(o)).radius for o in objects]
+    return 1.2 * math.sqrt(sum(d * d for d in diameters))
 
 
 def _wave(config: WaveConfig, rng: np.random.Generator) -> WaveSpec:
@@ -222,7 +240,8 @@ def sample_scene(config: SceneConfig, seed: int, config_path: str | Path | None 
         raise UserError(f"seed must be >= 0, got {seed}", field="seed")
     source = Path(config_path) if config_path is not None else None
     library = load_library(materials_dir(config, source))
-    environment = sample_environment(config, library, seed)
+    objects = sample_objects(config, library, seed)
+    environment = sample_environment(config, library, seed, min_drop_side(objects))
     rc, cc = config.render, config.camera
     render = RenderSpec(
         **rc.model_dump(),
@@ -237,7 +256,7 @@ def sample_scene(config: SceneConfig, seed: int, config_path: str | Path | None 
         physics=PhysicsSpec(**config.physics.model_dump(exclude={"friction", "restitution"})),
         output=OutputSpec(**config.output.model_dump()),
         environment=environment,
-        objects=sample_objects(config, library, environment.support, seed),
+        objects=place_objects(objects, environment.support, seed),
         world=sample_world(config, seed, source),
         lights=sample_lights(config, environment.support, seed),
         camera=sample_camera(config, seed),

@@ -199,7 +199,8 @@ def dist(
             and (lt is None or hi < lt)
         )
         if not ok:
-            raise ValueError(f"values {lo}..{hi} out of range; allowed: {_range_text(ge, le, gt, lt)}")
+            shown = f"value {lo}" if lo == hi else f"values {lo}..{hi}"
+            raise ValueError(f"{shown} out of range; allowed: {_range_text(ge, le, gt, lt)}")
         return d
 
     return Annotated[Distribution, BeforeValidator(validate), PlainSerializer(lambda d: d.to_yaml())]

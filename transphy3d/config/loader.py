@@ -169,7 +169,7 @@ def format_validation_error(
     key = ".".join(loc) or "(top level)"
     for override in overrides or {}:
         if key == override or key.startswith(override + ".") or override.startswith(key + "."):
-            source = f"--set {override}"
+            source, key = f"--set {override}", None
             break
     if first["type"] == "extra_forbidden":
         allowed = allowed_keys(model, loc[:-1]) or []
@@ -182,7 +182,7 @@ def format_validation_error(
         if first["type"] not in ("value_error",) and not isinstance(value, dict | list):
             message += f" (got {value!r})"
     more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-    return f"{source}: {key}: {message}{more}"
+    return f"{source}: {key}: {message}{more}" if key else f"{source}: {message}{more}"
 
 
 def _config_path(name_or_path: str | Path) -> Path:
@@ -216,7 +216,7 @@ def load_config(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     from transphy3d.materials import check_config_materials, load_library
 
     library = load_library(materials_dir(config, path))
-    check_config_materials(config, library, str(path))
+    check_config_materials(config, library, str(path), overrides)
     return config
 
 

@@ -109,8 +109,8 @@ class TabletopConfig(Strict):
 
 
 class ContainerConfig(Strict):
-    size_x: dist(ge=0.1, le=3.0) = _d({"uniform": [0.3, 0.5]})
-    size_y: dist(ge=0.1, le=3.0) = _d({"uniform": [0.25, 0.4]})
+    size_x: dist(ge=0.1, le=3.0) = _d({"uniform": [0.4, 0.6]})
+    size_y: dist(ge=0.1, le=3.0) = _d({"uniform": [0.3, 0.45]})
     height: dist(ge=0.03, le=1.0) = _d({"uniform": [0.1, 0.2]})
     wall: dist(ge=0.003, le=0.1) = _d({"uniform": [0.008, 0.015]})
     material: MaterialRef = _d("container")

@@ -1,0 +1,49 @@
+"""Test helpers shared by the test modules: the CLI in a subprocess and paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "scene_configs"
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``python -m transphy3d ARGS`` in a fresh process; returns the completed process."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "transphy3d", *args],
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
+
+
+def sampled_spec(seed: int = 0, *overrides: str, config: str = "tiny"):
+    """The SceneSpec of a shipped config with ``--set``-style overrides."""
+    from transphy3d.config import load_config, parse_overrides
+    from transphy3d.sampling import sample_scene
+
+    path = CONFIGS / f"{config}.yaml"
+    return sample_scene(load_config(path, parse_overrides(list(overrides))), seed, path)
+
+
+def save(spec, path: Path) -> Path:
+    from transphy3d.spec import save_spec
+
+    save_spec(spec, path)
+    return path
+
+
+def render(spec_or_config: str | Path, out: Path, *args: str) -> subprocess.CompletedProcess:
+    """``transphy3d render-scene`` in a subprocess; fails the test with its stderr on error."""
+    result = run_cli("render-scene", str(spec_or_config), "--out", str(out), "--quiet", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result

@@ -1,0 +1,121 @@
+"""Bad input: one-line errors naming the file, key and allowed values; non-zero exit codes; and
+nothing already written is lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import render, run_cli, sampled_spec, save
+
+from transphy3d.spec import StaticSource
+
+
+def one_line_error(result, *needles: str, code: int = 2) -> str:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_every_subcommand_has_help() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("render-scene", "sample"):
+        assert command in result.stdout
+        sub = run_cli(command, "--help")
+        assert sub.returncode == 0 and "usage:" in sub.stdout
+
+
+def test_unknown_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("base: %s\nlighting:\n  lightz: {}\n" % (Path("scene_configs/tiny.yaml").resolve()))
+    one_line_error(
+        run_cli("render-scene", str(config), "--out", str(tmp_path / "o")),
+        str(config),
+        "lighting.lightz",
+        "allowed: gradient, hdri, lights",
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_of_range_override(tmp_path: Path) -> None:
+    one_line_error(
+        run_cli("render-scene", "scene_configs/tiny.yaml", "--out", str(tmp_path / "o"), "--set", "render.samples=0"),
+        "--set render.samples",
+        "greater than or equal to 1",
+    )
+
+
+def test_missing_material(tmp_path: Path) -> None:
+    one_line_error(
+        run_cli(
+            "render-scene",
+            "scene_configs/tiny.yaml",
+            "--out",
+            str(tmp_path / "o"),
+            "--set",
+            "environment.floor_material=floor/lava",
+        ),
+        "environment.floor_material",
+        "'floor/lava'",
+        "floor/wood_planks",
+    )
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    one_line_error(run_cli("render-scene", "nope.yaml", "--out", str(tmp_path / "o")), "nope.yaml", "file not found")
+
+
+def test_bad_spec_field(tmp_path: Path) -> None:
+    spec = sampled_spec(0)
+    raw = save(spec, tmp_path / "s.yaml").read_text().replace("samples: 8", "samples: lots")
+    (tmp_path / "s.yaml").write_text(raw)
+    one_line_error(
+        run_cli("render-scene", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")),
+        "render.samples",
+        "valid integer",
+    )
+
+
+def test_unwritable_output(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    one_line_error(
+        run_cli("render-scene", "scene_configs/tiny.yaml", "--out", str(blocker / "scene")),
+        str(blocker),
+        "a file is in the way",
+        code=3,
+    )
+
+
+@pytest.mark.blender
+def test_missing_asset_file_loses_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "scene"
+    render("scene_configs/tiny.yaml", out, "--set", "camera.frames=1")
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    spec = sampled_spec(1, "camera.frames=1")
+    ghost = StaticSource(asset_id="bk-0000", file=str(tmp_path / "missing.glb"), size=0.2)
+    spec = spec.model_copy(update={"objects": [spec.objects[0].model_copy(update={"source": ghost})]})
+    result = run_cli("render-scene", str(save(spec, tmp_path / "s.yaml")), "--out", str(out), "--overwrite")
+    one_line_error(result, "missing.glb", "bk-0000", "mesh file not found")
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # the old scene is intact
+    assert not list(tmp_path.glob("scene.partial-*"))
+
+
+@pytest.mark.blender
+def test_existing_scene_needs_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "scene"
+    render("scene_configs/tiny.yaml", out, "--set", "camera.frames=1")
+    one_line_error(
+        run_cli("render-scene", "scene_configs/tiny.yaml", "--out", str(out)), str(out), "--overwrite", code=3
+    )
+
+
+def test_seed_on_a_recorded_spec_is_refused(tmp_path: Path) -> None:
+    path = save(sampled_spec(4), tmp_path / "s.yaml")
+    one_line_error(
+        run_cli("render-scene", str(path), "--out", str(tmp_path / "o"), "--seed", "5"), "--seed 5", "its seed is 4"
+    )

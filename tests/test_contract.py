@@ -1,0 +1,131 @@
+"""The data contract's files: EXR/PNG round trips, the reader API and geometric flow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from transphy3d import camera as cam
+from transphy3d import contract
+from transphy3d.dataset import iter_scenes, open_scene
+from transphy3d.flow import forward_flow
+from transphy3d.io.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS, read_exr, write_exr
+from transphy3d.writer import data_pass_to_arrays
+
+
+@pytest.mark.parametrize("compression", sorted(LOSSLESS_COMPRESSIONS | NEW_LOSSLESS_COMPRESSIONS))
+def test_depth_exr_is_lossless(tmp_path, compression: str) -> None:
+    depth = np.random.default_rng(0).uniform(0.1, 5.0, size=(37, 53)).astype(np.float32)
+    depth[:3] = 0
+    contract.write_depth(tmp_path / "d.exr", depth, compression)
+    assert np.array_equal(contract.read_depth(tmp_path / "d.exr"), depth)
+
+
+def test_exr_rejects_bad_input(tmp_path) -> None:
+    with pytest.raises(ValueError, match="2-D"):
+        write_exr(tmp_path / "x.exr", {"Z": np.zeros((2, 2, 2), np.float32)})
+    with pytest.raises(ValueError, match="dtype"):
+        write_exr(tmp_path / "x.exr", {"Z": np.zeros((2, 2), np.float64)})
+    with pytest.raises(ValueError, match="compression"):
+        write_exr(tmp_path / "x.exr", {"Z": np.zeros((2, 2), np.float32)}, "jpeg")
+
+
+def test_mask_png_keeps_16_bits(tmp_path) -> None:
+    mask = np.array([[0, 1, 300], [65535, 42, 7]], dtype=np.uint16)
+    contract.write_mask(tmp_path / "m.png", mask)
+    back = contract.read_mask(tmp_path / "m.png")
+    assert back.dtype == np.uint16 and np.array_equal(back, mask)
+    with pytest.raises(ValueError, match="0..65535"):
+        contract.write_mask(tmp_path / "m.png", np.array([[70000]]))
+
+
+def test_normals_stored_as_half(tmp_path) -> None:
+    rng = np.random.default_rng(2)
+    n = rng.normal(size=(8, 9, 3)).astype(np.float32)
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    contract.write_normal(tmp_path / "n.exr", n)
+    assert {k: v.dtype for k, v in read_exr(tmp_path / "n.exr").items()} == {c: np.float16 for c in "XYZ"}
+    np.testing.assert_allclose(contract.read_normal(tmp_path / "n.exr"), n, atol=1e-3)
+
+
+def test_data_pass_conversion() -> None:
+    """Background -> 0, world normals -> camera frame facing the camera, ids -> uint16."""
+    K = cam.intrinsics(4, 3, 36.0, 36.0)
+    w2c = cam.invert_rigid(cam.look_at(np.array([0.0, -2.0, 0.0]), np.zeros(3)))
+    z = np.full((3, 4), 2.0, np.float32)
+    z[0, 0] = 1e10
+    normal_world = np.zeros((3, 4, 3), np.float32)
+    normal_world[..., 1] = 1.0  # +y: facing away from a camera at -y looking +y
+    passes = {
+        "Depth.Z": z,
+        "Normal.X": normal_world[..., 0],
+        "Normal.Y": normal_world[..., 1],
+        "Normal.Z": normal_world[..., 2],
+        "IndexOB.X": np.full((3, 4), 7.0, np.float32),
+    }
+    depth, normal, mask = data_pass_to_arrays(passes, K, w2c)
+    assert depth[0, 0] == 0 and mask[0, 0] == 0 and not normal[0, 0].any()
+    assert depth[1, 1] == 2.0 and mask[1, 1] == 7 and mask.dtype == np.uint16
+    np.testing.assert_allclose(normal[1, 1], [0, 0, -1], atol=1e-6)  # flipped to face the camera
+
+
+def test_flow_of_a_sideways_camera_move() -> None:
+    """A camera moving by dx along its x sees a plane at depth d move by -f dx / d pixels."""
+    K = cam.intrinsics(32, 24, 36.0, 36.0)
+    c2w_a = cam.look_at(np.array([0.0, -2.0, 0.0]), np.array([0.0, 0.0, 0.0]))
+    c2w_b = c2w_a.copy()
+    c2w_b[:3, 3] += c2w_a[:3, 0] * 0.01
+    depth = np.full((24, 32), 2.0, np.float32)
+    flow = forward_flow(depth, np.zeros((24, 32), np.uint16), K, cam.invert_rigid(c2w_a), cam.invert_rigid(c2w_b), {})
+    np.testing.assert_allclose(flow[..., 0], -K[0, 0] * 0.01 / 2.0, atol=1e-9)
+    np.testing.assert_allclose(flow[..., 1], 0.0, atol=1e-9)
+
+
+def test_flow_follows_moving_objects() -> None:
+    K = cam.intrinsics(16, 12, 36.0, 36.0)
+    w2c = cam.invert_rigid(cam.look_at(np.array([0.0, -2.0, 0.0]), np.zeros(3)))
+    depth = np.full((12, 16), 2.0, np.float32)
+    mask = np.zeros((12, 16), np.uint16)
+    mask[:, 8:] = 3
+    motion = np.eye(4)
+    motion[:3, 3] = [0.02, 0.0, 0.0]  # object 3 moves 2 cm along world x = camera x
+    flow = forward_flow(depth, mask, K, w2c, w2c, {3: motion})
+    np.testing.assert_allclose(flow[:, :8], 0.0, atol=1e-9)
+    np.testing.assert_allclose(flow[:, 8:, 0], K[0, 0] * 0.02 / 2.0, atol=1e-9)
+
+
+def write_fixture_scene(path, frames: int = 3, size=(8, 6)) -> None:
+    w, h = size
+    path.mkdir()
+    K = cam.intrinsics(w, h, 36.0, 36.0)
+    w2c = [cam.invert_rigid(cam.look_at(np.array([0.0, -2.0 - f, 0.5]), np.zeros(3))) for f in range(frames)]
+    contract.write_json(path / contract.CAMERA_FILE, contract.camera_json(w, h, 24, K, w2c, 0.01, 100))
+    contract.write_json(path / contract.OBJECTS_FILE, {"objects": [], "environment": []})
+    contract.write_json(path / contract.META_FILE, {})
+    for kind in contract.PER_FRAME_DIRS:
+        (path / kind).mkdir()
+    for f in range(frames):
+        contract.write_depth(contract.frame_path(path, "depth", f), np.full((h, w), f + 1.0, np.float32))
+        contract.write_normal(contract.frame_path(path, "normal", f), np.tile([0, 0, -1.0], (h, w, 1)))
+        contract.write_mask(contract.frame_path(path, "mask", f), np.full((h, w), f, np.uint16))
+        from transphy3d.io.images import write_rgb_png
+
+        write_rgb_png(contract.frame_path(path, "rgb", f), np.full((h, w, 3), 10 * f, np.uint8))
+
+
+def test_reader_api(tmp_path) -> None:
+    write_fixture_scene(tmp_path / "scene_000000")
+    write_fixture_scene(tmp_path / "scene_000001")
+    (tmp_path / "scene_000002.partial-123").mkdir()
+    scenes = list(iter_scenes(tmp_path))
+    assert [s.path.name for s in scenes] == ["scene_000000", "scene_000001"]
+    scene = open_scene(tmp_path / "scene_000000")
+    frame = scene.frame(2)
+    assert frame.depth.shape == (6, 8) and frame.depth[0, 0] == 3.0
+    assert frame.rgb[0, 0, 0] == 20 and frame.mask[0, 0] == 2
+    np.testing.assert_allclose(frame.world_to_camera, scene.world_to_camera[2])
+    assert scene.K[0, 2] == 3.5
+    with pytest.raises(IndexError):
+        scene.frame(3)
+    with pytest.raises(FileNotFoundError):
+        open_scene(tmp_path)

@@ -1,0 +1,85 @@
+"""Physics: objects settle on the support, strays are re-sampled (and recorded), the fall can
+be rendered."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import render, sampled_spec, save
+
+from transphy3d import contract
+from transphy3d.dataset import open_scene
+from transphy3d.placement import Body, check_resting_poses
+from transphy3d.spec import Pose, load_spec
+from transphy3d.verify import compare
+
+pytestmark = pytest.mark.blender
+
+
+def test_stray_objects_are_resampled_and_recorded(tmp_path) -> None:
+    spec = sampled_spec(5, "objects.count=2", "environment.type=tabletop", "camera.frames=1")
+    stray = spec.objects[0].model_copy(
+        update={"initial_pose": Pose(position=(3.0, 0.0, 1.5), quaternion=(1.0, 0.0, 0.0, 0.0))}
+    )
+    spec = spec.model_copy(update={"objects": [stray, spec.objects[1]]})
+    render(save(spec, tmp_path / "in.yaml"), tmp_path / "scene")
+    out = load_spec(tmp_path / "scene" / contract.SCENE_SPEC_FILE)
+    first = out.placement[0]
+    assert [(r.instance_id, r.reason) for r in first.rejected] == [(1, "left the support area")]
+    assert out.placement[-1].rejected == [] and not out.dropped
+    assert len(out.objects) == 2
+    # The new start was drawn from the attempt-1 stream, inside the drop region.
+    start = out.objects[0].initial_pose.position
+    (x0, x1), (y0, y1) = out.environment.support.drop_x_range, out.environment.support.drop_y_range
+    assert x0 <= start[0] <= x1 and y0 <= start[1] <= y1
+
+
+def test_settled_objects_rest_on_the_support(tmp_path) -> None:
+    render(
+        "scene_configs/tiny.yaml",
+        tmp_path / "scene",
+        "--seed",
+        "8",
+        "--set",
+        "objects.count=3",
+        "--set",
+        "environment.type=tabletop",
+        "--set",
+        "camera.frames=1",
+        "--set",
+        "physics.max_seconds=8",
+    )
+    spec = load_spec(tmp_path / "scene" / contract.SCENE_SPEC_FILE)
+    scene = open_scene(tmp_path / "scene")
+    support = spec.environment.support
+    bodies = [Body(o.instance_id, o.load_mesh()) for o in scene.objects]
+    poses = {o.instance_id: o.object_to_world[0] for o in scene.objects}
+    assert check_resting_poses(bodies, poses, support, spec.physics.max_penetration) == []
+    for body in bodies:
+        lowest = (body.mesh.vertices @ poses[body.instance_id][:3, :3].T + poses[body.instance_id][:3, 3])[:, 2].min()
+        assert abs(lowest - support.z) < 0.005  # touching the table top, not floating
+    last = spec.placement[-1]
+    assert last.settled and last.simulated_seconds < spec.physics.max_seconds
+
+
+def test_the_fall_can_be_rendered(tmp_path) -> None:
+    render(
+        "scene_configs/tiny.yaml",
+        tmp_path / "scene",
+        "--seed",
+        "4",
+        "--set",
+        "physics.mode=fall",
+        "--set",
+        "camera.frames=12",
+        "--set",
+        "objects.count=2",
+    )
+    scene = open_scene(tmp_path / "scene")
+    spec = load_spec(tmp_path / "scene" / contract.SCENE_SPEC_FILE)
+    assert all(len(o.trajectory) == 12 for o in spec.objects)
+    for obj in scene.objects:
+        heights = obj.object_to_world[:, 2, 3]
+        assert heights[0] - heights[-1] > 0.02  # it fell
+    for frame in (0, 6, 11):
+        agreement = compare(scene, frame)
+        assert agreement.depth_within_1mm >= 0.99 and agreement.mask_agreement >= 0.99, (frame, agreement)
