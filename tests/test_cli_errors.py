@@ -31,7 +31,7 @@ def test_every_subcommand_has_help() -> None:
 
 def test_unknown_key(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
-    config.write_text("base: %s\nlighting:\n  lightz: {}\n" % (Path("scene_configs/tiny.yaml").resolve()))
+    config.write_text(f"base: {Path('scene_configs/tiny.yaml').resolve()}\nlighting:\n  lightz: {{}}\n")
     one_line_error(
         run_cli("render-scene", str(config), "--out", str(tmp_path / "o")),
         str(config),

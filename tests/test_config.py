@@ -115,7 +115,7 @@ def test_duplicate_keys_are_errors(tmp_path: Path) -> None:
 def test_override_errors_name_the_override() -> None:
     message = error_of(CONFIGS / "default.yaml", parse_overrides(["camera.framez=8"]))
     assert message.startswith("--set camera.framez") and "allowed:" in message
-    with pytest.raises(UserError, match="KEY.PATH=VALUE"):
+    with pytest.raises(UserError, match=r"KEY\.PATH=VALUE"):
         parse_overrides(["camera.frames"])
 
 

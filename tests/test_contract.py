@@ -35,7 +35,7 @@ def test_mask_png_keeps_16_bits(tmp_path) -> None:
     contract.write_mask(tmp_path / "m.png", mask)
     back = contract.read_mask(tmp_path / "m.png")
     assert back.dtype == np.uint16 and np.array_equal(back, mask)
-    with pytest.raises(ValueError, match="0..65535"):
+    with pytest.raises(ValueError, match=r"0\.\.65535"):
         contract.write_mask(tmp_path / "m.png", np.array([[70000]]))
 
 
