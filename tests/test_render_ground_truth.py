@@ -226,3 +226,47 @@ def test_scene_yaml_of_a_recorded_spec_is_kept(glass_and_wall) -> None:
     spec = load_spec(glass_and_wall.path / contract.SCENE_SPEC_FILE)
     assert spec.camera_path.distance == 0.55 and spec.placement == []
     assert glass_and_wall.meta["physics_recorded"] is True
+
+
+def test_flow_points_to_the_same_surface(tmp_path) -> None:
+    """Following the rendered flow from frame t lands on pixels of frame t+1 whose depth is the
+    depth the moved point should have (where it is not occluded)."""
+    render(
+        "scene_configs/tiny.yaml",
+        tmp_path / "scene",
+        "--seed",
+        "6",
+        "--set",
+        "output.flow=true",
+        "--set",
+        "render.width=96",
+        "--set",
+        "render.height=72",
+    )
+    scene = open_scene(tmp_path / "scene")
+    from transphy3d.camera import invert_rigid, unproject
+
+    assert scene.flow(scene.num_frames - 1) is None
+    for f in range(scene.num_frames - 1):
+        flow, depth, next_depth = scene.flow(f), scene.depth(f), scene.depth(f + 1)
+        valid = depth > 0
+        v, u = np.nonzero(valid)
+        u1 = np.rint(u + flow[v, u, 0]).astype(int)
+        v1 = np.rint(v + flow[v, u, 1]).astype(int)
+        inside = (u1 >= 0) & (u1 < scene.width) & (v1 >= 0) & (v1 < scene.height)
+        points = unproject(depth, scene.K)[v, u]
+        world = (
+            points @ invert_rigid(scene.world_to_camera[f])[:3, :3].T + invert_rigid(scene.world_to_camera[f])[:3, 3]
+        )
+        expected = (world @ scene.world_to_camera[f + 1][:3, :3].T + scene.world_to_camera[f + 1][:3, 3])[:, 2]
+        got = next_depth[v1[inside], u1[inside]]
+        close = np.abs(got - expected[inside]) < 0.01 * expected[inside]
+        assert close.mean() > 0.9, close.mean()
+        assert np.abs(flow[valid]).max() > 0.5  # the camera does move
+
+
+def test_requested_gpu_falls_back_to_cpu(tmp_path) -> None:
+    render("scene_configs/tiny.yaml", tmp_path / "scene", "--set", "render.device=CUDA", "--set", "camera.frames=1")
+    meta = open_scene(tmp_path / "scene").meta
+    assert meta["device"]["type"] == "CPU" and meta["denoiser"] == "OPENIMAGEDENOISE"
+    assert any(reason.startswith("CUDA:") for reason in meta["device"]["fallback"])

@@ -1,0 +1,51 @@
+"""Helpers shared by the benchmark scripts: run the CLI, read a scene's meta, describe the machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def render_scene(out: Path, *args: str, config: str = "scene_configs/default.yaml") -> tuple[float, dict]:
+    """Run ``transphy3d render-scene`` as the farm does; returns (wall seconds, meta.json)."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "transphy3d",
+            "render-scene",
+            config,
+            "--out",
+            str(out),
+            "--quiet",
+            "--overwrite",
+            *args,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(result.stderr)
+    return wall, json.loads((out / "meta.json").read_text())
