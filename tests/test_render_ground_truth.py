@@ -242,6 +242,8 @@ def test_flow_points_to_the_same_surface(tmp_path) -> None:
         "render.width=96",
         "--set",
         "render.height=72",
+        "--set",
+        "camera.sweep_deg=8",  # a few degrees per frame: little occlusion between frames
     )
     scene = open_scene(tmp_path / "scene")
     from transphy3d.camera import invert_rigid, unproject
