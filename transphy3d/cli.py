@@ -12,7 +12,10 @@ from transphy3d import __version__
 from transphy3d.errors import UserError
 
 COMMAND_MODULES = [
+    "transphy3d.commands.render",
     "transphy3d.commands.render_scene",
+    "transphy3d.commands.status",
+    "transphy3d.commands.validate",
     "transphy3d.commands.sample",
 ]
 

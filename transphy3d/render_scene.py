@@ -20,11 +20,14 @@ from transphy3d import contract
 from transphy3d.config.loader import apply_overrides, load_config, load_yaml_file
 from transphy3d.errors import OutputError, UserError
 from transphy3d.sampling import sample_scene
-from transphy3d.spec import SceneSpec, is_spec_document, parse_spec
+from transphy3d.spec import Runtime, SceneSpec, is_spec_document, parse_spec
 
 
-def resolve_scene(path: str | Path, seed: int | None, overrides: dict[str, Any] | None = None) -> SceneSpec:
-    """A SceneSpec from a scene config (sampled with ``seed``, default 0) or a recorded spec."""
+def resolve_scene(
+    path: str | Path, seed: int | None, overrides: dict[str, Any] | None = None
+) -> tuple[SceneSpec, Runtime]:
+    """A SceneSpec from a scene config (sampled with ``seed``, default 0) or a recorded spec, and
+    the runtime settings (device, threads) the config asks for (defaults for a recorded spec)."""
     path = Path(path)
     raw = load_yaml_file(path)
     if is_spec_document(raw):
@@ -36,9 +39,10 @@ def resolve_scene(path: str | Path, seed: int | None, overrides: dict[str, Any] 
             )
         if overrides:
             raw = apply_overrides(raw, overrides)
-        return parse_spec(raw, str(path))
+        return parse_spec(raw, str(path)), Runtime()
     config = load_config(path, overrides)
-    return sample_scene(config, 0 if seed is None else seed, path)
+    runtime = Runtime(device=config.render.device, threads=config.render.threads)
+    return sample_scene(config, 0 if seed is None else seed, path), runtime
 
 
 def _check_writable(out_dir: Path, overwrite: bool) -> None:
@@ -68,6 +72,7 @@ def missing_files(scene_dir: Path, spec: SceneSpec) -> list[str]:
 def render_scene(
     spec: SceneSpec,
     out_dir: str | Path,
+    runtime: Runtime | None = None,
     overwrite: bool = False,
     progress: bool = True,
     log_path: str | Path | None = None,
@@ -83,7 +88,7 @@ def render_scene(
         from transphy3d.blender.realise import realise  # imports bpy: only here
 
         scratch_log = partial.with_name(partial.name + ".log")
-        result = realise(spec, partial, scratch_log, progress=progress)
+        result = realise(spec, partial, scratch_log, runtime, progress=progress)
         missing = missing_files(partial, result.spec)
         if missing:
             raise RuntimeError(f"render finished but {len(missing)} files are missing, e.g. {missing[0]}")
@@ -136,10 +141,26 @@ def summary_line(result, out_dir: Path, seconds: float) -> str:
     )
 
 
-def run(path: str, out: str, seed: int | None, overrides: dict[str, Any], overwrite: bool, quiet: bool) -> int:
+def run(
+    path: str,
+    out: str,
+    seed: int | None,
+    overrides: dict[str, Any],
+    overwrite: bool,
+    quiet: bool,
+    log: str | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+) -> int:
     start = time.perf_counter()
-    spec = resolve_scene(path, seed, overrides)
-    result = render_scene(spec, out, overwrite=overwrite, progress=not quiet and sys.stderr.isatty())
+    spec, runtime = resolve_scene(path, seed, overrides)
+    if device is not None or threads is not None:
+        runtime = runtime.model_copy(
+            update={k: v for k, v in (("device", device), ("threads", threads)) if v is not None}
+        )
+    result = render_scene(
+        spec, out, runtime, overwrite=overwrite, progress=not quiet and sys.stderr.isatty(), log_path=log
+    )
     if result.spec.dropped and not quiet:
         for rejection in result.spec.dropped:
             print(f"warning: object {rejection.instance_id} dropped: {rejection.reason}", file=sys.stderr)

@@ -244,7 +244,7 @@ def sample_scene(config: SceneConfig, seed: int, config_path: str | Path | None 
     environment = sample_environment(config, library, seed, min_drop_side(objects))
     rc, cc = config.render, config.camera
     render = RenderSpec(
-        **rc.model_dump(),
+        **rc.model_dump(exclude={"device", "threads"}),
         frames=cc.frames,
         fps=cc.fps,
         cycles_seed=derive_seed(seed, "cycles"),

@@ -195,11 +195,16 @@ class RenderSpec(Strict):
     clamp_indirect: float
     pixel_filter_width: float
     view_transform: str
-    device: str
-    threads: int
     persistent_data: bool
     animated_seed: bool
     cycles_seed: int
+
+
+class Runtime(Strict):
+    """How this machine renders a scene (not part of the scene): device and CPU threads."""
+
+    device: Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"] = "auto"
+    threads: int = Field(0, ge=0)
 
 
 class PhysicsSpec(Strict):

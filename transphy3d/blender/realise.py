@@ -21,7 +21,7 @@ from transphy3d.blender.render import configure_beauty, configure_data_pass, ren
 from transphy3d.blender.scene_builder import build_scene
 from transphy3d.blender.session import captured_output, reset, select_device
 from transphy3d.blender.settle import settle
-from transphy3d.spec import SceneSpec
+from transphy3d.spec import Runtime, SceneSpec
 from transphy3d.writer import FrameConverter, write_scene_files
 
 
@@ -32,8 +32,11 @@ class RealiseResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def realise(spec: SceneSpec, out_dir: Path, log_path: Path, progress: bool = True) -> RealiseResult:
-    """Render ``spec`` into ``out_dir`` (which must exist and be empty)."""
+def realise(
+    spec: SceneSpec, out_dir: Path, log_path: Path, runtime: Runtime | None = None, progress: bool = True
+) -> RealiseResult:
+    """Render ``spec`` into ``out_dir`` (which must exist and be empty) on ``runtime``'s device."""
+    runtime = runtime or Runtime()
     timings: dict[str, float] = {}
     wall_start = time.perf_counter()
     with captured_output(log_path):
@@ -45,7 +48,7 @@ def realise(spec: SceneSpec, out_dir: Path, log_path: Path, progress: bool = Tru
 
         start = time.perf_counter()
         scene = reset()
-        device = select_device(scene, spec.render.device, spec.render.threads)
+        device = select_device(scene, runtime.device, runtime.threads)
         build_scene(scene, spec)
         configure_beauty(scene, spec.render, device, spec.output.png_compression)
         if spec.output.keep_blend:

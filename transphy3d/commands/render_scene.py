@@ -31,6 +31,13 @@ def register(subparsers) -> None:
     add_override_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing scene directory")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or warnings")
+    parser.add_argument("--log", help="where Blender's console log goes if the render fails (default: OUT.log)")
+    parser.add_argument(
+        "--device",
+        choices=["auto", "CPU", "OPTIX", "CUDA", "HIP"],
+        help="render device (default: the config's render.device; auto tries OptiX > CUDA > HIP > CPU)",
+    )
+    parser.add_argument("--threads", type=int, help="CPU threads (default: the config's render.threads; 0 = all)")
     parser.set_defaults(func=_run)
 
 
@@ -38,4 +45,14 @@ def _run(args: argparse.Namespace) -> int:
     from transphy3d.config.loader import parse_overrides
     from transphy3d.render_scene import run
 
-    return run(args.scene, args.out, args.seed, parse_overrides(args.overrides), args.overwrite, args.quiet)
+    return run(
+        args.scene,
+        args.out,
+        args.seed,
+        parse_overrides(args.overrides),
+        args.overwrite,
+        args.quiet,
+        args.log,
+        args.device,
+        args.threads,
+    )

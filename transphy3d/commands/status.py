@@ -1,0 +1,24 @@
+"""``transphy3d status``: what a render output directory holds, what failed and why."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="what a render output directory holds, what failed and why",
+        description="Summarise a render output directory: the run's config and seed, finished, "
+        "failed and leftover scenes, failures with their reasons and logs, and the last run's summary.",
+    )
+    parser.add_argument("out", type=Path, help="render output directory")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from transphy3d.farm.status import describe
+
+    print(describe(args.out))
+    return 0

@@ -1,0 +1,65 @@
+"""Connecting to Ray: a local cluster started for the run (the default) or an existing one
+(``--address`` or ``RAY_ADDRESS``), checked for reachability first so a wrong address fails in
+seconds instead of hanging."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from transphy3d.errors import UserError
+
+
+@dataclass
+class Cluster:
+    address: str | None  # None: a local cluster started by us
+    cpus: float
+    gpus: float
+    nodes: int
+    started_locally: bool
+
+
+def _check_reachable(address: str, timeout: float) -> None:
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--address {address!r}: expected HOST:PORT (or ray://HOST:PORT, or 'auto')")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise UserError(
+            f"--address {address}: no Ray cluster reachable there ({reason}); start one with "
+            "'ray start --head' or leave out --address for a local cluster"
+        ) from None
+
+
+def connect(address: str | None, local_cpus: int | None = None, timeout: float = 5.0) -> Cluster:
+    """ray.init for the farm; returns what the cluster offers."""
+    import ray
+
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address and address not in ("auto", "local"):
+        _check_reachable(address, timeout)
+    started_locally = address in (None, "local")
+    kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
+    if started_locally:
+        ray.init(num_cpus=local_cpus or os.cpu_count(), **kwargs)
+    else:
+        try:
+            ray.init(address=address, **kwargs)
+        except (ConnectionError, RuntimeError) as error:
+            raise UserError(f"--address {address}: cannot join the Ray cluster ({error})".splitlines()[0]) from None
+    resources = ray.cluster_resources()
+    nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
+    return Cluster(address, float(resources.get("CPU", 0)), float(resources.get("GPU", 0)), nodes, started_locally)
+
+
+def shutdown() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()

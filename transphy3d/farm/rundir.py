@@ -1,0 +1,173 @@
+"""A render run directory: run.yaml (what was asked for), resume scanning, and the rule that a
+changed config is not mixed into an existing run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import importlib.metadata
+import os
+import platform
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from transphy3d import __version__
+from transphy3d.errors import OutputError, UserError
+from transphy3d.farm.records import read_records
+from transphy3d.rng import derive_seed
+
+RUN_FILE = "run.yaml"
+INDEX_FILE = "index.jsonl"
+FAILURES_FILE = "failures.jsonl"
+SUMMARY_FILE = "summary.json"
+LOCK_FILE = ".run.lock"
+LOG_DIR = "logs"
+
+
+def scene_name(index: int) -> str:
+    return f"scene_{index:06d}"
+
+
+def scene_seed(run_seed: int, index: int) -> int:
+    """The seed of scene ``index``: a function of (run seed, index) only, so it does not depend
+    on the order scenes run in, the cluster size or restarts."""
+    return derive_seed(run_seed, "scene", index)
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {"transphy3d": __version__, "python": platform.python_version()}
+    for package in ("bpy", "ray", "numpy"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def run_record(
+    config_path: str, config_name: str, digest: str, config: dict, overrides: dict, run_seed: int
+) -> dict[str, Any]:
+    return {
+        "format_version": 1,
+        "run_seed": run_seed,
+        "config_path": config_path,
+        "config_name": config_name,
+        "config_digest": digest,
+        "overrides": overrides,
+        "config": config,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": tool_versions(),
+    }
+
+
+def check_or_write_run(out: Path, record: dict[str, Any], allow_changed_config: bool) -> dict[str, Any]:
+    """Write run.yaml for a new run, or check that an existing run used the same config and seed
+    (the same scene index must always mean the same scene). Returns the run record in force."""
+    path = out / RUN_FILE
+    if path.is_file():
+        existing = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        changed = [k for k in ("config_digest", "run_seed") if existing.get(k) != record[k]]
+        if changed and not allow_changed_config:
+            what = " and ".join("config" if k == "config_digest" else "seed" for k in changed)
+            raise UserError(
+                f"this output directory was rendered with a different {what} "
+                f"(run.yaml: config {existing.get('config_name')!r} digest {existing.get('config_digest')}, "
+                f"seed {existing.get('run_seed')}); use a new --out, the same config and --seed, "
+                "or --allow-changed-config to add scenes of the new config",
+                path=str(out),
+            )
+        if not changed:
+            return existing
+        history = [
+            *existing.get("previous_runs", []),
+            {k: existing.get(k) for k in ("config_digest", "run_seed", "created")},
+        ]
+        record = {**record, "previous_runs": history}
+    tmp = path.with_name(f".{RUN_FILE}.tmp-{os.getpid()}")
+    tmp.write_text(yaml.safe_dump(record, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return record
+
+
+def prepare_output(out: Path) -> None:
+    """Create the output directory and prove it is writable (fails fast, one line)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+        (out / LOG_DIR).mkdir(exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputError("cannot create the output directory: a file is in the way", path=str(out)) from None
+    except OSError as error:
+        raise OutputError(f"output directory is not writable: {error.strerror}", path=str(out)) from None
+
+
+class RunLock:
+    """An exclusive lock on the run directory: two farms must not render into one directory."""
+
+    def __init__(self, out: Path):
+        self.path = out / LOCK_FILE
+        self.fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise OutputError("another render is running into this directory", path=str(self.path.parent)) from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+
+
+@dataclass
+class RunState:
+    """What an output directory holds, from index.jsonl and one directory listing."""
+
+    done: dict[int, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    partial: list[str] = field(default_factory=list)
+    unindexed: list[int] = field(default_factory=list)
+
+
+def scan(out: Path) -> RunState:
+    """Finished scenes (in index.jsonl and present on disk), failures, leftovers of killed workers
+    (``*.partial-*``) and complete-looking scene directories missing from the index."""
+    state = RunState()
+    try:
+        names = set(os.listdir(out))
+    except FileNotFoundError:
+        return state
+    for record in read_records(out / INDEX_FILE):
+        if record.get("scene") in names:
+            state.done[int(record["index"])] = record
+    for record in read_records(out / FAILURES_FILE):
+        index = int(record["index"])
+        if index not in state.done:
+            state.failed[index] = record
+    for name in names:
+        if ".partial-" in name:
+            state.partial.append(name)
+        elif name.startswith("scene_") and name[6:].isdigit() and int(name[6:]) not in state.done:
+            state.unindexed.append(int(name[6:]))
+    state.partial.sort()
+    state.unindexed.sort()
+    return state
+
+
+def remove_partials(out: Path, names: list[str]) -> None:
+    for name in names:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,162 @@
+"""One scene on one worker: ``python -m transphy3d render-scene`` as its own process (so a
+crash, a leak or a hang costs one scene), killed with its whole process group on timeout and
+when the worker itself dies; the finished directory is validated before it counts."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from transphy3d.farm.rundir import LOG_DIR, scene_name
+from transphy3d.validate import validate_scene
+
+PR_SET_PDEATHSIG = 1
+
+# render-scene exit codes (transphy3d.errors): 2 bad input (deterministic), 3 output unwritable.
+EXIT_BAD_INPUT = 2
+EXIT_OUTPUT = 3
+
+
+@dataclass
+class SceneJob:
+    index: int
+    seed: int
+    attempt: int
+    out: str
+    source: str  # scene config path (absolute)
+    overrides: list[str]  # "KEY=VALUE" passed as --set
+    timeout: float
+    threads: int
+    prefix: str = ""  # a command prefix for the worker process (e.g. "nice -n 5")
+
+
+@dataclass
+class SceneResult:
+    index: int
+    seed: int
+    attempt: int
+    status: str  # ok, crashed, timeout, bad_input, output_error, invalid
+    returncode: int | None
+    seconds: float
+    error: str = ""
+    log: str = ""
+    frames: int = 0
+    render_seconds: float = 0.0
+    device: str = ""
+    node: str = ""
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in ("crashed", "timeout", "invalid")
+
+
+def _child_setup() -> None:  # runs in the child between fork and exec
+    os.setsid()  # its own process group: a timeout kills Blender and everything it started
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the worker that started it
+
+
+def command(job: SceneJob) -> list[str]:
+    out = Path(job.out) / scene_name(job.index)
+    log = Path(job.out) / LOG_DIR / f"{scene_name(job.index)}.attempt{job.attempt}.blender.log"
+    args = [sys.executable, "-m", "transphy3d", "render-scene", job.source, "--seed", str(job.seed), "--out", str(out)]
+    args += ["--quiet", "--overwrite", "--log", str(log), "--threads", str(job.threads)]
+    for item in job.overrides:
+        args += ["--set", item]
+    return shlex.split(job.prefix) + args if job.prefix else args
+
+
+def _clean_leftovers(out: Path, job: SceneJob) -> None:
+    """Remove what a killed or failed attempt left (its ``*.partial-*`` directory), keeping its
+    Blender log with the attempt's logs. Only one attempt of a scene runs at a time."""
+    name = scene_name(job.index)
+    for path in out.glob(f"{name}.partial-*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            target = out / LOG_DIR / f"{name}.attempt{job.attempt}.blender.log"
+            if not target.exists():
+                os.replace(path, target)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _last_error_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "error" in line.lower() or "Traceback" in line:
+            return line[:500]
+    return lines[-1][:500] if lines else ""
+
+
+def run_scene(job: SceneJob) -> SceneResult:
+    """Render one scene in a child process and classify the outcome."""
+    out_dir = Path(job.out) / scene_name(job.index)
+    log_path = Path(job.out) / LOG_DIR / f"{scene_name(job.index)}.attempt{job.attempt}.log"
+    start = time.perf_counter()
+    result = SceneResult(
+        job.index, job.seed, job.attempt, "crashed", None, 0.0, log=str(log_path), node=socket.gethostname()
+    )
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_path, "wb") as log:
+        try:
+            process = subprocess.Popen(
+                command(job), stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_child_setup
+            )
+        except OSError as error:
+            result.error = f"could not start the worker process: {error}"
+            result.seconds = time.perf_counter() - start
+            return result
+        try:
+            result.returncode = process.wait(timeout=job.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            result.status, result.returncode = "timeout", process.returncode
+            result.error = f"timed out after {job.timeout:g} s; killed"
+        finally:
+            if process.poll() is None:  # the task was cancelled: take the renderer down with it
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    result.seconds = time.perf_counter() - start
+    if result.status == "timeout" or result.returncode != 0:
+        _clean_leftovers(Path(job.out), job)
+    if result.status == "timeout":
+        return result
+    text = log_path.read_text(errors="replace")
+    code = result.returncode
+    if code == 0:
+        report = validate_scene(out_dir, frames="ends")
+        if not report.ok:
+            result.status, result.error = "invalid", f"output failed validation: {report.problems[0]}"
+            return result
+        meta = json.loads((out_dir / "meta.json").read_text())
+        result.status = "ok"
+        result.frames = int(meta["num_frames"])
+        result.render_seconds = float(meta["timings"]["render_beauty"] + meta["timings"]["render_data"])
+        result.device = str(meta["device"]["type"])
+        log_path.unlink(missing_ok=True)
+        result.log = ""
+        return result
+    if code == EXIT_BAD_INPUT:
+        result.status = "bad_input"
+    elif code == EXIT_OUTPUT:
+        result.status = "output_error"
+    elif code is not None and code < 0:
+        result.error = f"worker process killed by signal {signal.Signals(-code).name}"
+    result.error = result.error or _last_error_line(text) or f"worker process exited with code {code}"
+    return result
+
+
+def result_dict(result: SceneResult) -> dict:
+    return asdict(result)
