@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: setup
-	$(VENV)/bin/transphy3d render-scene scene_configs/tiny.yaml --seed 0 --out $(DEMO_OUT)/scene_000000 --overwrite
-	$(VENV)/bin/transphy3d render-scene scene_configs/tiny.yaml --seed 1 --out $(DEMO_OUT)/scene_000001 --overwrite
+	$(VENV)/bin/transphy3d render --scenes 2 --config scene_configs/tiny.yaml --out $(DEMO_OUT)
 
 test: setup
 	$(PY) -m ruff check transphy3d tests benchmarks
