@@ -3,7 +3,6 @@ beauty pass, conversion and the scene's JSON/mesh files. Runs in the worker proc
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import threading
 import time
@@ -108,7 +107,3 @@ def realise(
         meta["timings"] = {k: round(v, 4) for k, v in timings.items()}
         contract.write_json(out_dir / contract.META_FILE, meta)
     return RealiseResult(spec=spec, meta=meta, timings=timings)
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
