@@ -125,19 +125,20 @@ class StarterAsset:
     build: Callable[[], list[trimesh.Trimesh]]
     format: str  # glb, obj, ply or blend
     category: str
+    kind: str  # what it is made of (the curated verdict): glass or metal
     material: str | None = None  # own material of a .blend asset: glass or metal
 
 
 STARTER = [
-    StarterAsset("torus_knot", torus_knot, "obj", "sculpture"),
-    StarterAsset("faceted_gem", faceted_gem, "glb", "decoration"),
-    StarterAsset("perfume_bottle", perfume_bottle, "glb", "bottle"),
-    StarterAsset("lidded_jar", lidded_jar, "obj", "jar"),
-    StarterAsset("kettle", kettle, "ply", "kitchenware"),
-    StarterAsset("light_bulb", light_bulb, "glb", "lamp"),
-    StarterAsset("ladle", ladle, "ply", "kitchenware"),
-    StarterAsset("goblet", goblet, "blend", "glassware", material="glass"),
-    StarterAsset("paperweight", paperweight, "blend", "decoration", material="glass"),
+    StarterAsset("torus_knot", torus_knot, "obj", "sculpture", "metal"),
+    StarterAsset("faceted_gem", faceted_gem, "glb", "decoration", "glass"),
+    StarterAsset("perfume_bottle", perfume_bottle, "glb", "bottle", "glass"),
+    StarterAsset("lidded_jar", lidded_jar, "obj", "jar", "glass"),
+    StarterAsset("kettle", kettle, "ply", "kitchenware", "metal"),
+    StarterAsset("light_bulb", light_bulb, "glb", "lamp", "glass"),
+    StarterAsset("ladle", ladle, "ply", "kitchenware", "metal"),
+    StarterAsset("goblet", goblet, "blend", "glassware", "glass", material="glass"),
+    StarterAsset("paperweight", paperweight, "blend", "decoration", "metal", material="metal"),
 ]
 
 
@@ -180,3 +181,32 @@ def write_starter(out_dir: str | Path) -> list[Path]:
         path.with_name(path.name + ".json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+def curate(manifest: str | Path) -> int:
+    """Mark the starter assets of ``manifest`` kept, with a curated verdict (what they are made
+    of is known by construction); returns how many were marked."""
+    from transphy3d.assets.manifest import Verdict, read_manifest, write_manifest
+
+    by_id = {f"tp3d-starter-{a.name}": a for a in STARTER}
+    records = read_manifest(manifest)
+    marked = 0
+    for index, record in enumerate(records):
+        asset = by_id.get(record.asset_id)
+        if asset is None:
+            continue
+        verdict = Verdict(
+            status="ok",
+            transparent=asset.kind == "glass",
+            reflective=True,
+            material_class=asset.kind,
+            category=asset.category,
+            confidence=1.0,
+            score=1.0,
+            backend="curated",
+            model="transphy3d-starter",
+        )
+        records[index] = record.model_copy(update={"verdict": verdict, "kept": True})
+        marked += 1
+    write_manifest(manifest, records)
+    return marked

@@ -103,6 +103,7 @@ def register(subparsers) -> None:
         "into a folder; `assets import` then builds their manifest.",
     )
     starter.add_argument("--out", default="assets_manifest/starter", help="folder (default assets_manifest/starter)")
+    starter.add_argument("--manifest", help="also import them into this manifest, kept with curated verdicts")
     starter.set_defaults(func=_starter)
 
 
@@ -199,5 +200,13 @@ def _starter(args: argparse.Namespace) -> int:
     from transphy3d.assets.starter import write_starter
 
     files = write_starter(args.out)
-    print(f"{args.out}: {len(files)} starter assets written; next: transphy3d assets import {args.out} --manifest ...")
+    print(f"{args.out}: {len(files)} starter assets written")
+    if args.manifest:
+        from transphy3d.assets.importer import import_assets
+        from transphy3d.assets.starter import curate
+
+        report = import_assets(files, args.manifest)
+        for item in report.broken:
+            print(f"broken: {item['path']}: {item['reason']}", file=sys.stderr)
+        print(f"{args.manifest}: {len(report.added)} imported, {curate(args.manifest)} kept (curated)")
     return 0
