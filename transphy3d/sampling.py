@@ -117,9 +117,7 @@ def _procedural_object(
     )
 
 
-def _static_object(
-    config: SceneConfig, library: MaterialLibrary, instance_id: int, bank, seed: int
-) -> ObjectSpec:
+def _static_object(config: SceneConfig, library: MaterialLibrary, instance_id: int, bank, seed: int) -> ObjectSpec:
     """An asset of the bank: which asset, its size and material mode from the ``static_asset``
     stream; material and physical properties from the object's own stream."""
     from transphy3d.assets.sampling import draw_static, own_material, slug

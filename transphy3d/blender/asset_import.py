@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import bpy  # noqa: I001  (bpy first: it makes bmesh and mathutils importable)
 import bmesh
+import bpy
 import numpy as np
 import trimesh
 

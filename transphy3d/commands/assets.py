@@ -110,9 +110,7 @@ def register(subparsers) -> None:
 def _import(args: argparse.Namespace) -> int:
     from transphy3d.assets.importer import import_assets
 
-    report = import_assets(
-        args.inputs, args.manifest, args.cache, args.licence, args.category, timeout=args.timeout
-    )
+    report = import_assets(args.inputs, args.manifest, args.cache, args.licence, args.category, timeout=args.timeout)
     report_path = Path(args.report) if args.report else Path(f"{args.manifest}.import.json")
     report_path.write_text(json.dumps(report.as_dict(), indent=1) + "\n", encoding="utf-8")
     for item in report.broken:
