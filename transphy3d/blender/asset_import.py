@@ -13,12 +13,12 @@ file a crashed Blender was working on and restart after it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-import bmesh
 import bpy
 import numpy as np
 import trimesh
@@ -92,6 +92,8 @@ def _join(parts: list[bpy.types.Object]) -> bpy.types.Object:
 
 def _clean(obj: bpy.types.Object) -> None:
     """Triangulate, drop loose vertices and custom normals."""
+    import bmesh  # importable only once bpy is
+
     mesh = obj.data
     bm = bmesh.new()
     bm.from_mesh(mesh)
@@ -127,10 +129,8 @@ def _write_blend(obj: bpy.types.Object, path: Path) -> None:
         for node in material.node_tree.nodes:
             image = getattr(node, "image", None)
             if image is not None and image.packed_file is None and image.source == "FILE":
-                try:
+                with contextlib.suppress(RuntimeError):  # a missing texture renders pink; geometry is right
                     image.pack()
-                except RuntimeError:
-                    pass  # a missing texture renders pink; the geometry is still right
     bpy.data.libraries.write(str(path), {obj}, fake_user=True, compress=True)
 
 
