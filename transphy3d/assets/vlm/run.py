@@ -111,7 +111,7 @@ def run_filter(manifest: str | Path, options: FilterOptions) -> FilterSummary:
         results = run_on_ray(options, [[images[i] for i in b] for b in batches])
     elif todo:
         backend = make_backend(options)
-        results = ((b, backend.ask([images[i] for i in b])) for b in range(len(batches)))
+        results = ((k, backend.ask([images[i] for i in b])) for k, b in enumerate(batches))
     else:
         results = iter(())
     for batch_index, answers in results:
