@@ -162,10 +162,20 @@ def test_static_assets_config_errors(tmp_path: Path) -> None:
         spec("default", 0, "objects.static_fraction=0.5", f"objects.asset_manifest={unkept}")
     # ... unless the config allows unfiltered assets; a moved canonical mesh is named.
     shutil.copytree(REPO / "assets_manifest" / "cache", tmp_path / "cache")
-    s = spec("default", 0, "objects.static_fraction=1.0", "objects.static_require_kept=false",
-             f"objects.asset_manifest={unkept}")
+    s = spec(
+        "default",
+        0,
+        "objects.static_fraction=1.0",
+        "objects.static_require_kept=false",
+        f"objects.asset_manifest={unkept}",
+    )
     assert all(o.source.kind == "static" for o in s.objects)
     shutil.rmtree(tmp_path / "cache")
     with pytest.raises(UserError, match="mesh file not found"):
-        spec("default", 0, "objects.static_fraction=1.0", "objects.static_require_kept=false",
-             f"objects.asset_manifest={unkept}")
+        spec(
+            "default",
+            0,
+            "objects.static_fraction=1.0",
+            "objects.static_require_kept=false",
+            f"objects.asset_manifest={unkept}",
+        )

@@ -69,8 +69,9 @@ def test_transformers_backend_filters_end_to_end_and_resumes(tiny_model, tmp_pat
     assert {r.asset_id for r in records if r.kept} == select(records, keep_top=2)
     # Resume: nothing left to ask; after losing two verdicts only those two are asked again.
     assert run_filter(manifest, options).asked == 0
-    write_manifest(manifest, [r.model_copy(update={"verdict": None}) if i in (1, 3) else r
-                              for i, r in enumerate(records)])
+    write_manifest(
+        manifest, [r.model_copy(update={"verdict": None}) if i in (1, 3) else r for i, r in enumerate(records)]
+    )
     again = run_filter(manifest, options)
     assert again.asked == 2
     assert [r.verdict for r in read_manifest(manifest)] == [r.verdict for r in records]  # greedy: same answers

@@ -27,7 +27,7 @@ from transphy3d.errors import UserError
 
 DEFAULT_SERVER = "https://www.blenderkit.com"
 LICENCES = ("royalty_free", "cc_zero")
-CHUNK = 1 << 16
+CHUNK = 1 << 13  # small: an interrupted download keeps what arrived
 
 
 class FetchError(Exception):
