@@ -97,7 +97,7 @@ def test_import_again_skips_known_content(imported) -> None:
 
 
 def test_thumbnails_are_rendered_once_and_cached(imported) -> None:
-    tmp, manifest, _ = imported
+    _, manifest, _ = imported
     args = ("assets", "thumbnails", "--manifest", str(manifest), "--views", "2", "--size", "48", "--samples", "2")
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr[-2000:]

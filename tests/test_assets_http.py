@@ -134,7 +134,7 @@ def test_openai_backend_against_a_stand_in_server(bank) -> None:
 
 
 def test_openai_backend_with_no_server(bank) -> None:
-    manifest, records, _ = bank
+    manifest, _, _ = bank
     server = Server(lambda h, s: None)
     url = server.url
     server.close()  # nothing listens there any more

@@ -152,7 +152,7 @@ def test_static_assets_are_sampled_from_named_streams() -> None:
 
 
 def test_static_assets_config_errors(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="objects.asset_manifest.*not found"):
+    with pytest.raises(UserError, match=r"objects\.asset_manifest.*not found"):
         spec("default", 0, "objects.static_fraction=0.5", "objects.asset_manifest=missing.jsonl")
     with pytest.raises(UserError, match="needs an asset manifest"):
         spec("default", 0, "objects.static_fraction=0.5", "objects.asset_manifest=null")

@@ -115,6 +115,7 @@ def qwen_vl_utils_importable(monkeypatch):
 def test_qwen_vl_utils_path_gives_the_same_inputs_and_runs(qwen_vl_utils_importable, tiny_model, tmp_path) -> None:
     module, path = qwen_vl_utils_importable
     assert path == VisionPath("qwen-vl-utils", "qwen_vl_utils imports")
+    assert "site-packages" in module.__file__  # the released package, not a stand-in
     manifest = make_bank(tmp_path, count=2, views=3)
     images = [[str(tmp_path / t) for t in r.thumbnails] for r in read_manifest(manifest)]
     via_utils = LocalBackend(str(tiny_model), max_new_tokens=8, vision_path=path)
