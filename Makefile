@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo_out
 
-.PHONY: setup demo test lint clean-demo
+.PHONY: setup demo test lint clean-demo starter-bank
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/transphy3d render-scene scene_configs/tiny.yaml --seed 0 --out $(DEMO_OUT)/scene_000000 --overwrite
 	$(VENV)/bin/transphy3d render-scene scene_configs/tiny.yaml --seed 1 --out $(DEMO_OUT)/scene_000001 --overwrite
+	$(VENV)/bin/transphy3d render-scene scene_configs/mixed.yaml --seed 2 --out $(DEMO_OUT)/scene_000002 --overwrite \
+		--set camera.frames=4 --set render.width=64 --set render.height=48 --set render.samples=8
+
+# The shipped starter bank (assets_manifest/): written by our own code, imported, kept (curated).
+starter-bank: setup
+	rm -rf assets_manifest/starter assets_manifest/cache assets_manifest/starter.jsonl
+	$(VENV)/bin/transphy3d assets starter --out assets_manifest/starter --manifest assets_manifest/starter.jsonl
 
 test: setup
 	$(PY) -m ruff check transphy3d tests benchmarks
