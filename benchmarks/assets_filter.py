@@ -44,9 +44,9 @@ def make_bank(folder: Path, assets: int, views: int, size: int) -> Path:
     return folder / "bank.jsonl"
 
 
-def serve_model(model: str, max_new_tokens: int) -> tuple[ThreadingHTTPServer, str]:
+def serve_model(model: str, max_new_tokens: int, threads: int) -> tuple[ThreadingHTTPServer, str]:
     """A minimal OpenAI-compatible chat-completions server answering with ``model``."""
-    backend = LocalBackend(model, max_new_tokens=max_new_tokens)
+    backend = LocalBackend(model, max_new_tokens=max_new_tokens, threads=threads)
     lock = threading.Lock()
     scratch = Path(tempfile.mkdtemp())
 
@@ -82,10 +82,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=160)
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--full-size", action="store_true", help="Qwen2.5-VL-7B architecture, random weights")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per model (default 1)")
     args = parser.parse_args()
     import torch
 
-    print(f"machine: {machine()}; torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}")
+    print(f"machine: {machine()}; torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}; "
+          f"torch threads per model: {args.threads}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         start = time.perf_counter()
@@ -93,7 +95,7 @@ def main() -> None:
         print(f"model {'7B-size' if args.full_size else 'tiny'} random, built and saved in "
               f"{time.perf_counter() - start:.1f} s; {args.assets} assets x {args.views} views of {args.size} px, "
               f"max_new_tokens {args.max_new_tokens}")  # fmt: skip
-        common = {"model": model, "max_new_tokens": args.max_new_tokens, "threshold": 0.5}
+        common = {"model": model, "max_new_tokens": args.max_new_tokens, "threshold": 0.5, "threads": args.threads}
         runs = [
             ("transformers, batch 1", FilterOptions(**common, batch=1, ray="never")),
             ("transformers, batch 4", FilterOptions(**common, batch=4, ray="never")),
@@ -107,10 +109,10 @@ def main() -> None:
             wall = time.perf_counter() - wall
             print(f"{label}: {summary.assets_per_second:.2f} assets/s (generate loop {summary.seconds:.1f} s; "
                   f"wall incl. model load{' and Ray start' if summary.used_ray else ''} {wall:.1f} s)")  # fmt: skip
-        server, endpoint = serve_model(model, args.max_new_tokens)
+        server, endpoint = serve_model(model, args.max_new_tokens, args.threads)
         manifest = make_bank(tmp / "bank_http", args.assets, args.views, args.size)
         options = FilterOptions(backend="openai", model="tiny", endpoint=endpoint, batch=4, **{
-            k: v for k, v in common.items() if k != "model"})  # fmt: skip
+            k: v for k, v in common.items() if k not in ("model", "threads")})  # fmt: skip
         summary = run_filter(manifest, options)
         server.shutdown()
         print(f"openai backend -> loopback server with the same model, 4 parallel requests: "

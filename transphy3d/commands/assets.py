@@ -88,6 +88,7 @@ def register(subparsers) -> None:
     filt.add_argument("--max-new-tokens", type=int, default=128)
     filt.add_argument("--timeout", type=float, default=120.0, help="seconds per HTTP request (openai backend)")
     filt.add_argument("--device", default="auto", help="torch device for the transformers backend")
+    filt.add_argument("--threads", type=int, help="torch CPU threads (transformers backend; default torch's)")
     filt.add_argument("--rescore", action="store_true", help="ask again about assets that have a verdict")
     filt.add_argument("--ray", action="store_true", help="always run on Ray (default: when many assets)")
     filt.add_argument("--no-ray", action="store_true", help="never run on Ray")
@@ -178,6 +179,7 @@ def _filter(args: argparse.Namespace) -> int:
         max_new_tokens=args.max_new_tokens,
         timeout=args.timeout,
         device=args.device,
+        threads=args.threads,
         rescore=args.rescore,
         ray=ray_mode,
         ray_min_assets=args.ray_min_assets,

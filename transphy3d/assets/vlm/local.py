@@ -93,6 +93,7 @@ class LocalBackend:
     min_pixels: int = 4 * 28 * 28
     max_pixels: int = 256 * 28 * 28
     vision_path: VisionPath | None = None
+    threads: int | None = None  # torch CPU threads (None: torch's default)
 
     name = "transformers"
 
@@ -100,6 +101,8 @@ class LocalBackend:
         import torch
         from transformers import Qwen2_5_VLForConditionalGeneration
 
+        if self.threads:
+            torch.set_num_threads(self.threads)
         if self.device == "auto":
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32

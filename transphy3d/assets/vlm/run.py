@@ -28,6 +28,7 @@ class FilterOptions:
     max_new_tokens: int = 128
     timeout: float = 120.0
     device: str = "auto"
+    threads: int | None = None
     rescore: bool = False
     ray: str = "auto"  # auto, always, never
     ray_min_assets: int = 256
@@ -67,7 +68,7 @@ def make_backend(options: FilterOptions) -> Any:
     from transphy3d.assets.vlm.local import LocalBackend
 
     try:
-        return LocalBackend(options.model, options.device, options.max_new_tokens)
+        return LocalBackend(options.model, options.device, options.max_new_tokens, threads=options.threads)
     except OSError as error:
         raise UserError(f"cannot load the model: {' '.join(str(error).split())[:300]}", field="--model") from None
 
