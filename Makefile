@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo_out
 
-.PHONY: setup demo test lint clean-demo
+.PHONY: setup demo test lint clean-demo starter-bank
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ setup: $(STAMP)
 
 demo: setup
 	$(VENV)/bin/transphy3d render --scenes 2 --config scene_configs/tiny.yaml --out $(DEMO_OUT)
+
+# The shipped starter bank (assets_manifest/): written by our own code, imported, kept (curated).
+starter-bank: setup
+	rm -rf assets_manifest/starter assets_manifest/cache assets_manifest/starter.jsonl
+	$(VENV)/bin/transphy3d assets starter --out assets_manifest/starter --manifest assets_manifest/starter.jsonl
 
 test: setup
 	$(PY) -m ruff check transphy3d tests benchmarks

@@ -24,6 +24,12 @@ class Body:
     def radius(self) -> float:
         return float(np.linalg.norm(self.mesh.vertices, axis=1).max())
 
+    @property
+    def solid(self) -> trimesh.Trimesh:
+        """The mesh when it is watertight, else its convex hull (what physics collides with):
+        static assets may be open surfaces without a volume."""
+        return self.mesh if self.mesh.is_watertight else self.mesh.convex_hull
+
 
 def drop_pose(
     body: Body,
@@ -91,8 +97,8 @@ def check_resting_poses(
         (amin, amax), (bmin, bmax) = boxes[a.instance_id], boxes[b.instance_id]
         if np.any(amax < bmin) or np.any(bmax < amin):
             continue
-        overlap = (_manifold(a.mesh, poses[a.instance_id]) ^ _manifold(b.mesh, poses[b.instance_id])).volume()
-        smaller = min(a.mesh.volume, b.mesh.volume)
+        overlap = (_manifold(a.solid, poses[a.instance_id]) ^ _manifold(b.solid, poses[b.instance_id])).volume()
+        smaller = min(a.solid.volume, b.solid.volume)
         if overlap > max_penetration * smaller:
             loser = max(a.instance_id, b.instance_id)
             other = min(a.instance_id, b.instance_id)

@@ -97,30 +97,69 @@ def sample_environment(
     return EnvironmentSpec(type=kind, parts=parts, support=support, room=room)
 
 
-def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> list[ObjectSpec]:
+def _procedural_object(
+    config: SceneConfig, library: MaterialLibrary, instance_id: int, rng: np.random.Generator
+) -> ObjectSpec:
+    oc = config.objects
+    family = oc.families.sample(rng)
+    params = sample_params(family, rng, oc.family_params.get(family))
+    return ObjectSpec(
+        instance_id=instance_id,
+        name=f"obj_{instance_id:04d}_{family}",
+        source=ProceduralSource(family=family, params=params, segments=oc.mesh_segments),
+        scale=float(oc.scale.sample(rng)),
+        material=_material(library, oc.materials, rng),
+        density=float(oc.density.sample(rng)),
+        friction=float(config.physics.friction.sample(rng)),
+        restitution=float(config.physics.restitution.sample(rng)),
+        drop_height=float(oc.drop_height.sample(rng)),
+        initial_pose=Pose(position=(0.0, 0.0, 0.0), quaternion=(1.0, 0.0, 0.0, 0.0)),
+    )
+
+
+def _static_object(config: SceneConfig, library: MaterialLibrary, instance_id: int, bank, seed: int) -> ObjectSpec:
+    """An asset of the bank: which asset, its size and material mode from the ``static_asset``
+    stream; material and physical properties from the object's own stream."""
+    from transphy3d.assets.sampling import draw_static, own_material, slug
+
+    oc = config.objects
+    manifest, records = bank
+    record, source = draw_static(oc, manifest, records, stream(seed, "static_asset", instance_id))
+    rng = stream(seed, "object", instance_id)
+    return ObjectSpec(
+        instance_id=instance_id,
+        name=f"obj_{instance_id:04d}_{slug(record.asset_id)}",
+        source=source,
+        scale=1.0,
+        material=own_material(record) if source.keep_materials else _material(library, oc.materials, rng),
+        density=float(oc.density.sample(rng)),
+        friction=float(config.physics.friction.sample(rng)),
+        restitution=float(config.physics.restitution.sample(rng)),
+        drop_height=float(oc.drop_height.sample(rng)),
+        initial_pose=Pose(position=(0.0, 0.0, 0.0), quaternion=(1.0, 0.0, 0.0, 0.0)),
+    )
+
+
+def sample_objects(
+    config: SceneConfig, library: MaterialLibrary, seed: int, config_path: Path | None = None
+) -> list[ObjectSpec]:
     """Shapes, materials and physical properties of the objects; start poses come later
-    (``place_objects``), once the drop region is known. The initial pose is a placeholder."""
+    (``place_objects``), once the drop region is known. The initial pose is a placeholder.
+    With ``objects.static_fraction`` > 0 each object is a static asset with that probability
+    (the ``object_kind`` stream); with 0 no static-asset stream is drawn from at all."""
     oc = config.objects
     count = int(oc.count.sample(stream(seed, "object_count")))
+    bank = None
+    if oc.static_fraction > 0:
+        from transphy3d.assets.sampling import load_bank
+
+        bank = load_bank(oc, config_path)
     objects = []
     for instance_id in range(1, count + 1):
-        rng = stream(seed, "object", instance_id)
-        family = oc.families.sample(rng)
-        params = sample_params(family, rng, oc.family_params.get(family))
-        objects.append(
-            ObjectSpec(
-                instance_id=instance_id,
-                name=f"obj_{instance_id:04d}_{family}",
-                source=ProceduralSource(family=family, params=params, segments=oc.mesh_segments),
-                scale=float(oc.scale.sample(rng)),
-                material=_material(library, oc.materials, rng),
-                density=float(oc.density.sample(rng)),
-                friction=float(config.physics.friction.sample(rng)),
-                restitution=float(config.physics.restitution.sample(rng)),
-                drop_height=float(oc.drop_height.sample(rng)),
-                initial_pose=Pose(position=(0.0, 0.0, 0.0), quaternion=(1.0, 0.0, 0.0, 0.0)),
-            )
-        )
+        if bank is not None and stream(seed, "object_kind", instance_id).random() < oc.static_fraction:
+            objects.append(_static_object(config, library, instance_id, bank, seed))
+        else:
+            objects.append(_procedural_object(config, library, instance_id, stream(seed, "object", instance_id)))
     return objects
 
 
@@ -240,7 +279,7 @@ def sample_scene(config: SceneConfig, seed: int, config_path: str | Path | None 
         raise UserError(f"seed must be >= 0, got {seed}", field="seed")
     source = Path(config_path) if config_path is not None else None
     library = load_library(materials_dir(config, source))
-    objects = sample_objects(config, library, seed)
+    objects = sample_objects(config, library, seed, source)
     environment = sample_environment(config, library, seed, min_drop_side(objects))
     rc, cc = config.render, config.camera
     render = RenderSpec(

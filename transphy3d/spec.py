@@ -58,12 +58,17 @@ class ProceduralSource(Strict):
 
 
 class StaticSource(Strict):
+    """An asset of the bank: ``file`` is its canonical mesh (``sha256`` its content hash), scaled
+    to ``size`` and centred; with ``keep_materials`` the renderer takes the asset's own materials
+    from ``blend`` (the same mesh, same vertex order)."""
+
     kind: Literal["static"] = "static"
     asset_id: str
     file: str
     sha256: str | None = None
     size: float = Field(..., gt=0.0, description="largest extent after normalisation, metres")
     keep_materials: bool = False
+    blend: str | None = None
 
 
 Source = Annotated[ProceduralSource | StaticSource, Field(discriminator="kind")]

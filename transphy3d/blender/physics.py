@@ -86,7 +86,8 @@ def simulate(
         set_matrix(obj, starts[spec.instance_id])
         _add_rigid_body(obj, "ACTIVE", "CONVEX_HULL")
         rb = obj.rigid_body
-        rb.mass = max(float(spec.density * abs(mesh.volume)), 1e-4)
+        volume = mesh.volume if mesh.is_watertight else mesh.convex_hull.volume  # static assets may be open
+        rb.mass = max(float(spec.density * abs(volume)), 1e-4)
         rb.friction = spec.friction
         rb.restitution = spec.restitution
         rb.linear_damping = physics.linear_damping

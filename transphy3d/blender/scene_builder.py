@@ -8,7 +8,7 @@ import numpy as np
 
 from transphy3d.blender.lighting import build_light, build_world
 from transphy3d.blender.materials import build_material
-from transphy3d.blender.meshes import mesh_object, set_matrix
+from transphy3d.blender.meshes import asset_object, mesh_object, set_matrix
 from transphy3d.camera import invert_rigid, opencv_to_blender_camera_to_world
 from transphy3d.environment import part_mesh, part_pose
 from transphy3d.scene_geometry import environment_parts, object_mesh, world_to_camera
@@ -39,9 +39,13 @@ def build_scene(scene: bpy.types.Scene, spec: SceneSpec) -> dict[str, bpy.types.
         built[part.name] = obj
     poses = spec.object_poses()
     for spec_obj in spec.objects:
-        obj = mesh_object(spec_obj.name, object_mesh(spec_obj), collection, smooth=True)
+        source = spec_obj.source
+        if source.kind == "static" and source.keep_materials and source.blend:
+            obj = asset_object(spec_obj.name, object_mesh(spec_obj), source.blend, collection)
+        else:
+            obj = mesh_object(spec_obj.name, object_mesh(spec_obj), collection, smooth=True)
+            obj.data.materials.append(build_material(f"mat_{spec_obj.name}", spec_obj.material))
         obj.pass_index = spec_obj.instance_id
-        obj.data.materials.append(build_material(f"mat_{spec_obj.name}", spec_obj.material))
         track = poses[spec_obj.instance_id]
         if spec_obj.trajectory:
             _keyframe_matrices(obj, track)

@@ -228,7 +228,16 @@ def materials_dir(config: SceneConfig, config_path: Path | None) -> Path:
     return (base / config.materials_dir).resolve()
 
 
+STATIC_KEYS = ("static_fraction", "asset_manifest", "static_size", "static_materials", "static_require_kept")
+
+
 def config_digest(config: SceneConfig) -> str:
-    """A short stable hash of a validated config (what a run directory records)."""
-    data = json.dumps(config.model_dump(mode="json", by_alias=True), sort_keys=True)
+    """A short stable hash of a validated config (what a run directory records). The static-asset
+    keys count only when static assets are used (``objects.static_fraction`` > 0), so configs
+    without them keep the digest they had before those keys existed."""
+    dumped = config.model_dump(mode="json", by_alias=True)
+    if config.objects.static_fraction == 0:
+        for key in STATIC_KEYS:
+            dumped["objects"].pop(key, None)
+    data = json.dumps(dumped, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:16]

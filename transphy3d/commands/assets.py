@@ -1,0 +1,212 @@
+"""``transphy3d assets import|fetch|thumbnails|filter|starter``: the static asset bank."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from transphy3d.errors import UserError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "assets",
+        help="static asset bank: import, fetch (BlenderKit), thumbnails, VLM filter",
+        description="Build the static asset bank scene sampling draws from: import model files into a "
+        "manifest (one canonical mesh each), fetch BlenderKit models, render thumbnails, and keep the "
+        "transparent or reflective ones with a Qwen2.5-VL filter.",
+    )
+    commands = parser.add_subparsers(dest="assets_command", metavar="ASSETS_COMMAND", required=True)
+
+    imp = commands.add_parser(
+        "import",
+        help="import .blend/.glb/.gltf/.obj/.ply files into a manifest",
+        description="Scan files or folders, convert each asset once (Blender) into a canonical mesh "
+        "(one triangulated mesh, z up, metres; plus a .blend with its own materials), and record it in "
+        "the manifest. Broken or empty files are reported and skipped.",
+    )
+    imp.add_argument("inputs", nargs="+", metavar="DIR_OR_FILE")
+    imp.add_argument("--manifest", required=True, help="manifest to create or extend (.jsonl)")
+    imp.add_argument("--cache", help="folder for canonical meshes (default: cache/ next to the manifest)")
+    imp.add_argument("--licence", help="licence of assets without sidecar metadata (cc_zero, royalty_free, ...)")
+    imp.add_argument("--category", help="category of assets without sidecar metadata")
+    imp.add_argument("--timeout", type=float, default=300.0, help="seconds one file may take (default 300)")
+    imp.add_argument("--report", help="write the import report (JSON) here (default: <manifest>.import.json)")
+    imp.set_defaults(func=_import)
+
+    fetch = commands.add_parser(
+        "fetch",
+        help="search and download BlenderKit models (needs an API key)",
+        description="Search BlenderKit (Blendkit) for models and download them with sidecar metadata "
+        "(assetBaseId, licence, name, category), ready for `assets import`. Downloads resume.",
+    )
+    fetch.add_argument("--query", required=True, help="search words, e.g. 'glass bottle'")
+    fetch.add_argument("--out", required=True, help="download folder")
+    fetch.add_argument("--api-key", help="API key (default: $BLENDERKIT_API_KEY)")
+    fetch.add_argument("--server", help="server URL (default: $BLENDERKIT_SERVER or https://www.blenderkit.com)")
+    fetch.add_argument(
+        "--licence",
+        choices=["royalty_free", "cc_zero", "any"],
+        default="any",
+        help="keep only this licence (default any of royalty_free, cc_zero)",
+    )
+    fetch.add_argument("--limit", type=int, default=50, help="at most this many assets (default 50)")
+    fetch.add_argument("--timeout", type=float, default=60.0, help="seconds per HTTP request (default 60)")
+    fetch.set_defaults(func=_fetch)
+
+    thumbs = commands.add_parser(
+        "thumbnails",
+        help="render thumbnails of every asset (Blender, cached by content hash)",
+        description="Render each asset of the manifest from a few views under neutral lighting; images "
+        "are cached by the canonical mesh's content hash and recorded in the manifest.",
+    )
+    thumbs.add_argument("--manifest", required=True)
+    thumbs.add_argument("--views", type=int, default=3, help="views per asset (default 3)")
+    thumbs.add_argument("--size", type=int, default=160, help="square image side in pixels (default 160)")
+    thumbs.add_argument("--samples", type=int, default=16, help="Cycles samples (default 16)")
+    thumbs.add_argument("--cache", help="thumbnail cache folder (default: cache/ next to the manifest)")
+    thumbs.set_defaults(func=_thumbnails)
+
+    filt = commands.add_parser(
+        "filter",
+        help="score assets with Qwen2.5-VL and keep the transparent or reflective ones",
+        description="Ask a Qwen2.5-VL model about each asset's thumbnails for a JSON verdict, score it, "
+        "keep the best and write verdicts into the manifest. Resumes where it stopped.",
+    )
+    filt.add_argument("--manifest", required=True)
+    filt.add_argument("--backend", choices=["transformers", "openai"], default="transformers")
+    filt.add_argument("--model", default="Qwen/Qwen2.5-VL-7B-Instruct", help="model path or name")
+    filt.add_argument("--endpoint", help="OpenAI-compatible server URL (openai backend), e.g. http://host:8000/v1")
+    filt.add_argument("--api-key", help="key for the openai backend (default: $OPENAI_API_KEY, may be empty)")
+    filt.add_argument("--batch", type=int, default=4, help="assets per generate call / request wave (default 4)")
+    keep = filt.add_mutually_exclusive_group()
+    keep.add_argument("--keep-top", type=int, metavar="K", help="keep the K best-scored assets")
+    keep.add_argument("--threshold", type=float, metavar="T", help="keep assets scored >= T (default 0.5)")
+    filt.add_argument("--max-new-tokens", type=int, default=128)
+    filt.add_argument("--timeout", type=float, default=120.0, help="seconds per HTTP request (openai backend)")
+    filt.add_argument("--device", default="auto", help="torch device for the transformers backend")
+    filt.add_argument("--threads", type=int, help="torch CPU threads (transformers backend; default torch's)")
+    filt.add_argument("--rescore", action="store_true", help="ask again about assets that have a verdict")
+    filt.add_argument("--ray", action="store_true", help="always run on Ray (default: when many assets)")
+    filt.add_argument("--no-ray", action="store_true", help="never run on Ray")
+    filt.add_argument("--ray-min-assets", type=int, default=256, help="use Ray from this many assets (default 256)")
+    filt.add_argument("--ray-workers", type=int, default=2, help="Ray actors, each with its own model (default 2)")
+    filt.add_argument("--ray-cpus", type=int, help="num_cpus for a local ray.init (default: workers)")
+    filt.set_defaults(func=_filter)
+
+    starter = commands.add_parser(
+        "starter",
+        help="write the shipped starter bank's source files again (CC0, made by this code)",
+        description="Write the starter assets (made by transphy3d's own code, CC0) with sidecar metadata "
+        "into a folder; `assets import` then builds their manifest.",
+    )
+    starter.add_argument("--out", default="assets_manifest/starter", help="folder (default assets_manifest/starter)")
+    starter.add_argument("--manifest", help="also import them into this manifest, kept with curated verdicts")
+    starter.set_defaults(func=_starter)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from transphy3d.assets.importer import import_assets
+
+    report = import_assets(args.inputs, args.manifest, args.cache, args.licence, args.category, timeout=args.timeout)
+    report_path = Path(args.report) if args.report else Path(f"{args.manifest}.import.json")
+    report_path.write_text(json.dumps(report.as_dict(), indent=1) + "\n", encoding="utf-8")
+    for item in report.broken:
+        print(f"broken: {item['path']}: {item['reason']}", file=sys.stderr)
+    print(
+        f"{args.manifest}: {len(report.added)} imported, {len(report.skipped)} skipped, "
+        f"{len(report.broken)} broken (report: {report_path})"
+    )
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from transphy3d.assets.blenderkit import DEFAULT_SERVER, BlenderKitClient
+
+    key = args.api_key or os.environ.get("BLENDERKIT_API_KEY")
+    if not key:
+        raise UserError("an API key is needed: pass --api-key or set BLENDERKIT_API_KEY", field="--api-key")
+    if args.limit < 1:
+        raise UserError(f"must be >= 1, got {args.limit}", field="--limit")
+    server = args.server or os.environ.get("BLENDERKIT_SERVER") or DEFAULT_SERVER
+    client = BlenderKitClient(server, key, timeout=args.timeout)
+    licences = ("royalty_free", "cc_zero") if args.licence == "any" else (args.licence,)
+    result = client.fetch(args.query, Path(args.out), licences=licences, limit=args.limit)
+    for problem in result.failed:
+        print(f"failed: {problem['asset']}: {problem['reason']}", file=sys.stderr)
+    print(
+        f"{args.out}: {len(result.downloaded)} downloaded, {len(result.skipped)} already there, "
+        f"{len(result.failed)} failed; next: transphy3d assets import {args.out} --manifest MANIFEST"
+    )
+    return 0 if not result.failed else 1
+
+
+def _thumbnails(args: argparse.Namespace) -> int:
+    from transphy3d.assets.thumbnails import make_thumbnails
+
+    for name, value, lo in (("--views", args.views, 1), ("--size", args.size, 16), ("--samples", args.samples, 1)):
+        if value < lo:
+            raise UserError(f"must be >= {lo}, got {value}", field=name)
+    stats = make_thumbnails(args.manifest, args.views, args.size, args.samples, args.cache)
+    print(
+        f"{args.manifest}: {stats['rendered']} assets rendered, {stats['cached']} from cache, "
+        f"{stats['seconds_per_asset']:.2f} s per rendered asset"
+    )
+    return 0
+
+
+def _filter(args: argparse.Namespace) -> int:
+    from transphy3d.assets.vlm.run import FilterOptions, run_filter
+
+    if args.batch < 1:
+        raise UserError(f"must be >= 1, got {args.batch}", field="--batch")
+    if args.keep_top is not None and args.keep_top < 0:
+        raise UserError(f"must be >= 0, got {args.keep_top}", field="--keep-top")
+    if args.backend == "openai" and not args.endpoint:
+        raise UserError("the openai backend needs --endpoint URL (e.g. http://localhost:8000/v1)", field="--endpoint")
+    ray_mode = "always" if args.ray else "never" if args.no_ray else "auto"
+    options = FilterOptions(
+        backend=args.backend,
+        model=args.model,
+        endpoint=args.endpoint,
+        api_key=args.api_key if args.api_key is not None else os.environ.get("OPENAI_API_KEY", ""),
+        batch=args.batch,
+        keep_top=args.keep_top,
+        threshold=0.5 if args.threshold is None and args.keep_top is None else args.threshold,
+        max_new_tokens=args.max_new_tokens,
+        timeout=args.timeout,
+        device=args.device,
+        threads=args.threads,
+        rescore=args.rescore,
+        ray=ray_mode,
+        ray_min_assets=args.ray_min_assets,
+        ray_workers=args.ray_workers,
+        ray_cpus=args.ray_cpus,
+    )
+    summary = run_filter(args.manifest, options)
+    print(
+        f"{args.manifest}: asked about {summary.asked} assets ({summary.assets_per_second:.2f} assets/s"
+        f"{', on Ray' if summary.used_ray else ''}); verdicts ok {summary.counts.get('ok', 0)}, "
+        f"partial {summary.counts.get('partial', 0)}, malformed {summary.counts.get('malformed', 0)}, "
+        f"error {summary.counts.get('error', 0)}; kept {summary.kept} of {summary.total}"
+    )
+    return 0
+
+
+def _starter(args: argparse.Namespace) -> int:
+    from transphy3d.assets.starter import write_starter
+
+    files = write_starter(args.out)
+    print(f"{args.out}: {len(files)} starter assets written")
+    if args.manifest:
+        from transphy3d.assets.importer import import_assets
+        from transphy3d.assets.starter import curate
+
+        report = import_assets(files, args.manifest)
+        for item in report.broken:
+            print(f"broken: {item['path']}: {item['reason']}", file=sys.stderr)
+        print(f"{args.manifest}: {len(report.added)} imported, {curate(args.manifest)} kept (curated)")
+    return 0
