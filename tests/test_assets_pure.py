@@ -118,10 +118,13 @@ def spec(config: str, seed: int, *overrides: str):
 
 
 def test_configs_without_static_assets_ignore_the_static_keys() -> None:
-    a = spec("default", 3)
-    b = spec("default", 3, "objects.asset_manifest=elsewhere.jsonl", "objects.static_size=0.5")
+    a = spec("default", 3, "objects.static_fraction=0")
+    b = spec(
+        "default", 3, "objects.static_fraction=0", "objects.asset_manifest=elsewhere.jsonl", "objects.static_size=0.5"
+    )
     assert spec_to_yaml(a) == spec_to_yaml(b)
-    assert config_digest(load_config(CONFIGS / "default.yaml")) == a.config.digest
+    overrides = parse_overrides(["objects.static_fraction=0"])
+    assert config_digest(load_config(CONFIGS / "default.yaml", overrides)) == a.config.digest
     assert all(o.source.kind == "procedural" for o in a.objects)
 
 
@@ -136,7 +139,7 @@ def test_static_assets_are_sampled_from_named_streams() -> None:
     assert any(o.source.keep_materials and o.material.class_name == "asset" and o.source.blend for o in static)
     assert spec_to_yaml(spec("mixed", 2, "objects.count=8")) == spec_to_yaml(mixed[2])
     # The static draws do not move the camera, the lights or the environment.
-    plain = spec("default", 2, "objects.count=8")
+    plain = spec("default", 2, "objects.count=8", "objects.static_fraction=0")
     assert (mixed[2].camera, mixed[2].lights, mixed[2].world) == (plain.camera, plain.lights, plain.world)
     # Objects that stay procedural are the same objects as without static assets (start poses
     # differ: they are placed among the others).

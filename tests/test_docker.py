@@ -22,7 +22,9 @@ def _hadolint() -> str:
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=[p.name for p in DOCKERFILES])
 def test_dockerfiles_pass_hadolint(dockerfile: Path) -> None:
-    result = subprocess.run([_hadolint(), "--failure-threshold", "info", str(dockerfile)], capture_output=True, text=True)
+    result = subprocess.run(
+        [_hadolint(), "--failure-threshold", "info", str(dockerfile)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
