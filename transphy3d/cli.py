@@ -11,7 +11,7 @@ import sys
 from transphy3d import __version__
 from transphy3d.errors import UserError
 
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["transphy3d.dkt.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:
