@@ -7,9 +7,12 @@ repeating its last frame. Two ways to cover it with windows of ``window`` latent
 - ``latent`` (DKT): the whole video is encoded once; at every Euler step every window predicts
   the velocity of its latent frames and the predictions are blended with linear ramps over the
   overlaps (``blend_weights``), then one Euler step moves the whole latent sequence. One decode.
-- ``aligned`` (DVD): windows of 4 (window - 1) + 1 video frames overlapping by 4 overlap frames are
-  run independently; each window's disparity is fitted to the result so far by one least-squares
-  scale and shift on the overlapping frames, then blended with the same linear ramps.
+- ``aligned`` (DVD): windows of 4 (window - 1) + 1 video frames overlapping by 4 overlap + 1
+  frames are run independently; each window's disparity is fitted to the previous window by one
+  least-squares scale and shift on the frames they share, then blended with the same linear ramps.
+
+The last window ends at the last frame (pulled back to full length where that does not make three
+windows share a frame), so every frame is covered by one or two windows.
 
 Sampling: ``steps`` Euler steps (default 5) on diffusers' flow-matching schedule with ``shift``
 (default 5); a single-step checkpoint does one forward pass per window instead. Depth comes out
@@ -51,38 +54,46 @@ class InferenceSettings:
     def __post_init__(self) -> None:
         if self.steps < 1:
             raise UserError(f"{self.steps}: need at least 1 step", field="--steps")
-        if self.window < 1 or not 0 <= self.overlap < self.window:
-            raise UserError(f"window {self.window}, overlap {self.overlap}: need 0 <= overlap < window",
+        if self.window < 1 or not 0 <= 2 * self.overlap <= self.window:
+            raise UserError(f"window {self.window}, overlap {self.overlap}: need 0 <= overlap <= window / 2",
                             field="--window/--overlap")
+        if self.stitch == "aligned" and self.window < 2 * self.overlap + 2:
+            raise UserError(f"window {self.window}, overlap {self.overlap}: aligned stitching needs window >= "
+                            "2 overlap + 2", field="--window/--overlap")
         if self.stitch not in STITCH_MODES:
             raise UserError(f"{self.stitch!r}; allowed: {', '.join(STITCH_MODES)}", field="--stitch")
         check_video_shape(1, self.height, self.width, where="--resolution")
 
 
-def window_starts(length: int, window: int, overlap: int) -> list[int]:
-    """First index of each window: every ``window - overlap``, the last one ending at ``length``."""
+def window_spans(length: int, window: int, overlap: int, multiple: int = 1) -> list[tuple[int, int]]:
+    """(start, stop) of each window: every ``window - overlap`` frames from 0; the last one is
+    pulled back to end at ``length`` (full length, more overlap) but never into the window two
+    before it, so at most two windows share a frame. Starts stay multiples of ``multiple``."""
     if length <= window:
-        return [0]
-    starts = list(range(0, length - window, window - overlap))
-    return [*starts, length - window]
+        return [(0, length)]
+    stride = window - overlap
+    starts = list(range(0, length - window, stride))
+    start = length - window
+    if len(starts) >= 2:
+        boundary = starts[-2] + window
+        start = max(start, boundary + (-boundary) % multiple)
+    return [(s, s + window) for s in starts] + [(start, length)]
 
 
-def blend_weights(length: int, window: int, overlap: int) -> torch.Tensor:
-    """(windows, length) blending weights: 1 inside a window, linear ramps across each overlap
-    with a neighbour (k shared frames: j / (k + 1), j = 1..k), 0 outside; columns sum to 1."""
-    starts = window_starts(length, window, overlap)
-    size = min(window, length)
-    weights = torch.zeros(len(starts), length, dtype=torch.float64)
-    for i, start in enumerate(starts):
-        ramp = torch.ones(size, dtype=torch.float64)
+def blend_weights(length: int, window: int, overlap: int, multiple: int = 1) -> torch.Tensor:
+    """(windows, length) blending weights: 1 inside a window, 0 outside, and across the k frames
+    two neighbours share, linear ramps j / (k + 1) up and 1 - j / (k + 1) down (j = 1..k), so every
+    frame's weights sum to 1 and no weight jumps by more than 1 / (k + 1) between frames."""
+    spans = window_spans(length, window, overlap, multiple)
+    weights = torch.zeros(len(spans), length, dtype=torch.float64)
+    for i, (start, stop) in enumerate(spans):
+        weights[i, start:stop] = 1.0
         if i > 0:
-            shared = starts[i - 1] + size - start
-            ramp[:shared] = torch.minimum(ramp[:shared], torch.arange(1, shared + 1) / (shared + 1))
-        if i + 1 < len(starts):
-            shared = start + size - starts[i + 1]
-            ramp[size - shared:] = torch.minimum(ramp[size - shared:], torch.arange(shared, 0, -1) / (shared + 1))
-        weights[i, start:start + size] = ramp
-    return weights / weights.sum(dim=0, keepdim=True)
+            shared = spans[i - 1][1] - start
+            ramp = torch.arange(1, shared + 1, dtype=torch.float64) / (shared + 1)
+            weights[i, start:start + shared] = ramp
+            weights[i - 1, start:start + shared] = 1.0 - ramp
+    return weights
 
 
 def make_model_fn(transformer, prompt_embeds: torch.Tensor) -> ModelFn:
@@ -103,15 +114,14 @@ def sample_latents(model_fn: ModelFn, rgb_latents: torch.Tensor, settings: Infer
                    config: DKTConfig, generator: torch.Generator) -> torch.Tensor:
     """Clean target latents for ``rgb_latents`` (B, C, L, h, w), windows blended at every step."""
     length = rgb_latents.shape[2]
-    starts = window_starts(length, settings.window, settings.overlap)
-    size = min(settings.window, length)
+    spans = window_spans(length, settings.window, settings.overlap)
     weights = blend_weights(length, settings.window, settings.overlap).float().to(rgb_latents.device)
 
     def blended(x: torch.Tensor, timestep: float) -> torch.Tensor:
         total = torch.zeros_like(x)
-        for i, start in enumerate(starts):
-            part = model_fn(x[:, :, start:start + size], rgb_latents[:, :, start:start + size], timestep)
-            total[:, :, start:start + size] += part * weights[i, start:start + size].view(1, 1, -1, 1, 1)
+        for i, (start, stop) in enumerate(spans):
+            part = model_fn(x[:, :, start:stop], rgb_latents[:, :, start:stop], timestep)
+            total[:, :, start:stop] += part * weights[i, start:stop].view(1, 1, -1, 1, 1)
         return total
 
     if config.objective == "single_step":
@@ -164,29 +174,26 @@ def run_window(model_fn: ModelFn, codec: LatentCodec, video: torch.Tensor, setti
 
 
 def stitch_aligned(length: int, window_fn: Callable[[int, int], torch.Tensor], window: int, overlap: int,
-                   align: bool = True) -> torch.Tensor:
+                   align: bool = True, multiple: int = 1) -> torch.Tensor:
     """Blend independent windows ``window_fn(start, stop)`` (frames first) over ``length`` frames.
 
     With ``align``, each window is first mapped by one least-squares scale and shift onto the
-    blended result of the windows before it, over the frames they share.
+    previous window (already aligned) over the frames they share.
     """
-    starts = window_starts(length, window, overlap)
-    size = min(window, length)
-    weights = blend_weights(length, window, overlap).float()
+    spans = window_spans(length, window, overlap, multiple)
+    weights = blend_weights(length, window, overlap, multiple).float()
     result: torch.Tensor | None = None
-    covered = 0
-    for i, start in enumerate(starts):
-        part = window_fn(start, start + size).float().cpu()
+    previous: torch.Tensor | None = None
+    for i, (start, stop) in enumerate(spans):
+        part = window_fn(start, stop).float().cpu()
         if result is None:
             result = torch.zeros((length, *part.shape[1:]))
-        shape = (-1, *[1] * (part.ndim - 1))
-        if i > 0 and align:
-            shared = covered - start
-            previous = result[start:covered] / weights[:i, start:covered].sum(0).view(shape)
-            s, t = lstsq_scale_shift(part[:shared], previous)
+        if previous is not None and align:
+            shared = spans[i - 1][1] - start
+            s, t = lstsq_scale_shift(part[:shared], previous[previous.shape[0] - shared:])
             part = s * part + t
-        result[start:start + size] += weights[i, start:start + size].view(shape) * part
-        covered = start + size
+        result[start:stop] += weights[i, start:stop].view(-1, *[1] * (part.ndim - 1)) * part
+        previous = part
     assert result is not None
     return result
 
@@ -197,8 +204,10 @@ def run_aligned(model_fn: ModelFn, codec: LatentCodec, video: torch.Tensor, sett
     def window_fn(start: int, stop: int) -> torch.Tensor:
         return run_window(model_fn, codec, video[:, :, start:stop], settings, config, generator)
 
-    return stitch_aligned(video.shape[2], window_fn, 4 * (settings.window - 1) + 1, 4 * settings.overlap,
-                          align=config.task == "depth")
+    # windows of 4 (w - 1) + 1 frames sharing 4 o + 1 frames start at multiples of 4: every window,
+    # the shortened last one included, has 4N+1 frames as the VAE needs
+    return stitch_aligned(video.shape[2], window_fn, 4 * (settings.window - 1) + 1, 4 * settings.overlap + 1,
+                          align=config.task == "depth", multiple=4)
 
 
 def predict_video(frames: np.ndarray, model_fn: ModelFn, codec: LatentCodec, settings: InferenceSettings,
