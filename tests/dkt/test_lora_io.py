@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from conftest import tiny_train_settings
+from dkt_fixtures import tiny_train_settings
 from safetensors.torch import load_file
 
 from transphy3d.dkt import model as M

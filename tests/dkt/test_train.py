@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_train_settings
+from dkt_fixtures import tiny_train_settings
 from safetensors.torch import load_file
 
 from transphy3d.dkt.mixture import SourceSpec
