@@ -101,3 +101,38 @@ def test_eval_cli_with_saved_and_live_predictions(tmp_path: Path, tiny_base: Pat
     assert set(results["summary"]) == {"all", "glass"}
     assert 0 < results["summary"]["all"]["abs_rel"] < 10
     assert np.load(live / "predictions" / "scene_000001" / "disparity.npy").shape == (5, 32, 32)
+
+
+def test_eval_cli_on_published_tars_and_normals(tmp_path: Path, render_root: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from transphy3d.dkt.published import export_render_output
+
+    export_render_output(render_root, tmp_path / "pub")
+    pred = tmp_path / "pred"
+    for number, scene in enumerate(iter_scenes(render_root)):
+        depth = np.stack([scene.depth(t) for t in range(scene.num_frames)])
+        folder = pred / f"{number:06d}"
+        folder.mkdir(parents=True)
+        np.save(folder / "disparity.npy", np.where(depth > 0, 1 / np.where(depth > 0, depth, 1), 0).astype(np.float32))
+        normal = np.stack([scene.normal(t) for t in range(scene.num_frames)])
+        np.save(folder / "normal.npy", normal)
+    assert main(["eval-dkt", str(tmp_path / "pub"), "--pred", str(pred), "--out", str(tmp_path / "e"),
+                 "--regions", "all"]) == 0
+    summary = json.loads((tmp_path / "e" / "metrics.json").read_text())["summary"]["all"]
+    # published depth is 16-bit quantised: the exact prediction is off by at most half a step
+    assert summary["abs_rel"] < 1e-4 and summary["delta_1.05"] == 1.0 and summary["videos"] == 2
+    assert "opw" in summary  # camera-only geometric flow
+    err = _error(["eval-dkt", str(tmp_path / "pub"), "--pred", str(pred), "--out", str(tmp_path / "e2")], capsys)
+    assert "--regions" in err and "masks" in err
+    assert main(["eval-dkt", str(render_root), "--pred", str(tmp_path / "pred_scenes"), "--out",
+                 str(tmp_path / "n"), "--task", "normal"]) == 2
+    capsys.readouterr()
+    for scene in iter_scenes(render_root):
+        (tmp_path / "pred_scenes" / scene.path.name).mkdir(parents=True)
+        np.save(tmp_path / "pred_scenes" / scene.path.name / "normal.npy",
+                np.stack([scene.normal(t) for t in range(scene.num_frames)]))
+    assert main(["eval-dkt", str(render_root), "--pred", str(tmp_path / "pred_scenes"), "--out",
+                 str(tmp_path / "n"), "--task", "normal", "--regions", "all,glass"]) == 0
+    normal_summary = json.loads((tmp_path / "n" / "metrics.json").read_text())["summary"]
+    assert normal_summary["all"]["mean_angle"] == pytest.approx(0.0, abs=0.1)
+    assert normal_summary["glass"]["within_11.25"] == 1.0

@@ -19,7 +19,9 @@ from transphy3d.dkt.data import (
     ClipSettings,
     CorruptData,
     RenderSource,
+    collate,
     cover_size,
+    model_inputs,
     normalize_disparity,
 )
 from transphy3d.dkt.images import ImageFolderSource
@@ -58,12 +60,16 @@ def test_render_clip_shapes_resize_and_masks(tmp_path: Path) -> None:
     assert source.lengths == [9]
     dataset = ClipDataset([source], ClipSettings(32, 32, random_crop=False))
     sample = dataset[ClipKey(0, 0, 2, 5, seed=0, stride=1)]
-    assert sample["rgb"].shape == (3, 5, 32, 32) and sample["target"].shape == (3, 5, 32, 32)
+    assert sample["rgb"].shape == (3, 5, 32, 32) and sample["rgb"].dtype == torch.uint8
+    assert sample["target"].shape == (1, 5, 32, 32) and sample["target"].dtype == torch.float32
     assert sample["valid"].shape == (5, 32, 32) and sample["valid"].dtype == torch.bool
-    assert float(sample["rgb"].min()) >= -1 and float(sample["rgb"].max()) <= 1
-    assert torch.equal(sample["target"][0], sample["target"][2])  # grey repeated to 3 channels
+    rgb, target_video = model_inputs(collate([sample]), "cpu")
+    assert rgb.shape == target_video.shape == (1, 3, 5, 32, 32)
+    assert float(rgb.min()) >= -1 and float(rgb.max()) <= 1
+    assert torch.equal(target_video[0, 0], target_video[0, 2])  # grey repeated to 3 channels
     target = sample["target"][0]
-    assert float(target[sample["valid"]].max()) == 1.0 and float(target[sample["valid"]].min()) == -1.0
+    assert float(target[sample["valid"]].max()) == pytest.approx(1.0)
+    assert float(target[sample["valid"]].min()) == pytest.approx(-1.0)
     assert torch.all(target[~sample["valid"]] == -1.0)
     assert not sample["valid"][:, 0].any()  # the sky rows of the fixture stay invalid after resizing
     assert cover_size(40, 48, 32, 32) == (32, 39)

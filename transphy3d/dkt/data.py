@@ -8,13 +8,13 @@ A *source* holds items (videos or single images) and loads any frames of an item
 - resized to cover the training resolution (RGB bilinear with antialiasing; depth, normals and
   validity nearest-neighbour, so no value is ever blended with a "no surface" 0) and cropped to
   it (a crop offset drawn from the key's seed; centred when the aspect ratios match);
-- ``rgb``: (3, F, H, W) in [-1, 1];
+- ``rgb``: (3, F, H, W) uint8 (``model_inputs`` maps it to [-1, 1] on the training device);
 - ``target`` for depth, the **disparity normalisation rule**: disparity d = 1 / depth on valid
   pixels (depth > 0 and finite); over all valid pixels of the clip (every frame together)
   lo, hi = the ``percentiles`` of d (default 0 and 100: min and max); target = 2 (d - lo) /
   (hi - lo) - 1 clipped to [-1, 1], so the nearest surface is +1 and the farthest -1; pixels with
-  no surface are -1 (as far as the farthest); if hi = lo every valid pixel is 0. The grey value is
-  repeated to 3 channels, as the VAE takes RGB;
+  no surface are -1 (as far as the farthest); if hi = lo every valid pixel is 0. One channel here;
+  ``model_inputs`` repeats the grey value to 3 channels, as the VAE takes RGB;
 - ``target`` for normals: the unit camera-frame (OpenCV) normal's x, y, z as the 3 channels,
   (0, 0, 0) where no surface;
 - ``valid``: (F, H, W) bool, pixels with ground truth; the loss can weight latents by it and the
@@ -155,13 +155,19 @@ def normalize_disparity(depth: np.ndarray, valid: np.ndarray,
     out = np.full(depth.shape, -1.0, dtype=np.float32)
     if not valid.any():
         return out
-    disparity = 1.0 / depth[valid].astype(np.float64)
-    lo, hi = np.percentile(disparity, percentiles) if percentiles != (0.0, 100.0) else (
-        disparity.min(), disparity.max())
+    disparity = np.zeros(depth.shape, dtype=np.float32)
+    np.divide(1.0, depth, out=disparity, where=valid)
+    if percentiles == (0.0, 100.0):
+        lo = float(np.min(disparity, where=valid, initial=np.inf))
+        hi = float(np.max(disparity, where=valid, initial=-np.inf))
+    else:
+        lo, hi = (float(v) for v in np.percentile(disparity[valid], percentiles))
     if hi - lo <= 1e-12 * max(abs(hi), 1.0):
         out[valid] = 0.0
         return out
-    out[valid] = np.clip(2.0 * (disparity - lo) / (hi - lo) - 1.0, -1.0, 1.0)
+    scaled = (disparity - np.float32(lo)) * np.float32(2.0 / (hi - lo)) - np.float32(1.0)
+    np.clip(scaled, -1.0, 1.0, out=scaled)
+    np.copyto(out, scaled, where=valid)
     return out
 
 
@@ -172,14 +178,18 @@ def cover_size(height: int, width: int, out_h: int, out_w: int) -> tuple[int, in
 
 
 def resize_crop(tensor: torch.Tensor, out_h: int, out_w: int, mode: str, offset: tuple[float, float]) -> torch.Tensor:
-    """(N, C, H, W) resized to cover (out_h, out_w) and cropped; ``offset`` in [0, 1]^2 places the crop."""
+    """(N, C, H, W) resized to cover (out_h, out_w) and cropped; ``offset`` in [0, 1]^2 places the crop.
+    uint8 input is resampled in float and rounded back to uint8."""
     h, w = tensor.shape[-2:]
     rh, rw = cover_size(h, w, out_h, out_w)
     if (rh, rw) != (h, w):
+        dtype = tensor.dtype
+        resized = tensor.float()
         if mode == "bilinear":
-            tensor = F.interpolate(tensor, size=(rh, rw), mode="bilinear", align_corners=False, antialias=True)
+            resized = F.interpolate(resized, size=(rh, rw), mode="bilinear", align_corners=False, antialias=True)
         else:
-            tensor = F.interpolate(tensor, size=(rh, rw), mode="nearest-exact")
+            resized = F.interpolate(resized, size=(rh, rw), mode="nearest-exact")
+        tensor = resized.round().clamp(0, 255).to(dtype) if dtype == torch.uint8 else resized.to(dtype)
     top = round(offset[0] * (rh - out_h))
     left = round(offset[1] * (rw - out_w))
     return tensor[..., top:top + out_h, left:left + out_w]
@@ -207,25 +217,36 @@ class ClipSettings:
 
 
 def transform_clip(raw: RawClip, settings: ClipSettings, seed: int) -> dict[str, torch.Tensor]:
-    """Tensors of one clip at the training resolution (see the module docstring)."""
+    """Tensors of one clip at the training resolution (see the module docstring), kept compact for
+    the trip from DataLoader workers: ``rgb`` uint8 (3, F, H, W), ``target`` (1, F, H, W) disparity
+    or (3, F, H, W) normals, ``valid`` (F, H, W). ``model_inputs`` makes the model's tensors."""
     rng = np.random.Generator(np.random.PCG64(seed))
     offset = (float(rng.random()), float(rng.random())) if settings.random_crop else (0.5, 0.5)
     h, w = settings.height, settings.width
-    rgb = torch.from_numpy(np.ascontiguousarray(raw.rgb)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-    rgb = resize_crop(rgb, h, w, "bilinear", offset).clamp(-1.0, 1.0)
-    valid = resize_crop(torch.from_numpy(raw.valid).float()[:, None], h, w, "nearest", offset)[:, 0] > 0.5
+    rgb = resize_crop(torch.from_numpy(np.ascontiguousarray(raw.rgb)).permute(0, 3, 1, 2), h, w, "bilinear", offset)
+    valid = resize_crop(torch.from_numpy(raw.valid)[:, None], h, w, "nearest", offset)[:, 0]
     if settings.task == "depth":
         depth = resize_crop(torch.from_numpy(raw.target)[:, None], h, w, "nearest", offset)[:, 0].numpy()
-        target = torch.from_numpy(normalize_disparity(depth, valid.numpy(), settings.percentiles))
-        target = target[:, None].expand(-1, 3, -1, -1)
+        target = torch.from_numpy(normalize_disparity(depth, valid.numpy(), settings.percentiles))[None]
     else:
         normal = torch.from_numpy(raw.target).permute(0, 3, 1, 2)
-        target = resize_crop(normal, h, w, "nearest", offset).clamp(-1.0, 1.0) * valid[:, None]
+        normal = resize_crop(normal, h, w, "nearest", offset).clamp(-1.0, 1.0) * valid[:, None]
+        target = normal.permute(1, 0, 2, 3)
     return {
-        "rgb": rgb.permute(1, 0, 2, 3).contiguous(),  # (3, F, H, W)
-        "target": target.permute(1, 0, 2, 3).contiguous(),
+        "rgb": rgb.permute(1, 0, 2, 3).contiguous(),
+        "target": target.contiguous(),
         "valid": valid.contiguous(),
     }
+
+
+def model_inputs(batch: dict[str, Any], device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(RGB, target) videos (B, 3, F, H, W) in [-1, 1] on ``device`` from a collated batch
+    (RGB from uint8; a one-channel disparity repeated to 3 channels, as the VAE takes RGB)."""
+    rgb = batch["rgb"].to(device, non_blocking=True).float() / 127.5 - 1.0
+    target = batch["target"].to(device, non_blocking=True).float()
+    if target.shape[1] == 1:
+        target = target.expand(-1, 3, -1, -1, -1)
+    return rgb, target
 
 
 def draw_start(length: int, num_frames: int, stride: int, rng: np.random.Generator) -> int | None:

@@ -97,14 +97,18 @@ def blend_weights(length: int, window: int, overlap: int, multiple: int = 1) -> 
 
 
 def make_model_fn(transformer, prompt_embeds: torch.Tensor) -> ModelFn:
-    """fn(target latent, RGB latent, timestep) -> float32 output, in the transformer's dtype/device."""
-    param = transformer.patch_embedding.weight
-    prompt = prompt_embeds.to(param.device, param.dtype)
+    """fn(target latent, RGB latent, timestep) -> float32 output. Runs under autocast in the dtype
+    of the transformer's blocks when that is a half type (trained weights may be fp32)."""
+    device = transformer.patch_embedding.weight.device
+    compute = transformer.proj_out.weight.dtype
+    prompt = prompt_embeds.to(device, compute)
 
     @torch.no_grad()
     def fn(x: torch.Tensor, rgb: torch.Tensor, timestep: float) -> torch.Tensor:
-        t = torch.full((x.shape[0],), float(timestep), device=param.device)
-        out = predict(transformer, x.to(param.device, param.dtype), rgb.to(param.device, param.dtype), t, prompt)
+        t = torch.full((x.shape[0],), float(timestep), device=device)
+        dtype = transformer.patch_embedding.weight.dtype
+        with torch.autocast(device.type, dtype=compute, enabled=compute != torch.float32):
+            out = predict(transformer, x.to(device, dtype), rgb.to(device, dtype), t, prompt)
         return out.float()
 
     return fn

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from transphy3d.dkt.data import ClipSettings
+from transphy3d.dkt.data import ClipSettings, model_inputs
 from transphy3d.dkt.mixture import FrameSettings, MixtureSampler, SourceSpec, build_mixture, make_loader
 from transphy3d.dkt.model import (
     LORA_WEIGHTS_FILE,
@@ -330,8 +330,9 @@ class Trainer:
         o = self.s.objective
         model = model or self.model
         device = self.accelerator.device
-        rgb_latents = self.codec.encode(batch["rgb"].to(device))
-        target = self.codec.encode(batch["target"].to(device))
+        rgb, target_video = model_inputs(batch, device)
+        rgb_latents = self.codec.encode(rgb)
+        target = self.codec.encode(target_video)
         weights = valid_weights(batch["valid"].to(device), target.shape) if o.masked else None
         generator = torch.Generator().manual_seed(derive_seed(self.s.seed, *noise_key))
         batch_size = target.shape[0]
@@ -398,8 +399,9 @@ class Trainer:
         for i, batch in enumerate(self.val_set):
             losses.append(float(self.loss(batch, ("validation", i), model=model)))
             if "depth" in batch:
-                latents = sample_latents(model_fn, self.codec.encode(batch["rgb"].to(self.codec.device)), settings,
-                                         config, torch.Generator().manual_seed(self.s.seed + i))
+                rgb, _ = model_inputs(batch, self.codec.device)
+                latents = sample_latents(model_fn, self.codec.encode(rgb), settings, config,
+                                         torch.Generator().manual_seed(self.s.seed + i))
                 disparity = to_prediction(self.codec.decode(latents), "depth").cpu().numpy()
                 valid = batch["valid"][0].numpy()
                 if valid.any():
