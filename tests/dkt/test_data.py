@@ -125,10 +125,13 @@ def test_all_clips_corrupt_is_an_error(tmp_path: Path) -> None:
     (root / "scene_000001").mkdir()
     (root / "scene_000001" / "camera.json").write_text("{broken")
     source = RenderSource(root)
-    assert len(source.scenes) == 1 and "scene_000001" in source.skipped[0]
+    assert len(source.paths) == 1 and "scene_000001" in source.skipped[0]
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no scene directories"):
         RenderSource(tmp_path / "empty")
+    (root / "index.jsonl").write_text('{"scene": "scene_000000"}\n{"scene": "scene_000009"}\n')
+    with pytest.raises(UserError, match="scene_000009"):
+        RenderSource(root)
 
 
 def _image_folder(root: Path, count: int = 3) -> Path:

@@ -108,7 +108,11 @@ def read_checked(reader, path: Path, shape: tuple[int, ...]) -> np.ndarray:
 
 
 class RenderSource:
-    """Scenes of a render output directory (the data contract), one item per scene."""
+    """Scenes of a render output directory (the data contract), one item per scene.
+
+    Only each scene's path, size and frame count are kept (not its parsed camera.json), so an
+    index of thousands of scenes stays small in every DataLoader worker.
+    """
 
     is_video = True
 
@@ -118,35 +122,41 @@ class RenderSource:
         self.name = name or self.root.name
         if not self.root.is_dir():
             raise UserError("render output directory not found", path=str(self.root), field="data")
-        self.scenes = []
+        self.paths: list[Path] = []
+        self.sizes: list[tuple[int, int]] = []
+        self.lengths: list[int] = []
         self.skipped: list[str] = []
-        for scene in iter_scenes(self.root):
-            try:
-                _ = scene.num_frames, scene.width, scene.height
-                self.scenes.append(scene)
-            except Exception as error:  # a damaged camera.json: count the scene and go on
-                self.skipped.append(f"{scene.path}: unreadable {contract.CAMERA_FILE} ({error})")
-        if not self.scenes:
+        try:
+            for scene in iter_scenes(self.root):
+                try:
+                    length, size = scene.num_frames, (scene.height, scene.width)
+                except Exception as error:  # a damaged camera.json: count the scene and go on
+                    self.skipped.append(f"{scene.path}: unreadable {contract.CAMERA_FILE} ({error})")
+                    continue
+                self.paths.append(scene.path)
+                self.sizes.append(size)
+                self.lengths.append(length)
+        except (OSError, ValueError, KeyError) as error:  # index.jsonl naming a missing scene, bad lines
+            raise UserError(f"cannot index the scenes ({error})", path=str(self.root), field="data") from error
+        if not self.paths:
             raise UserError("no scene directories (scene_*/camera.json) found", path=str(self.root), field="data")
-        self.lengths = [s.num_frames for s in self.scenes]
 
     def load(self, item: int, frames: Sequence[int]) -> RawClip:
-        scene = self.scenes[item]
-        h, w = scene.height, scene.width
+        path = self.paths[item]
+        h, w = self.sizes[item]
         rgb, target, valid = [], [], []
         for frame in frames:
-            rgb.append(read_checked(contract.read_rgb, contract.frame_path(scene.path, "rgb", frame), (h, w, 3)))
+            rgb.append(read_checked(contract.read_rgb, contract.frame_path(path, "rgb", frame), (h, w, 3)))
             if self.task == "depth":
-                depth = read_checked(contract.read_depth, contract.frame_path(scene.path, "depth", frame), (h, w))
+                depth = read_checked(contract.read_depth, contract.frame_path(path, "depth", frame), (h, w))
                 target.append(depth)
                 valid.append(np.isfinite(depth) & (depth > 0))
             else:
-                normal = read_checked(contract.read_normal, contract.frame_path(scene.path, "normal", frame),
-                                      (h, w, 3))
+                normal = read_checked(contract.read_normal, contract.frame_path(path, "normal", frame), (h, w, 3))
                 normal = np.nan_to_num(normal)
                 target.append(normal)
                 valid.append(np.abs(normal).sum(axis=-1) > 0)
-        return RawClip(np.stack(rgb), np.stack(target).astype(np.float32), np.stack(valid), scene.path.name)
+        return RawClip(np.stack(rgb), np.stack(target).astype(np.float32), np.stack(valid), path.name)
 
 
 def normalize_disparity(depth: np.ndarray, valid: np.ndarray,

@@ -225,7 +225,7 @@ def predict_video(frames: np.ndarray, model_fn: ModelFn, codec: LatentCodec, set
         video = torch.cat([video, video[:, :, -1:].expand(-1, -1, padded - num_frames, -1, -1)], dim=2)
     generator = torch.Generator().manual_seed(settings.seed)
     run = run_aligned if settings.stitch == "aligned" else run_window
-    prediction = run(model_fn, codec, video.to(codec.device), settings, config, generator)[:num_frames].cpu()
+    prediction = run(model_fn, codec, video, settings, config, generator)[:num_frames].cpu()
     if prediction.shape[1:3] != (height, width):
         channels_last = prediction.ndim == 4
         grid = prediction.permute(0, 3, 1, 2) if channels_last else prediction[:, None]

@@ -249,7 +249,8 @@ class LatentCodec:
     def encode(self, video: torch.Tensor) -> torch.Tensor:
         """Normalised latents (B, z, 1 + (F-1)/4, H/8, W/8), float32, of a video in [-1, 1]."""
         check_video_shape(video.shape[2], video.shape[3], video.shape[4])
-        latents = self.vae.encode(video.to(self.device, self.dtype)).latent_dist.mode().float()
+        video = video.to(dtype=self.dtype).to(self.device)  # cast first: no float32 copy on the device
+        latents = self.vae.encode(video).latent_dist.mode().float()
         return (latents - self.mean.to(latents.device)) / self.std.to(latents.device)
 
     @torch.no_grad()
