@@ -147,7 +147,9 @@ def test_infer_cli_on_a_video_longer_than_one_window(tiny_base: Path, trained_ru
         assert code == 0
         disparity = np.load(out / "disparity.npy")
         assert disparity.shape == (30, 24, 40) and disparity.dtype == np.float32
-        assert np.isfinite(disparity).all() and disparity.min() >= 0 and disparity.max() <= 1
+        assert np.isfinite(disparity).all()
+        if stitch == "latent":  # aligned windows keep the first window's scale: may leave [0, 1]
+            assert disparity.min() >= 0 and disparity.max() <= 1
         exrs = sorted((out / "disparity").glob("*.exr"))
         assert [p.stem for p in exrs] == [f"frame_{t:04d}" for t in range(30)]
         np.testing.assert_array_equal(read_exr(exrs[7])["disparity"], disparity[7])

@@ -105,3 +105,29 @@ def test_bad_training_settings(tiny_base: Path, render_root: Path, tmp_path: Pat
         Trainer(tiny_train_settings(tiny_base, tmp_path / "b", render_root, val_frames=6))
     with pytest.raises(UserError, match="--resume"):
         train(tiny_train_settings(tiny_base, tmp_path / "b", render_root, resume=str(tmp_path)), log=lambda _m: None)
+
+
+@pytest.mark.slow
+def test_two_process_data_parallel_run(tiny_base: Path, render_root: Path, tmp_path: Path) -> None:
+    """`accelerate launch` with 2 CPU processes (gloo DDP): gradient sync, accumulation, rank-0 I/O."""
+    import os
+    import subprocess
+    import sys
+
+    launcher = Path(sys.executable).parent / "accelerate"
+    if not launcher.is_file():
+        pytest.skip("accelerate launcher not installed next to the interpreter")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = tmp_path / "ddp"
+    run = subprocess.run(
+        [str(launcher), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+         "--dynamo_backend", "no", "-m", "transphy3d", "train-dkt", "--base", str(tiny_base), "--out", str(out),
+         "--data", str(render_root), "--resolution", "32x32", "--frames", "5", "--batch-size", "4",
+         "--max-steps", "2", "--lr", "1e-3", "--lora-rank", "4", "--num-workers", "0",
+         "--no-gradient-checkpointing", "--checkpoint-every", "2", "--log-every", "1"],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2]  # written once, by rank 0
+    assert (out / "checkpoints" / "step_00000002" / STATE_FILE).is_file()
+    assert run.stdout.count("trained to step 2") == 1  # printed by rank 0 only

@@ -166,7 +166,8 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.seed, num_workers=args.num_workers, prompt_cache=args.prompt_cache, report_to=args.report_to,
     )
     result = train(settings)
-    print(f"trained to step {result.step}; checkpoint {result.checkpoint}; {result.skipped} clips skipped")
+    if result.main_process:
+        print(f"trained to step {result.step}; checkpoint {result.checkpoint}; {result.skipped} clips skipped")
     return 0
 
 

@@ -132,6 +132,7 @@ class TrainResult:
     losses: dict[int, float]
     checkpoint: Path | None
     skipped: int
+    main_process: bool = True
 
 
 def checkpoint_dir(out: Path, step: int) -> Path:
@@ -465,7 +466,7 @@ class Trainer:
         self.accelerator.wait_for_everyone()
         if self.s.report_to:
             self.accelerator.end_training()
-        return TrainResult(self.step, losses, last_checkpoint, self.skipped)
+        return TrainResult(self.step, losses, last_checkpoint, self.skipped, self.accelerator.is_main_process)
 
 
 def train(settings: TrainSettings, log: Callable[[str], None] = print) -> TrainResult:
