@@ -109,3 +109,11 @@ def test_prompt_encoded_once_and_cached(tiny_base: Path, tmp_path: Path) -> None
     other = M.encode_prompt_cached(tiny_base, "normal", tmp_path / "cache")
     assert not torch.equal(first, other)
     assert len(list((tmp_path / "cache").glob("prompt_*.safetensors"))) == 2
+
+
+def test_damaged_weights_are_a_user_error(tmp_path: Path, tiny_base: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_base, broken)
+    (broken / "transformer" / "diffusion_pytorch_model.safetensors").write_bytes(b"truncated")
+    with pytest.raises(UserError, match=r"broken: --base: cannot load"):
+        M.load_base(broken)

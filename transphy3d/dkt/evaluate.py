@@ -58,12 +58,12 @@ def region_ids(objects, region: str) -> list[int]:
 def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str) -> EvalVideo:
     """An ``EvalVideo`` of a rendered scene (``transphy3d.dataset.Scene``)."""
     count = scene.num_frames if max_frames is None else min(max_frames, scene.num_frames)
-    frames = [scene.frame(i) for i in range(count)]
-    depth = np.stack([f.depth for f in frames]).astype(np.float32)
+    depth = np.stack([scene.depth(i) for i in range(count)]).astype(np.float32)
     valid = np.isfinite(depth) & (depth > 0)
-    masks = np.stack([f.mask for f in frames])
-    video = EvalVideo(scene.path.name, np.stack([f.rgb for f in frames]), np.where(valid, depth, 0.0),
-                      np.stack([f.normal for f in frames]) if task == "normal" else None, valid, scene.fps)
+    masks = np.stack([scene.mask(i) for i in range(count)])
+    normal = np.stack([scene.normal(i) for i in range(count)]) if task == "normal" else None
+    video = EvalVideo(scene.path.name, np.stack([scene.rgb(i) for i in range(count)]), np.where(valid, depth, 0.0),
+                      normal, valid, scene.fps)
     for region in regions:
         if region != "all":
             video.regions[region] = np.isin(masks, region_ids(scene.objects, region))

@@ -94,8 +94,12 @@ def load_base(base: str | Path, dtype: torch.dtype = torch.float32, device: str 
     from diffusers import AutoencoderKLWan, WanTransformer3DModel
 
     base = check_base_dir(base)
-    transformer = WanTransformer3DModel.from_pretrained(base, subfolder="transformer", torch_dtype=dtype)
-    vae = AutoencoderKLWan.from_pretrained(base, subfolder="vae", torch_dtype=dtype)
+    try:
+        transformer = WanTransformer3DModel.from_pretrained(base, subfolder="transformer", torch_dtype=dtype)
+        vae = AutoencoderKLWan.from_pretrained(base, subfolder="vae", torch_dtype=dtype)
+    except (OSError, ValueError, RuntimeError) as error:  # missing or damaged weight files
+        raise UserError(f"cannot load the Wan 2.1 transformer/VAE ({error})", path=str(base),
+                        field="--base") from error
     vae.requires_grad_(False).eval()
     return transformer.to(device), vae.to(device)
 
