@@ -41,9 +41,13 @@ def write_fixture(root: Path, scenes: int, frames: int, width: int, height: int,
         path = root / f"scene_{s:06d}"
         for kind in ("rgb", "depth", "normal", "mask"):
             (path / kind).mkdir(parents=True, exist_ok=True)
-        contract.write_json(path / contract.CAMERA_FILE, contract.camera_json(
-            width, height, 24.0, K, [np.eye(4)] * frames, 0.01, 100.0))
-        contract.write_json(path / contract.OBJECTS_FILE, {"format_version": 1, "objects": [], "environment": []})
+        contract.write_json(
+            path / contract.CAMERA_FILE,
+            contract.camera_json(width, height, 24.0, K, [np.eye(4)] * frames, 0.01, 100.0),
+        )
+        contract.write_json(
+            path / contract.OBJECTS_FILE, {"format_version": 1, "objects": [], "environment": []}
+        )
         contract.write_json(path / contract.META_FILE, {})
         (path / contract.SCENE_SPEC_FILE).write_text("seed: 0\n", encoding="utf-8")
         for t in range(frames):
@@ -84,10 +88,18 @@ def step_seconds(root: Path, base: Path, width: int, height: int, frames: int, r
     from transphy3d.dkt.train import Trainer, TrainSettings
 
     settings = TrainSettings(
-        base=str(base), out=str(root.parent / "run"), data=[SourceSpec("render", str(root))],
-        clip=ClipSettings(width, height), frames=FrameSettings.fixed(frames), lora=LoraSettings(32, 32.0),
-        batch_size=1, micro_batch_size=1, max_steps=repeats + 1, num_workers=0,
-        gradient_checkpointing=torch.cuda.is_available())
+        base=str(base),
+        out=str(root.parent / "run"),
+        data=[SourceSpec("render", str(root))],
+        clip=ClipSettings(width, height),
+        frames=FrameSettings.fixed(frames),
+        lora=LoraSettings(32, 32.0),
+        batch_size=1,
+        micro_batch_size=1,
+        max_steps=repeats + 1,
+        num_workers=0,
+        gradient_checkpointing=torch.cuda.is_available(),
+    )
     trainer = Trainer(settings, log=lambda _m: None)
     trainer.setup()
     batches = list(make_loader(trainer.dataset, trainer.sampler, 0, repeats + 1))
@@ -115,8 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--base", default=None, help="a Wan 2.1 base directory; default: a tiny random one")
     p.add_argument("--step-repeats", type=int, default=3)
-    p.add_argument("--gpu-step-seconds", type=float, default=None,
-                   help="a GPU training step time (s per clip) to compare the loader with")
+    p.add_argument(
+        "--gpu-step-seconds",
+        type=float,
+        default=None,
+        help="a GPU training step time (s per clip) to compare the loader with",
+    )
     p.add_argument("--keep", default=None, help="write the fixture here and keep it")
     args = p.parse_args(argv)
 
@@ -125,14 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         root = write_fixture(work / "render", args.scenes, args.scene_frames, args.width, args.height)
         size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) / 1e6
-        print(f"fixture: {args.scenes} scenes x {args.scene_frames} frames at {args.width}x{args.height}, "
-              f"{size:.0f} MB, written in {time.perf_counter() - start:.1f} s; torch threads "
-              f"{torch.get_num_threads()}, CPUs {len(__import__('os').sched_getaffinity(0))}")
+        print(
+            f"fixture: {args.scenes} scenes x {args.scene_frames} frames at {args.width}x{args.height}, "
+            f"{size:.0f} MB, written in {time.perf_counter() - start:.1f} s; torch threads "
+            f"{torch.get_num_threads()}, CPUs {len(__import__('os').sched_getaffinity(0))}"
+        )
         rates = {}
         for workers in args.workers:
             rates[workers] = loader_rate(root, args.width, args.height, args.frames, workers, args.clips)
-            print(f"loader  F = {args.frames}, {workers} workers: {rates[workers]:.2f} clips/s "
-                  f"({1 / rates[workers]:.2f} s/clip)")
+            print(
+                f"loader  F = {args.frames}, {workers} workers: {rates[workers]:.2f} clips/s "
+                f"({1 / rates[workers]:.2f} s/clip)"
+            )
         base = Path(args.base) if args.base else None
         if base is None:
             from transphy3d.dkt.random_wan import build_random_wan
@@ -140,18 +160,27 @@ def main(argv: list[str] | None = None) -> int:
             base = build_random_wan(work / "tiny-wan")
         step = step_seconds(root, base, args.width, args.height, args.frames, args.step_repeats)
         where = "GPU" if torch.cuda.is_available() else "this CPU"
-        print(f"train step on {where} ({'tiny random Wan' if args.base is None else base}), F = {args.frames}, "
-              f"1 clip: {step:.2f} s/clip")
+        print(
+            f"train step on {where} ({'tiny random Wan' if args.base is None else base}), F = {args.frames}, "
+            f"1 clip: {step:.2f} s/clip"
+        )
         best = max(rates, key=rates.get)
         for workers, rate in rates.items():
-            note = (f"; no overlap: loading adds {1 / rate:.2f} s to every {step:.2f} s step" if workers == 0
-                    else "")
-            print(f"ratio loader/step, {workers} workers: {rate * step:.2f} (>= 1: the loader keeps up{note})")
+            note = (
+                f"; no overlap: loading adds {1 / rate:.2f} s to every {step:.2f} s step"
+                if workers == 0
+                else ""
+            )
+            print(
+                f"ratio loader/step, {workers} workers: {rate * step:.2f} (>= 1: the loader keeps up{note})"
+            )
         print(f"the best loader ({best} workers) feeds any step of {1 / rates[best]:.2f} s/clip or more")
         if args.gpu_step_seconds:
             ratio = rates[best] * args.gpu_step_seconds
-            print(f"ratio against a {args.gpu_step_seconds:.2f} s/clip GPU step, {best} workers: {ratio:.2f}; "
-                  f"clips/s needed per GPU: {1 / args.gpu_step_seconds:.2f}")
+            print(
+                f"ratio against a {args.gpu_step_seconds:.2f} s/clip GPU step, {best} workers: {ratio:.2f}; "
+                f"clips/s needed per GPU: {1 / args.gpu_step_seconds:.2f}"
+            )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

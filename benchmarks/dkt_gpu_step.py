@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lora-rank", type=int, default=32)
     p.add_argument("--repeats", type=int, default=5, help="timed training steps (after 2 warm-up steps)")
     p.add_argument("--no-gradient-checkpointing", action="store_true")
-    p.add_argument("--smoke-cpu", action="store_true", help="tiny preset on the CPU at 64x32: checks the script")
+    p.add_argument(
+        "--smoke-cpu", action="store_true", help="tiny preset on the CPU at 64x32: checks the script"
+    )
     return p.parse_args(argv)
 
 
@@ -119,7 +121,8 @@ def inference(transformer, codec, prompt, args, device) -> tuple[float, float]:
     fn = make_model_fn(transformer, prompt)
     settings = InferenceSettings(steps=args.steps, width=args.width, height=args.height)
     frames = np.random.Generator(np.random.PCG64(0)).integers(
-        0, 256, (args.infer_frames, args.height, args.width, 3), dtype=np.uint8)
+        0, 256, (args.infer_frames, args.height, args.width, 3), dtype=np.uint8
+    )
     predict_video(frames[:5], fn, codec, settings, DKTConfig())  # warm-up
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -136,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         device, dtype, preset = torch.device("cpu"), torch.bfloat16, "tiny"
         args.width, args.height, args.frames, args.infer_frames, args.repeats = 64, 32, 5, 9, 1
     elif not torch.cuda.is_available():
-        print("dkt_gpu_step.py needs a CUDA GPU (torch.cuda.is_available() is False here); "
-              "run it on a GPU machine, or pass --smoke-cpu to check the script on the tiny preset.",
-              file=sys.stderr)
+        print(
+            "dkt_gpu_step.py needs a CUDA GPU (torch.cuda.is_available() is False here); "
+            "run it on a GPU machine, or pass --smoke-cpu to check the script on the tiny preset.",
+            file=sys.stderr,
+        )
         return 2
     else:
         device, dtype, preset = torch.device("cuda"), torch.bfloat16, "wan2.1-1.3b"
@@ -151,15 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     trained = sum(p.numel() for p in transformer.parameters() if p.requires_grad)
     total = sum(p.numel() for p in transformer.parameters())
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"device {name}; preset {preset}; transformer {total / 1e6:.1f} M parameters, {trained / 1e6:.2f} M trained")
+    print(
+        f"device {name}; preset {preset}; transformer {total / 1e6:.1f} M parameters, {trained / 1e6:.2f} M trained"
+    )
     step, encode, peak = train_steps(transformer, codec, prompt, args, device, dtype)
-    print(f"training step  {args.width}x{args.height}, F = {args.frames}, batch 1, "
-          f"{'bf16' if dtype == torch.bfloat16 else 'fp32'}, gradient checkpointing "
-          f"{'off' if args.no_gradient_checkpointing else 'on'}: {step:.3f} s/step "
-          f"(VAE encodes {encode:.3f} s), peak {peak:.2f} GB")
+    print(
+        f"training step  {args.width}x{args.height}, F = {args.frames}, batch 1, "
+        f"{'bf16' if dtype == torch.bfloat16 else 'fp32'}, gradient checkpointing "
+        f"{'off' if args.no_gradient_checkpointing else 'on'}: {step:.3f} s/step "
+        f"(VAE encodes {encode:.3f} s), peak {peak:.2f} GB"
+    )
     ms, peak_inf = inference(transformer, codec, prompt, args, device)
-    print(f"inference      {args.width}x{args.height}, {args.infer_frames} frames, {args.steps} Euler steps: "
-          f"{ms:.1f} ms/frame, peak {peak_inf:.2f} GB  (paper, DKT-1.3B on an L20: 167 ms/frame, 11.19 GB)")
+    print(
+        f"inference      {args.width}x{args.height}, {args.infer_frames} frames, {args.steps} Euler steps: "
+        f"{ms:.1f} ms/frame, peak {peak_inf:.2f} GB  (paper, DKT-1.3B on an L20: 167 ms/frame, 11.19 GB)"
+    )
     return 0
 
 

@@ -48,6 +48,8 @@ def trained_run(tiny_base: Path, shared_render_root: Path, tmp_path_factory: pyt
     from transphy3d.dkt.train import train
 
     out = tmp_path_factory.mktemp("trained") / "run"
-    result = train(tiny_train_settings(tiny_base, out, shared_render_root, max_steps=12, checkpoint_every=6),
-                   log=lambda _m: None)
+    result = train(
+        tiny_train_settings(tiny_base, out, shared_render_root, max_steps=12, checkpoint_every=6),
+        log=lambda _m: None,
+    )
     return result, out

@@ -36,23 +36,50 @@ def scene_arrays(frames: int, width: int, height: int, seed: int) -> dict[str, n
         rgb.append(np.round(colour * 255).astype(np.uint8))
         normal.append(n.astype(np.float32))
         mask.append(m)
-    return {"depth": np.stack(depth), "rgb": np.stack(rgb), "normal": np.stack(normal), "mask": np.stack(mask)}
+    return {
+        "depth": np.stack(depth),
+        "rgb": np.stack(rgb),
+        "normal": np.stack(normal),
+        "mask": np.stack(mask),
+    }
 
 
-def write_scene(path: Path, frames: int = 9, width: int = 32, height: int = 32, seed: int = 0,
-                flow: bool = False, material: dict | None = None) -> Path:
+def write_scene(
+    path: Path,
+    frames: int = 9,
+    width: int = 32,
+    height: int = 32,
+    seed: int = 0,
+    flow: bool = False,
+    material: dict | None = None,
+) -> Path:
     """A complete scene directory of the data contract made of synthetic arrays."""
     arrays = scene_arrays(frames, width, height, seed)
     for kind in ("rgb", "depth", "normal", "mask") + (("flow",) if flow else ()):
         (path / kind).mkdir(parents=True, exist_ok=True)
     K = np.array([[width, 0, width / 2 - 0.5], [0, width, height / 2 - 0.5], [0, 0, 1.0]])
     w2c = [np.linalg.inv(look_at(np.array([0.01 * t, -2.0, 1.0]), np.zeros(3))) for t in range(frames)]
-    contract.write_json(path / contract.CAMERA_FILE, contract.camera_json(width, height, 24.0, K, w2c, 0.01, 100.0))
+    contract.write_json(
+        path / contract.CAMERA_FILE, contract.camera_json(width, height, 24.0, K, w2c, 0.01, 100.0)
+    )
     material = material or {"class": "glass", "transparent": True, "reflective": True}
-    contract.write_json(path / contract.OBJECTS_FILE, {"format_version": 1, "objects": [{
-        "instance_id": 1, "name": "obj_0001", "source": {"kind": "procedural", "family": "bowl", "params": {}},
-        "material": material, "mesh": "meshes/0001.ply",
-        "object_to_world": [np.eye(4).tolist()] * frames}], "environment": []})
+    contract.write_json(
+        path / contract.OBJECTS_FILE,
+        {
+            "format_version": 1,
+            "objects": [
+                {
+                    "instance_id": 1,
+                    "name": "obj_0001",
+                    "source": {"kind": "procedural", "family": "bowl", "params": {}},
+                    "material": material,
+                    "mesh": "meshes/0001.ply",
+                    "object_to_world": [np.eye(4).tolist()] * frames,
+                }
+            ],
+            "environment": [],
+        },
+    )
     contract.write_json(path / contract.META_FILE, {"resolution": [width, height], "num_frames": frames})
     (path / contract.SCENE_SPEC_FILE).write_text("seed: 0\n", encoding="utf-8")
     for t in range(frames):
@@ -75,11 +102,23 @@ def tiny_train_settings(base: Path, out: Path, data: Path, **overrides):
     from transphy3d.dkt.train import TrainSettings
 
     values = {
-        "base": str(base), "out": str(out), "data": [SourceSpec("render", str(data))],
-        "clip": ClipSettings(32, 32, random_crop=False), "frames": FrameSettings.fixed(5),
-        "lora": LoraSettings(8, 8.0), "learning_rate": 1e-2, "batch_size": 2, "micro_batch_size": 1,
-        "max_steps": 6, "log_every": 1, "val_every": 1000, "checkpoint_every": 1000, "num_workers": 0,
-        "gradient_checkpointing": False, "mixed_precision": "no", "seed": 0,
+        "base": str(base),
+        "out": str(out),
+        "data": [SourceSpec("render", str(data))],
+        "clip": ClipSettings(32, 32, random_crop=False),
+        "frames": FrameSettings.fixed(5),
+        "lora": LoraSettings(8, 8.0),
+        "learning_rate": 1e-2,
+        "batch_size": 2,
+        "micro_batch_size": 1,
+        "max_steps": 6,
+        "log_every": 1,
+        "val_every": 1000,
+        "checkpoint_every": 1000,
+        "num_workers": 0,
+        "gradient_checkpointing": False,
+        "mixed_precision": "no",
+        "seed": 0,
     }
     values.update(overrides)
     return TrainSettings(**values)

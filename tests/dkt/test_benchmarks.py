@@ -32,7 +32,30 @@ def test_gpu_benchmark_refuses_without_cuda_and_smoke_runs(capsys: pytest.Captur
 
 def test_data_loading_benchmark_small(capsys: pytest.CaptureFixture[str]) -> None:
     bench = _load("dkt_data_loading")
-    assert bench.main(["--width", "32", "--height", "32", "--frames", "5", "--scenes", "1", "--scene-frames", "6",
-                       "--clips", "2", "--workers", "0", "--step-repeats", "1", "--gpu-step-seconds", "1.5"]) == 0
+    assert (
+        bench.main(
+            [
+                "--width",
+                "32",
+                "--height",
+                "32",
+                "--frames",
+                "5",
+                "--scenes",
+                "1",
+                "--scene-frames",
+                "6",
+                "--clips",
+                "2",
+                "--workers",
+                "0",
+                "--step-repeats",
+                "1",
+                "--gpu-step-seconds",
+                "1.5",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "clips/s" in out and "ratio loader/step, 0 workers" in out and "1.50 s/clip GPU step" in out

@@ -31,8 +31,9 @@ def _error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     return err
 
 
-def test_bad_input_gives_one_line_errors(tmp_path: Path, render_root: Path, tiny_base: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_gives_one_line_errors(
+    tmp_path: Path, render_root: Path, tiny_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base_args = ["train-dkt", "--out", str(tmp_path / "run"), "--data", str(render_root)]
     err = _error([*base_args, "--base", str(tmp_path / "no-weights")], capsys)
     assert "no-weights" in err and "--base" in err and "huggingface-cli download" in err
@@ -42,22 +43,75 @@ def test_bad_input_gives_one_line_errors(tmp_path: Path, render_root: Path, tiny
     assert "--frames" in err and "4N+1" in err
     err = _error([*base_args, "--base", str(tiny_base), "--resolution", "big"], capsys)
     assert "WIDTHxHEIGHT" in err
-    err = _error(["train-dkt", "--out", str(tmp_path / "r"), "--base", str(tiny_base), "--data",
-                  str(tmp_path / "nothing")], capsys)
+    err = _error(
+        [
+            "train-dkt",
+            "--out",
+            str(tmp_path / "r"),
+            "--base",
+            str(tiny_base),
+            "--data",
+            str(tmp_path / "nothing"),
+        ],
+        capsys,
+    )
     assert "nothing" in err and "--data" in err
-    err = _error(["infer-dkt", str(tmp_path), "--lora", str(tmp_path), "--base", str(tiny_base), "--out",
-                  str(tmp_path / "o")], capsys)
+    err = _error(
+        [
+            "infer-dkt",
+            str(tmp_path),
+            "--lora",
+            str(tmp_path),
+            "--base",
+            str(tiny_base),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capsys,
+    )
     assert "dkt.json" in err
     err = _error(["eval-dkt", str(render_root), "--out", str(tmp_path / "e")], capsys)
     assert "--pred" in err
 
 
-def test_train_cli_runs_and_resumes(tmp_path: Path, render_root: Path, tiny_base: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["train-dkt", "--base", str(tiny_base), "--out", str(tmp_path / "run"), "--data", f"{render_root}@1",
-            "--resolution", "32x32", "--frames-n", "0", "1", "--batch-size", "2", "--max-steps", "2",
-            "--lr", "1e-3", "--lora-rank", "4", "--num-workers", "0", "--no-gradient-checkpointing",
-            "--checkpoint-every", "2", "--log-every", "1", "--val-data", str(render_root), "--val-every", "2", "--val-clips", "1"]
+def test_train_cli_runs_and_resumes(
+    tmp_path: Path, render_root: Path, tiny_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "train-dkt",
+        "--base",
+        str(tiny_base),
+        "--out",
+        str(tmp_path / "run"),
+        "--data",
+        f"{render_root}@1",
+        "--resolution",
+        "32x32",
+        "--frames-n",
+        "0",
+        "1",
+        "--batch-size",
+        "2",
+        "--max-steps",
+        "2",
+        "--lr",
+        "1e-3",
+        "--lora-rank",
+        "4",
+        "--num-workers",
+        "0",
+        "--no-gradient-checkpointing",
+        "--checkpoint-every",
+        "2",
+        "--log-every",
+        "1",
+        "--val-data",
+        str(render_root),
+        "--val-every",
+        "2",
+        "--val-clips",
+        "1",
+    ]
     assert main(args) == 0
     assert "trained to step 2" in capsys.readouterr().out
     args[args.index("--max-steps") + 1] = "3"
@@ -69,8 +123,9 @@ def test_train_cli_runs_and_resumes(tmp_path: Path, render_root: Path, tiny_base
     assert config["batch_size"] == 2 and config["clip"]["width"] == 32
 
 
-def test_eval_cli_with_saved_and_live_predictions(tmp_path: Path, tiny_base: Path, trained_run,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_cli_with_saved_and_live_predictions(
+    tmp_path: Path, tiny_base: Path, trained_run, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "heldout"
     write_scene(root / "scene_000000", frames=6, flow=True)
     write_scene(root / "scene_000001", frames=6, seed=3, material={"class": "metal", "reflective": True})
@@ -94,17 +149,38 @@ def test_eval_cli_with_saved_and_live_predictions(tmp_path: Path, tiny_base: Pat
     assert (out / "metrics.md").read_text().startswith("| region | videos |")
     # live predictions from a checkpoint, saved for reuse
     live = tmp_path / "eval_live"
-    assert main(["eval-dkt", str(root), "--lora", str(trained_run[0].checkpoint), "--base", str(tiny_base),
-                 "--out", str(live), "--resolution", "32x32", "--steps", "2", "--regions", "all,glass",
-                 "--max-frames", "5"]) == 0
+    assert (
+        main(
+            [
+                "eval-dkt",
+                str(root),
+                "--lora",
+                str(trained_run[0].checkpoint),
+                "--base",
+                str(tiny_base),
+                "--out",
+                str(live),
+                "--resolution",
+                "32x32",
+                "--steps",
+                "2",
+                "--regions",
+                "all,glass",
+                "--max-frames",
+                "5",
+            ]
+        )
+        == 0
+    )
     results = json.loads((live / "metrics.json").read_text())
     assert set(results["summary"]) == {"all", "glass"}
     assert 0 < results["summary"]["all"]["abs_rel"] < 10
     assert np.load(live / "predictions" / "scene_000001" / "disparity.npy").shape == (5, 32, 32)
 
 
-def test_eval_cli_on_published_tars_and_normals(tmp_path: Path, render_root: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_cli_on_published_tars_and_normals(
+    tmp_path: Path, render_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from transphy3d.dkt.published import export_render_output
 
     export_render_output(render_root, tmp_path / "pub")
@@ -113,26 +189,74 @@ def test_eval_cli_on_published_tars_and_normals(tmp_path: Path, render_root: Pat
         depth = np.stack([scene.depth(t) for t in range(scene.num_frames)])
         folder = pred / f"{number:06d}"
         folder.mkdir(parents=True)
-        np.save(folder / "disparity.npy", np.where(depth > 0, 1 / np.where(depth > 0, depth, 1), 0).astype(np.float32))
+        np.save(
+            folder / "disparity.npy",
+            np.where(depth > 0, 1 / np.where(depth > 0, depth, 1), 0).astype(np.float32),
+        )
         normal = np.stack([scene.normal(t) for t in range(scene.num_frames)])
         np.save(folder / "normal.npy", normal)
-    assert main(["eval-dkt", str(tmp_path / "pub"), "--pred", str(pred), "--out", str(tmp_path / "e"),
-                 "--regions", "all"]) == 0
+    assert (
+        main(
+            [
+                "eval-dkt",
+                str(tmp_path / "pub"),
+                "--pred",
+                str(pred),
+                "--out",
+                str(tmp_path / "e"),
+                "--regions",
+                "all",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "e" / "metrics.json").read_text())["summary"]["all"]
     # published depth is 16-bit quantised: the exact prediction is off by at most half a step
     assert summary["abs_rel"] < 1e-4 and summary["delta_1.05"] == 1.0 and summary["videos"] == 2
     assert "opw" in summary  # camera-only geometric flow
-    err = _error(["eval-dkt", str(tmp_path / "pub"), "--pred", str(pred), "--out", str(tmp_path / "e2")], capsys)
+    err = _error(
+        ["eval-dkt", str(tmp_path / "pub"), "--pred", str(pred), "--out", str(tmp_path / "e2")], capsys
+    )
     assert "--regions" in err and "masks" in err
-    assert main(["eval-dkt", str(render_root), "--pred", str(tmp_path / "pred_scenes"), "--out",
-                 str(tmp_path / "n"), "--task", "normal"]) == 2
+    assert (
+        main(
+            [
+                "eval-dkt",
+                str(render_root),
+                "--pred",
+                str(tmp_path / "pred_scenes"),
+                "--out",
+                str(tmp_path / "n"),
+                "--task",
+                "normal",
+            ]
+        )
+        == 2
+    )
     capsys.readouterr()
     for scene in iter_scenes(render_root):
         (tmp_path / "pred_scenes" / scene.path.name).mkdir(parents=True)
-        np.save(tmp_path / "pred_scenes" / scene.path.name / "normal.npy",
-                np.stack([scene.normal(t) for t in range(scene.num_frames)]))
-    assert main(["eval-dkt", str(render_root), "--pred", str(tmp_path / "pred_scenes"), "--out",
-                 str(tmp_path / "n"), "--task", "normal", "--regions", "all,glass"]) == 0
+        np.save(
+            tmp_path / "pred_scenes" / scene.path.name / "normal.npy",
+            np.stack([scene.normal(t) for t in range(scene.num_frames)]),
+        )
+    assert (
+        main(
+            [
+                "eval-dkt",
+                str(render_root),
+                "--pred",
+                str(tmp_path / "pred_scenes"),
+                "--out",
+                str(tmp_path / "n"),
+                "--task",
+                "normal",
+                "--regions",
+                "all,glass",
+            ]
+        )
+        == 0
+    )
     normal_summary = json.loads((tmp_path / "n" / "metrics.json").read_text())["summary"]
     assert normal_summary["all"]["mean_angle"] == pytest.approx(0.0, abs=0.1)
     assert normal_summary["glass"]["within_11.25"] == 1.0

@@ -163,8 +163,10 @@ def test_image_folder_source(tmp_path: Path) -> None:
 
 def test_co_training_sampler(tmp_path: Path, render_root: Path) -> None:
     images = _image_folder(tmp_path / "imgs")
-    specs = [SourceSpec("render", str(render_root), 1.0), SourceSpec("images", str(images), 3.0,
-                                                                          {"depth_scale": 0.001})]
+    specs = [
+        SourceSpec("render", str(render_root), 1.0),
+        SourceSpec("images", str(images), 3.0, {"depth_scale": 0.001}),
+    ]
     dataset, weights, _ = build_mixture(specs, ClipSettings(32, 32))
     sampler = MixtureSampler(dataset.sources, weights, FrameSettings(0, 2), micro_batch=4, seed=7)
     by_length: dict[int, Counter] = {}
@@ -202,8 +204,10 @@ def test_data_arguments_and_mixture_file(tmp_path: Path, render_root: Path) -> N
     with pytest.raises(UserError, match="cannot tell"):
         detect_kind(tmp_path)
     mixture = tmp_path / "mix.yaml"
-    mixture.write_text(f"sources:\n  - path: {render_root}\n    weight: 2\n"
-                       f"  - kind: images\n    path: imgs\n    depth_scale: 0.001\n")
+    mixture.write_text(
+        f"sources:\n  - path: {render_root}\n    weight: 2\n"
+        f"  - kind: images\n    path: imgs\n    depth_scale: 0.001\n"
+    )
     specs = load_mixture_file(mixture)
     assert [(s.kind, s.weight) for s in specs] == [("render", 2.0), ("images", 1.0)]
     assert specs[1].path == str(images) and specs[1].options == {"depth_scale": 0.001}

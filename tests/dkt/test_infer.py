@@ -44,8 +44,10 @@ def test_window_spans_and_exact_ramps() -> None:
     assert torch.count_nonzero(w[0, 21:]) == 0 and torch.count_nonzero(w[1, :18]) == 0
 
 
-@pytest.mark.parametrize(("length", "window", "overlap"), [(39, 21, 3), (60, 21, 3), (40, 21, 3), (9, 3, 1),
-                                                           (100, 21, 0), (22, 21, 3), (23, 4, 2)])
+@pytest.mark.parametrize(
+    ("length", "window", "overlap"),
+    [(39, 21, 3), (60, 21, 3), (40, 21, 3), (9, 3, 1), (100, 21, 0), (22, 21, 3), (23, 4, 2)],
+)
 def test_blend_weights_sum_to_one_without_seams(length: int, window: int, overlap: int) -> None:
     w = blend_weights(length, window, overlap)
     torch.testing.assert_close(w.sum(0), torch.ones(length, dtype=torch.float64))
@@ -71,12 +73,21 @@ def test_windows_equal_single_window_for_a_frame_local_model() -> None:
         return 0.3 * cond - 0.2 * x + timestep / 1000.0  # each latent frame depends on itself only
 
     config = DKTConfig()
-    single = sample_latents(frame_local, rgb, InferenceSettings(window=21, width=16, height=16), config,
-                            torch.Generator().manual_seed(5))
+    single = sample_latents(
+        frame_local,
+        rgb,
+        InferenceSettings(window=21, width=16, height=16),
+        config,
+        torch.Generator().manual_seed(5),
+    )
     for window, overlap in ((4, 1), (6, 3), (3, 0)):
-        windowed = sample_latents(frame_local, rgb, InferenceSettings(window=window, overlap=overlap, width=16,
-                                                                      height=16), config,
-                                  torch.Generator().manual_seed(5))
+        windowed = sample_latents(
+            frame_local,
+            rgb,
+            InferenceSettings(window=window, overlap=overlap, width=16, height=16),
+            config,
+            torch.Generator().manual_seed(5),
+        )
         torch.testing.assert_close(windowed, single, rtol=1e-6, atol=1e-6)
 
 
@@ -102,8 +113,10 @@ def test_real_model_one_window_equals_direct_sampling(tiny_base: Path, trained_r
 
 def test_least_squares_alignment_removes_per_window_scale_and_shift() -> None:
     assert lstsq_scale_shift(2.0 * torch.arange(6.0) + 0.5, torch.arange(6.0)) == pytest.approx((0.5, -0.25))
-    truth = torch.linspace(0.1, 1.0, 50)[:, None, None] * torch.ones(50, 2, 2) + torch.rand(
-        50, 2, 2, generator=torch.Generator().manual_seed(0)) * 0.01
+    truth = (
+        torch.linspace(0.1, 1.0, 50)[:, None, None] * torch.ones(50, 2, 2)
+        + torch.rand(50, 2, 2, generator=torch.Generator().manual_seed(0)) * 0.01
+    )
     affine = {0: (1.0, 0.0), 12: (2.0, 0.3), 24: (0.5, -0.1), 33: (3.0, 1.0)}
 
     def window_fn(start: int, stop: int) -> torch.Tensor:
@@ -130,7 +143,9 @@ def _frames(folder: Path, count: int, width: int = 40, height: int = 24) -> Path
     folder.mkdir(parents=True)
     rows, cols = np.mgrid[0:height, 0:width]
     for t in range(count):
-        image = np.stack([(cols * 6 + t) % 256, (rows * 10) % 256, np.full_like(rows, 128)], -1).astype(np.uint8)
+        image = np.stack([(cols * 6 + t) % 256, (rows * 10) % 256, np.full_like(rows, 128)], -1).astype(
+            np.uint8
+        )
         write_rgb_png(folder / f"frame_{t:04d}.png", image)
     return folder
 
@@ -141,9 +156,30 @@ def test_infer_cli_on_a_video_longer_than_one_window(tiny_base: Path, trained_ru
     for stitch in ("latent", "aligned"):
         out = tmp_path / f"out_{stitch}"
         window = "3" if stitch == "latent" else "4"  # aligned: 13-frame windows sharing 5 frames
-        code = main(["infer-dkt", str(frames), "--lora", str(result.checkpoint), "--base", str(tiny_base),
-                     "--out", str(out), "--resolution", "32x16", "--window", window, "--overlap", "1",
-                     "--stitch", stitch, "--steps", "2", "--fps", "10"])
+        code = main(
+            [
+                "infer-dkt",
+                str(frames),
+                "--lora",
+                str(result.checkpoint),
+                "--base",
+                str(tiny_base),
+                "--out",
+                str(out),
+                "--resolution",
+                "32x16",
+                "--window",
+                window,
+                "--overlap",
+                "1",
+                "--stitch",
+                stitch,
+                "--steps",
+                "2",
+                "--fps",
+                "10",
+            ]
+        )
         assert code == 0
         disparity = np.load(out / "disparity.npy")
         assert disparity.shape == (30, 24, 40) and disparity.dtype == np.float32

@@ -14,8 +14,11 @@ from transphy3d.dkt.train import Trainer
 
 def _inputs(seed: int = 1):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(1, 16, 2, 4, 4, generator=g), torch.randn(1, 16, 2, 4, 4, generator=g),
-            torch.tensor([400.0]))
+    return (
+        torch.randn(1, 16, 2, 4, 4, generator=g),
+        torch.randn(1, 16, 2, 4, 4, generator=g),
+        torch.tensor([400.0]),
+    )
 
 
 def _trained_transformer(base: Path, checkpoint: Path, data: Path):
@@ -33,8 +36,9 @@ def test_lora_file_is_in_diffusers_format(trained_run) -> None:
     assert any(k.endswith("lora_B.weight") and torch.count_nonzero(v) > 0 for k, v in state.items())
 
 
-def test_saved_lora_loads_with_diffusers_loaders_and_predicts_the_same(tiny_base: Path, trained_run,
-                                                                       shared_render_root: Path) -> None:
+def test_saved_lora_loads_with_diffusers_loaders_and_predicts_the_same(
+    tiny_base: Path, trained_run, shared_render_root: Path
+) -> None:
     from diffusers import WanPipeline, WanTransformer3DModel
 
     result, _ = trained_run
@@ -56,7 +60,9 @@ def test_saved_lora_loads_with_diffusers_loaders_and_predicts_the_same(tiny_base
         pipe = WanPipeline.from_pretrained(tiny_base)
         M.load_patch_embedding(pipe.transformer, ckpt)
         pipe.load_lora_weights(str(ckpt), weight_name=M.LORA_WEIGHTS_FILE)
-        torch.testing.assert_close(M.predict(pipe.transformer, x, rgb, t, prompt), expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            M.predict(pipe.transformer, x, rgb, t, prompt), expected, rtol=1e-5, atol=1e-6
+        )
 
         # 3. our inference loader (which goes through load_lora_adapter)
         loaded, _, config = M.load_dkt_transformer(tiny_base, ckpt)

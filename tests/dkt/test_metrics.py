@@ -15,8 +15,9 @@ def test_scale_shift_fit_closed_form() -> None:
     s, t = metrics.fit_scale_shift(np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 4.0]), np.ones(3, bool))
     assert (s, t) == pytest.approx((1.5, 0.5))
     mask = np.array([True, True, False])
-    assert metrics.fit_scale_shift(np.array([1.0, 3.0, 99.0]), np.array([2.0, 6.0, 0.0]), mask) == pytest.approx(
-        (2.0, 0.0))
+    assert metrics.fit_scale_shift(
+        np.array([1.0, 3.0, 99.0]), np.array([2.0, 6.0, 0.0]), mask
+    ) == pytest.approx((2.0, 0.0))
     assert metrics.fit_scale_shift(np.ones(3), np.array([1.0, 2.0, 3.0]), np.ones(3, bool)) == (0.0, 2.0)
 
 
@@ -77,13 +78,16 @@ def test_normal_errors() -> None:
     gt = np.array([[[0.0, 0.0, -1.0], [0.0, 0.0, -1.0]]])
     pred = np.array([[[0.0, 0.0, -2.0], [1.0, 0.0, 0.0]]])  # 0 and 90 degrees (prediction not unit)
     result = metrics.normal_errors(pred, gt, np.ones((1, 2), bool))
-    assert result == pytest.approx({"mean_angle": 45.0, "median_angle": 45.0, "within_11.25": 0.5,
-                                    "within_22.5": 0.5, "within_30": 0.5})
+    assert result == pytest.approx(
+        {"mean_angle": 45.0, "median_angle": 45.0, "within_11.25": 0.5, "within_22.5": 0.5, "within_30": 0.5}
+    )
 
 
 def test_summary_and_table() -> None:
-    videos = [{"fit": {"scale": 1.0}, "all": {"abs_rel": 0.1, "delta_1.05": 0.5}, "glass": None},
-              {"fit": {"scale": 2.0}, "all": {"abs_rel": 0.3, "delta_1.05": 0.7}, "glass": {"abs_rel": 0.2}}]
+    videos = [
+        {"fit": {"scale": 1.0}, "all": {"abs_rel": 0.1, "delta_1.05": 0.5}, "glass": None},
+        {"fit": {"scale": 2.0}, "all": {"abs_rel": 0.3, "delta_1.05": 0.7}, "glass": {"abs_rel": 0.2}},
+    ]
     summary = metrics.mean_over_videos(videos)
     assert summary["all"] == pytest.approx({"abs_rel": 0.2, "delta_1.05": 0.6, "videos": 2.0})
     assert summary["glass"] == pytest.approx({"abs_rel": 0.2, "videos": 1.0})

@@ -43,8 +43,13 @@ def test_noise_convention_and_exact_euler_on_straight_paths() -> None:
         return (xt - x0[:, :, : xt.shape[2]]) / (timestep / 1000.0)  # exact velocity at sigma = t / 1000
 
     # windows of 2 latent frames over 3: blending exact velocities keeps the result exact
-    out = sample_latents(oracle, torch.zeros_like(x0), InferenceSettings(window=3, overlap=1, width=16, height=16),
-                         DKTConfig(), torch.Generator().manual_seed(0))
+    out = sample_latents(
+        oracle,
+        torch.zeros_like(x0),
+        InferenceSettings(window=3, overlap=1, width=16, height=16),
+        DKTConfig(),
+        torch.Generator().manual_seed(0),
+    )
     torch.testing.assert_close(out, x0, atol=1e-5, rtol=1e-5)
 
 

@@ -28,22 +28,32 @@ def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def write_fixture_tar(path: Path, depths: dict[int, np.ndarray], max_depths: dict[int, float],
-                      sequence: str = "000007") -> None:
+def write_fixture_tar(
+    path: Path, depths: dict[int, np.ndarray], max_depths: dict[int, float], sequence: str = "000007"
+) -> None:
     """A tar written the way the release is laid out (independently of our exporter)."""
     h, w = next(iter(depths.values())).shape
     with tarfile.open(path, "w") as archive:
         for frame in sorted(depths, reverse=True):  # out of order on purpose
             key = f"{sequence}_{frame:08d}"
             m = max_depths[frame]
-            values = np.zeros((h, w), np.uint16) if m == 0 else np.round(depths[frame] / m * 65535).astype(np.uint16)
+            values = (
+                np.zeros((h, w), np.uint16)
+                if m == 0
+                else np.round(depths[frame] / m * 65535).astype(np.uint16)
+            )
             rgb = np.full((h, w, 3), 10 * frame, np.uint8)
             normal = np.zeros((h, w, 3), np.uint8)
             normal[..., 2] = 0  # z = -1: facing the camera
             normal[..., :2] = 128
-            meta = {"camera_matrices": {"extrinsics": np.eye(4).tolist(),
-                                        "intrinsics": [[1.3737, 0, 0.5], [0, 1.3737, 0.5], [0, 0, 1]]},
-                    "frame_id": frame, "sequence_id": sequence}
+            meta = {
+                "camera_matrices": {
+                    "extrinsics": np.eye(4).tolist(),
+                    "intrinsics": [[1.3737, 0, 0.5], [0, 1.3737, 0.5], [0, 0, 1]],
+                },
+                "frame_id": frame,
+                "sequence_id": sequence,
+            }
             _add(archive, f"{key}.image.png", _png(rgb))
             _add(archive, f"{key}.depth.png", _png(values))
             _add(archive, f"{key}.depth.json", json.dumps({"max_depth": m}).encode())

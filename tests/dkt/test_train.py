@@ -21,10 +21,19 @@ def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def test_short_run_overfits_and_changes_only_lora_and_patch_embedding(tiny_base: Path, render_root: Path,
-                                                                      tmp_path: Path) -> None:
-    settings = tiny_train_settings(tiny_base, tmp_path / "run", render_root, max_steps=40, log_every=5,
-                                   val_data=[SourceSpec("render", str(render_root))], val_clips=4, val_every=40)
+def test_short_run_overfits_and_changes_only_lora_and_patch_embedding(
+    tiny_base: Path, render_root: Path, tmp_path: Path
+) -> None:
+    settings = tiny_train_settings(
+        tiny_base,
+        tmp_path / "run",
+        render_root,
+        max_steps=40,
+        log_every=5,
+        val_data=[SourceSpec("render", str(render_root))],
+        val_clips=4,
+        val_every=40,
+    )
     trainer = Trainer(settings, log=lambda _m: None)
     trainer.setup()
     model = trainer.accelerator.unwrap_model(trainer.model)
@@ -41,8 +50,10 @@ def test_short_run_overfits_and_changes_only_lora_and_patch_embedding(tiny_base:
     assert all(".lora_" in k or k.startswith("patch_embedding") for k in changed), sorted(changed)[:5]
     assert "patch_embedding.weight" in changed
     assert any(".lora_B." in k for k in changed)
-    assert all(torch.equal(v, after_v) for v, after_v in zip(vae_before.values(), _state(trainer.codec.vae).values(),
-                                                             strict=True))
+    assert all(
+        torch.equal(v, after_v)
+        for v, after_v in zip(vae_before.values(), _state(trainer.codec.vae).values(), strict=True)
+    )
     log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
     steps = [r for r in log if "loss" in r]
     assert [r["step"] for r in steps] == [5, 10, 15, 20, 25, 30, 35, 40]
@@ -50,15 +61,25 @@ def test_short_run_overfits_and_changes_only_lora_and_patch_embedding(tiny_base:
     assert any("val_loss" in r for r in log)
 
 
-def test_resumed_run_continues_the_same_loss_curve(tiny_base: Path, render_root: Path, tmp_path: Path) -> None:
+def test_resumed_run_continues_the_same_loss_curve(
+    tiny_base: Path, render_root: Path, tmp_path: Path
+) -> None:
     quiet = {"log": lambda _m: None}
-    full = train(tiny_train_settings(tiny_base, tmp_path / "full", render_root, max_steps=6, checkpoint_every=3),
-                 **quiet)
-    part = train(tiny_train_settings(tiny_base, tmp_path / "part", render_root, max_steps=3, checkpoint_every=3),
-                 **quiet)
+    full = train(
+        tiny_train_settings(tiny_base, tmp_path / "full", render_root, max_steps=6, checkpoint_every=3),
+        **quiet,
+    )
+    part = train(
+        tiny_train_settings(tiny_base, tmp_path / "part", render_root, max_steps=3, checkpoint_every=3),
+        **quiet,
+    )
     assert part.checkpoint is not None and (part.checkpoint / STATE_FILE).is_file()
-    resumed = train(tiny_train_settings(tiny_base, tmp_path / "part", render_root, max_steps=6, checkpoint_every=3,
-                                        resume="auto"), **quiet)
+    resumed = train(
+        tiny_train_settings(
+            tiny_base, tmp_path / "part", render_root, max_steps=6, checkpoint_every=3, resume="auto"
+        ),
+        **quiet,
+    )
     assert sorted(resumed.losses) == [4, 5, 6]
     for step in (4, 5, 6):
         assert resumed.losses[step] == full.losses[step], step
@@ -76,17 +97,35 @@ def test_checkpoints_are_complete_and_pruned(trained_run) -> None:
     assert not list(checkpoints.glob(".*partial*"))
     for step in names[1:]:
         files = {p.name for p in (checkpoints / step).iterdir()}
-        assert {"pytorch_lora_weights.safetensors", "patch_embedding.safetensors", "dkt.json",
-                "prompt_embeds.safetensors", STATE_FILE} <= files
+        assert {
+            "pytorch_lora_weights.safetensors",
+            "patch_embedding.safetensors",
+            "dkt.json",
+            "prompt_embeds.safetensors",
+            STATE_FILE,
+        } <= files
     config = json.loads((checkpoints / "step_00000012" / "dkt.json").read_text())
     assert config["step"] == 12 and config["in_channels"] == 32 and config["task"] == "depth"
     assert result.checkpoint == checkpoints / "step_00000012"
 
 
-def test_single_step_objective_with_ema_and_masked_loss(tiny_base: Path, render_root: Path, tmp_path: Path) -> None:
+def test_single_step_objective_with_ema_and_masked_loss(
+    tiny_base: Path, render_root: Path, tmp_path: Path
+) -> None:
     objective = ObjectiveSettings("single_step", spatial_weight=0.5, temporal_weight=0.5, masked=True)
-    result = train(tiny_train_settings(tiny_base, tmp_path / "ss", render_root, max_steps=8, objective=objective,
-                                       ema_decay=0.9, checkpoint_every=8, keep_checkpoints=1), log=lambda _m: None)
+    result = train(
+        tiny_train_settings(
+            tiny_base,
+            tmp_path / "ss",
+            render_root,
+            max_steps=8,
+            objective=objective,
+            ema_decay=0.9,
+            checkpoint_every=8,
+            keep_checkpoints=1,
+        ),
+        log=lambda _m: None,
+    )
     losses = [result.losses[s] for s in sorted(result.losses)]
     assert all(torch.isfinite(torch.tensor(losses)))
     assert sum(losses[-3:]) < sum(losses[:3])
@@ -104,7 +143,10 @@ def test_bad_training_settings(tiny_base: Path, render_root: Path, tmp_path: Pat
     with pytest.raises(UserError, match="4N"):
         Trainer(tiny_train_settings(tiny_base, tmp_path / "b", render_root, val_frames=6))
     with pytest.raises(UserError, match="--resume"):
-        train(tiny_train_settings(tiny_base, tmp_path / "b", render_root, resume=str(tmp_path)), log=lambda _m: None)
+        train(
+            tiny_train_settings(tiny_base, tmp_path / "b", render_root, resume=str(tmp_path)),
+            log=lambda _m: None,
+        )
 
 
 @pytest.mark.slow
@@ -120,12 +162,52 @@ def test_two_process_data_parallel_run(tiny_base: Path, render_root: Path, tmp_p
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = tmp_path / "ddp"
     run = subprocess.run(
-        [str(launcher), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-         "--dynamo_backend", "no", "-m", "transphy3d", "train-dkt", "--base", str(tiny_base), "--out", str(out),
-         "--data", str(render_root), "--resolution", "32x32", "--frames", "5", "--batch-size", "4",
-         "--max-steps", "2", "--lr", "1e-3", "--lora-rank", "4", "--num-workers", "0",
-         "--no-gradient-checkpointing", "--checkpoint-every", "2", "--log-every", "1"],
-        capture_output=True, text=True, timeout=300, env=env)
+        [
+            str(launcher),
+            "launch",
+            "--cpu",
+            "--num_processes",
+            "2",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "-m",
+            "transphy3d",
+            "train-dkt",
+            "--base",
+            str(tiny_base),
+            "--out",
+            str(out),
+            "--data",
+            str(render_root),
+            "--resolution",
+            "32x32",
+            "--frames",
+            "5",
+            "--batch-size",
+            "4",
+            "--max-steps",
+            "2",
+            "--lr",
+            "1e-3",
+            "--lora-rank",
+            "4",
+            "--num-workers",
+            "0",
+            "--no-gradient-checkpointing",
+            "--checkpoint-every",
+            "2",
+            "--log-every",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2]  # written once, by rank 0

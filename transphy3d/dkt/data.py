@@ -137,9 +137,13 @@ class RenderSource:
                 self.sizes.append(size)
                 self.lengths.append(length)
         except (OSError, ValueError, KeyError) as error:  # index.jsonl naming a missing scene, bad lines
-            raise UserError(f"cannot index the scenes ({error})", path=str(self.root), field="data") from error
+            raise UserError(
+                f"cannot index the scenes ({error})", path=str(self.root), field="data"
+            ) from error
         if not self.paths:
-            raise UserError("no scene directories (scene_*/camera.json) found", path=str(self.root), field="data")
+            raise UserError(
+                "no scene directories (scene_*/camera.json) found", path=str(self.root), field="data"
+            )
 
     def load(self, item: int, frames: Sequence[int]) -> RawClip:
         path = self.paths[item]
@@ -152,15 +156,18 @@ class RenderSource:
                 target.append(depth)
                 valid.append(np.isfinite(depth) & (depth > 0))
             else:
-                normal = read_checked(contract.read_normal, contract.frame_path(path, "normal", frame), (h, w, 3))
+                normal = read_checked(
+                    contract.read_normal, contract.frame_path(path, "normal", frame), (h, w, 3)
+                )
                 normal = np.nan_to_num(normal)
                 target.append(normal)
                 valid.append(np.abs(normal).sum(axis=-1) > 0)
         return RawClip(np.stack(rgb), np.stack(target).astype(np.float32), np.stack(valid), path.name)
 
 
-def normalize_disparity(depth: np.ndarray, valid: np.ndarray,
-                        percentiles: tuple[float, float] = (0.0, 100.0)) -> np.ndarray:
+def normalize_disparity(
+    depth: np.ndarray, valid: np.ndarray, percentiles: tuple[float, float] = (0.0, 100.0)
+) -> np.ndarray:
     """Depth (metres, any shape) to disparity in [-1, 1] by the rule in the module docstring."""
     out = np.full(depth.shape, -1.0, dtype=np.float32)
     if not valid.any():
@@ -187,7 +194,9 @@ def cover_size(height: int, width: int, out_h: int, out_w: int) -> tuple[int, in
     return max(out_h, math.ceil(height * scale - 1e-6)), max(out_w, math.ceil(width * scale - 1e-6))
 
 
-def resize_crop(tensor: torch.Tensor, out_h: int, out_w: int, mode: str, offset: tuple[float, float]) -> torch.Tensor:
+def resize_crop(
+    tensor: torch.Tensor, out_h: int, out_w: int, mode: str, offset: tuple[float, float]
+) -> torch.Tensor:
     """(N, C, H, W) resized to cover (out_h, out_w) and cropped; ``offset`` in [0, 1]^2 places the crop.
     uint8 input is resampled in float and rounded back to uint8."""
     h, w = tensor.shape[-2:]
@@ -196,13 +205,15 @@ def resize_crop(tensor: torch.Tensor, out_h: int, out_w: int, mode: str, offset:
         dtype = tensor.dtype
         resized = tensor.float()
         if mode == "bilinear":
-            resized = F.interpolate(resized, size=(rh, rw), mode="bilinear", align_corners=False, antialias=True)
+            resized = F.interpolate(
+                resized, size=(rh, rw), mode="bilinear", align_corners=False, antialias=True
+            )
         else:
             resized = F.interpolate(resized, size=(rh, rw), mode="nearest-exact")
         tensor = resized.round().clamp(0, 255).to(dtype) if dtype == torch.uint8 else resized.to(dtype)
     top = round(offset[0] * (rh - out_h))
     left = round(offset[1] * (rw - out_w))
-    return tensor[..., top:top + out_h, left:left + out_w]
+    return tensor[..., top : top + out_h, left : left + out_w]
 
 
 @dataclass(frozen=True)
@@ -219,11 +230,16 @@ class ClipSettings:
         if self.task not in TASKS:
             raise UserError(f"{self.task!r} is not a task; allowed: {', '.join(TASKS)}", field="--task")
         if self.width % 16 or self.height % 16 or self.width < 16 or self.height < 16:
-            raise UserError(f"{self.width}x{self.height}: width and height must be positive multiples of 16 "
-                            "(the Wan VAE downsamples by 8 and the transformer patches by 2)", field="--resolution")
+            raise UserError(
+                f"{self.width}x{self.height}: width and height must be positive multiples of 16 "
+                "(the Wan VAE downsamples by 8 and the transformer patches by 2)",
+                field="--resolution",
+            )
         lo, hi = self.percentiles
         if not 0.0 <= lo < hi <= 100.0:
-            raise UserError(f"{self.percentiles}: need 0 <= low < high <= 100", field="--disparity-percentiles")
+            raise UserError(
+                f"{self.percentiles}: need 0 <= low < high <= 100", field="--disparity-percentiles"
+            )
 
 
 def transform_clip(raw: RawClip, settings: ClipSettings, seed: int) -> dict[str, torch.Tensor]:
@@ -233,7 +249,9 @@ def transform_clip(raw: RawClip, settings: ClipSettings, seed: int) -> dict[str,
     rng = np.random.Generator(np.random.PCG64(seed))
     offset = (float(rng.random()), float(rng.random())) if settings.random_crop else (0.5, 0.5)
     h, w = settings.height, settings.width
-    rgb = resize_crop(torch.from_numpy(np.ascontiguousarray(raw.rgb)).permute(0, 3, 1, 2), h, w, "bilinear", offset)
+    rgb = resize_crop(
+        torch.from_numpy(np.ascontiguousarray(raw.rgb)).permute(0, 3, 1, 2), h, w, "bilinear", offset
+    )
     valid = resize_crop(torch.from_numpy(raw.valid)[:, None], h, w, "nearest", offset)[:, 0]
     if settings.task == "depth":
         depth = resize_crop(torch.from_numpy(raw.target)[:, None], h, w, "nearest", offset)[:, 0].numpy()
@@ -308,7 +326,9 @@ def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
     """Stack clips of equal F; keep keys, names and every skip message."""
     frames = {s["rgb"].shape[1] for s in samples}
     if len(frames) != 1:
-        raise ValueError(f"a batch mixes clip lengths {sorted(frames)}; the sampler must give one F per batch")
+        raise ValueError(
+            f"a batch mixes clip lengths {sorted(frames)}; the sampler must give one F per batch"
+        )
     return {
         "rgb": torch.stack([s["rgb"] for s in samples]),
         "target": torch.stack([s["target"] for s in samples]),

@@ -55,15 +55,23 @@ def region_ids(objects, region: str) -> list[int]:
     return ids
 
 
-def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str) -> EvalVideo:
+def scene_video(
+    scene, regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str
+) -> EvalVideo:
     """An ``EvalVideo`` of a rendered scene (``transphy3d.dataset.Scene``)."""
     count = scene.num_frames if max_frames is None else min(max_frames, scene.num_frames)
     depth = np.stack([scene.depth(i) for i in range(count)]).astype(np.float32)
     valid = np.isfinite(depth) & (depth > 0)
     masks = np.stack([scene.mask(i) for i in range(count)])
     normal = np.stack([scene.normal(i) for i in range(count)]) if task == "normal" else None
-    video = EvalVideo(scene.path.name, np.stack([scene.rgb(i) for i in range(count)]), np.where(valid, depth, 0.0),
-                      normal, valid, scene.fps)
+    video = EvalVideo(
+        scene.path.name,
+        np.stack([scene.rgb(i) for i in range(count)]),
+        np.where(valid, depth, 0.0),
+        normal,
+        valid,
+        scene.fps,
+    )
     for region in regions:
         if region != "all":
             video.regions[region] = np.isin(masks, region_ids(scene.objects, region))
@@ -72,13 +80,21 @@ def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode
         for i in range(count - 1):
             flow = scene.flow(i) if flow_mode in ("auto", "rendered") else None
             if flow is None and flow_mode in ("auto", "geometry"):
-                flow = geometric_flow(depth[i], scene.K, scene.world_to_camera[i], scene.world_to_camera[i + 1],
-                                      masks[i], object_motions(scene.objects, i))
+                flow = geometric_flow(
+                    depth[i],
+                    scene.K,
+                    scene.world_to_camera[i],
+                    scene.world_to_camera[i + 1],
+                    masks[i],
+                    object_motions(scene.objects, i),
+                )
             video.flows.append(flow)
     return video
 
 
-def published_videos(path: str | Path, max_frames: int | None, flow_mode: str, task: str) -> Iterator[EvalVideo]:
+def published_videos(
+    path: str | Path, max_frames: int | None, flow_mode: str, task: str
+) -> Iterator[EvalVideo]:
     """``EvalVideo``s of published tars (no masks: only the ``all`` region)."""
     from transphy3d.dkt.published import index_tars, tar_paths
 
@@ -88,16 +104,27 @@ def published_videos(path: str | Path, max_frames: int | None, flow_mode: str, t
         frames = [sequence.read(i, with_normal=task == "normal") for i in range(count)]
         depth = np.stack([f.depth for f in frames])
         valid = np.isfinite(depth) & (depth > 0)
-        video = EvalVideo(sequence.sequence_id, np.stack([f.rgb for f in frames]), depth,
-                          np.stack([f.normal for f in frames]) if task == "normal" else None, valid, 15.0)
+        video = EvalVideo(
+            sequence.sequence_id,
+            np.stack([f.rgb for f in frames]),
+            depth,
+            np.stack([f.normal for f in frames]) if task == "normal" else None,
+            valid,
+            15.0,
+        )
         if flow_mode in ("auto", "geometry") and count > 1:
-            video.flows = [geometric_flow(depth[i], frames[i].K, frames[i].camera_from_world,
-                                          frames[i + 1].camera_from_world) for i in range(count - 1)]
+            video.flows = [
+                geometric_flow(
+                    depth[i], frames[i].K, frames[i].camera_from_world, frames[i + 1].camera_from_world
+                )
+                for i in range(count - 1)
+            ]
         yield video
 
 
-def ground_truth(paths: Sequence[str | Path], regions: Sequence[str], max_frames: int | None, flow_mode: str,
-                 task: str) -> Iterator[EvalVideo]:
+def ground_truth(
+    paths: Sequence[str | Path], regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str
+) -> Iterator[EvalVideo]:
     """Every held-out video under ``paths`` (render output, scene dirs or published tars)."""
     from transphy3d.dataset import iter_scenes
     from transphy3d.dkt.mixture import detect_kind
@@ -109,12 +136,16 @@ def ground_truth(paths: Sequence[str | Path], regions: Sequence[str], max_frames
                 yield scene_video(scene, regions, max_frames, flow_mode, task)
         elif kind == "published":
             if any(r != "all" for r in regions):
-                raise UserError("published tars carry no instance masks; use --regions all", path=str(path),
-                                field="--regions")
+                raise UserError(
+                    "published tars carry no instance masks; use --regions all",
+                    path=str(path),
+                    field="--regions",
+                )
             yield from published_videos(path, max_frames, flow_mode, task)
         else:
-            raise UserError("eval-dkt needs videos: render output or published tars, not an image folder",
-                            path=str(path))
+            raise UserError(
+                "eval-dkt needs videos: render output or published tars, not an image folder", path=str(path)
+            )
 
 
 def load_prediction(pred_dir: Path, video: EvalVideo, task: str) -> np.ndarray:
@@ -122,18 +153,28 @@ def load_prediction(pred_dir: Path, video: EvalVideo, task: str) -> np.ndarray:
     name = "disparity.npy" if task == "depth" else "normal.npy"
     path = pred_dir / video.name / name
     if not path.is_file():
-        raise UserError(f"no prediction for video {video.name} (expected {name}; write it with infer-dkt)",
-                        path=str(path), field="--pred")
+        raise UserError(
+            f"no prediction for video {video.name} (expected {name}; write it with infer-dkt)",
+            path=str(path),
+            field="--pred",
+        )
     pred = np.load(path, allow_pickle=False)
     count, h, w = video.depth.shape
     if pred.shape[0] < count or pred.shape[1:3] != (h, w):
-        raise UserError(f"shape {pred.shape}; the ground truth has {count} frames of {w}x{h}", path=str(path),
-                        field="--pred")
+        raise UserError(
+            f"shape {pred.shape}; the ground truth has {count} frames of {w}x{h}",
+            path=str(path),
+            field="--pred",
+        )
     return pred[:count]
 
 
-def evaluate(videos: Iterator[EvalVideo], predict: Callable[[EvalVideo], np.ndarray], task: str,
-             log: Callable[[str], None] = print) -> dict:
+def evaluate(
+    videos: Iterator[EvalVideo],
+    predict: Callable[[EvalVideo], np.ndarray],
+    task: str,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Per-video metrics and their means (see ``metrics``)."""
     per_video = {}
     for video in videos:
@@ -146,7 +187,9 @@ def evaluate(videos: Iterator[EvalVideo], predict: Callable[[EvalVideo], np.ndar
         else:
             valid = video.valid & (np.abs(video.normal).sum(-1) > 0)
             result = {"all": metrics.normal_errors(pred, video.normal, valid)}
-            result.update({k: metrics.normal_errors(pred, video.normal, valid & m) for k, m in video.regions.items()})
+            result.update(
+                {k: metrics.normal_errors(pred, video.normal, valid & m) for k, m in video.regions.items()}
+            )
         per_video[video.name] = result
         row = result.get("all") or {}
         log(f"{video.name}: " + ", ".join(f"{k}={v:.4f}" for k, v in row.items()))

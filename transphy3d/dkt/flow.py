@@ -15,9 +15,14 @@ import numpy as np
 from transphy3d.camera import invert_rigid, unproject
 
 
-def geometric_flow(depth: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray, world_to_camera_next: np.ndarray,
-                   mask: np.ndarray | None = None,
-                   motions: Mapping[int, np.ndarray] | None = None) -> np.ndarray:
+def geometric_flow(
+    depth: np.ndarray,
+    K: np.ndarray,
+    world_to_camera: np.ndarray,
+    world_to_camera_next: np.ndarray,
+    mask: np.ndarray | None = None,
+    motions: Mapping[int, np.ndarray] | None = None,
+) -> np.ndarray:
     """Flow (H, W, 2) in pixels from frame t to t+1; ``motions[id]`` maps world points of instance
     ``id`` at t to t+1 (4x4); pixels not in ``motions`` are static in the world."""
     h, w = depth.shape

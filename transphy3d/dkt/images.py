@@ -71,8 +71,16 @@ class ImageFolderSource:
 
     is_video = False
 
-    def __init__(self, root: str | Path, task: str = "depth", rgb_dir: str = "rgb", depth_dir: str = "depth",
-                 normal_dir: str = "normal", depth_scale: float = 1.0, name: str | None = None):
+    def __init__(
+        self,
+        root: str | Path,
+        task: str = "depth",
+        rgb_dir: str = "rgb",
+        depth_dir: str = "depth",
+        normal_dir: str = "normal",
+        depth_scale: float = 1.0,
+        name: str | None = None,
+    ):
         self.root = Path(root)
         self.task = task
         self.depth_scale = float(depth_scale)
@@ -80,8 +88,11 @@ class ImageFolderSource:
         target_dir = depth_dir if task == "depth" else normal_dir
         for folder in (rgb_dir, target_dir):
             if not (self.root / folder).is_dir():
-                raise UserError(f"no {folder}/ folder (image dataset layout: {rgb_dir}/ and {target_dir}/)",
-                                path=str(self.root), field="data")
+                raise UserError(
+                    f"no {folder}/ folder (image dataset layout: {rgb_dir}/ and {target_dir}/)",
+                    path=str(self.root),
+                    field="data",
+                )
         if not self.depth_scale > 0:
             raise UserError(f"{depth_scale}: must be > 0", path=str(self.root), field="depth_scale")
         rgb = _by_stem(self.root / rgb_dir, RGB_SUFFIXES)
@@ -90,8 +101,9 @@ class ImageFolderSource:
         self.skipped = [f"{rgb[s]}: no {target_dir} partner" for s in sorted(rgb.keys() - targets.keys())]
         self.skipped += [f"{targets[s]}: no {rgb_dir} partner" for s in sorted(targets.keys() - rgb.keys())]
         if not stems:
-            raise UserError(f"no {rgb_dir}/{target_dir} pairs with the same file stem", path=str(self.root),
-                            field="data")
+            raise UserError(
+                f"no {rgb_dir}/{target_dir} pairs with the same file stem", path=str(self.root), field="data"
+            )
         self.pairs = [(rgb[s], targets[s]) for s in stems]
         self.lengths = [1] * len(self.pairs)
 

@@ -55,11 +55,16 @@ class InferenceSettings:
         if self.steps < 1:
             raise UserError(f"{self.steps}: need at least 1 step", field="--steps")
         if self.window < 1 or not 0 <= 2 * self.overlap <= self.window:
-            raise UserError(f"window {self.window}, overlap {self.overlap}: need 0 <= overlap <= window / 2",
-                            field="--window/--overlap")
+            raise UserError(
+                f"window {self.window}, overlap {self.overlap}: need 0 <= overlap <= window / 2",
+                field="--window/--overlap",
+            )
         if self.stitch == "aligned" and self.window < 2 * self.overlap + 2:
-            raise UserError(f"window {self.window}, overlap {self.overlap}: aligned stitching needs window >= "
-                            "2 overlap + 2", field="--window/--overlap")
+            raise UserError(
+                f"window {self.window}, overlap {self.overlap}: aligned stitching needs window >= "
+                "2 overlap + 2",
+                field="--window/--overlap",
+            )
         if self.stitch not in STITCH_MODES:
             raise UserError(f"{self.stitch!r}; allowed: {', '.join(STITCH_MODES)}", field="--stitch")
         check_video_shape(1, self.height, self.width, where="--resolution")
@@ -91,8 +96,8 @@ def blend_weights(length: int, window: int, overlap: int, multiple: int = 1) -> 
         if i > 0:
             shared = spans[i - 1][1] - start
             ramp = torch.arange(1, shared + 1, dtype=torch.float64) / (shared + 1)
-            weights[i, start:start + shared] = ramp
-            weights[i - 1, start:start + shared] = 1.0 - ramp
+            weights[i, start : start + shared] = ramp
+            weights[i - 1, start : start + shared] = 1.0 - ramp
     return weights
 
 
@@ -114,8 +119,13 @@ def make_model_fn(transformer, prompt_embeds: torch.Tensor) -> ModelFn:
     return fn
 
 
-def sample_latents(model_fn: ModelFn, rgb_latents: torch.Tensor, settings: InferenceSettings,
-                   config: DKTConfig, generator: torch.Generator) -> torch.Tensor:
+def sample_latents(
+    model_fn: ModelFn,
+    rgb_latents: torch.Tensor,
+    settings: InferenceSettings,
+    config: DKTConfig,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """Clean target latents for ``rgb_latents`` (B, C, L, h, w), windows blended at every step."""
     length = rgb_latents.shape[2]
     spans = window_spans(length, settings.window, settings.overlap)
@@ -152,7 +162,9 @@ def to_video_tensor(frames: np.ndarray, width: int, height: int) -> torch.Tensor
     """(1, 3, T, H, W) in [-1, 1] of uint8 frames (T, h, w, 3), resized to width x height."""
     video = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     if video.shape[-2:] != (height, width):
-        video = F.interpolate(video, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
+        video = F.interpolate(
+            video, size=(height, width), mode="bilinear", align_corners=False, antialias=True
+        )
     return video.clamp(-1.0, 1.0).permute(1, 0, 2, 3)[None]
 
 
@@ -169,16 +181,28 @@ def to_prediction(decoded: torch.Tensor, task: str) -> torch.Tensor:
     return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
 
-def run_window(model_fn: ModelFn, codec: LatentCodec, video: torch.Tensor, settings: InferenceSettings,
-               config: DKTConfig, generator: torch.Generator) -> torch.Tensor:
+def run_window(
+    model_fn: ModelFn,
+    codec: LatentCodec,
+    video: torch.Tensor,
+    settings: InferenceSettings,
+    config: DKTConfig,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """Prediction (T, ...) of a (1, 3, T, H, W) video of 4N+1 frames, latent windows blended."""
     rgb_latents = codec.encode(video)
     latents = sample_latents(model_fn, rgb_latents, settings, config, generator)
     return to_prediction(codec.decode(latents), config.task)
 
 
-def stitch_aligned(length: int, window_fn: Callable[[int, int], torch.Tensor], window: int, overlap: int,
-                   align: bool = True, multiple: int = 1) -> torch.Tensor:
+def stitch_aligned(
+    length: int,
+    window_fn: Callable[[int, int], torch.Tensor],
+    window: int,
+    overlap: int,
+    align: bool = True,
+    multiple: int = 1,
+) -> torch.Tensor:
     """Blend independent windows ``window_fn(start, stop)`` (frames first) over ``length`` frames.
 
     With ``align``, each window is first mapped by one least-squares scale and shift onto the
@@ -194,7 +218,7 @@ def stitch_aligned(length: int, window_fn: Callable[[int, int], torch.Tensor], w
             result = torch.zeros((length, *part.shape[1:]))
         if previous is not None and align:
             shared = spans[i - 1][1] - start
-            s, t = lstsq_scale_shift(part[:shared], previous[previous.shape[0] - shared:])
+            s, t = lstsq_scale_shift(part[:shared], previous[previous.shape[0] - shared :])
             part = s * part + t
         result[start:stop] += weights[i, start:stop].view(-1, *[1] * (part.ndim - 1)) * part
         previous = part
@@ -202,20 +226,34 @@ def stitch_aligned(length: int, window_fn: Callable[[int, int], torch.Tensor], w
     return result
 
 
-def run_aligned(model_fn: ModelFn, codec: LatentCodec, video: torch.Tensor, settings: InferenceSettings,
-                config: DKTConfig, generator: torch.Generator) -> torch.Tensor:
+def run_aligned(
+    model_fn: ModelFn,
+    codec: LatentCodec,
+    video: torch.Tensor,
+    settings: InferenceSettings,
+    config: DKTConfig,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """Independent windows of 4 (window - 1) + 1 video frames, aligned on their overlaps (depth) and blended."""
+
     def window_fn(start: int, stop: int) -> torch.Tensor:
         return run_window(model_fn, codec, video[:, :, start:stop], settings, config, generator)
 
     # windows of 4 (w - 1) + 1 frames sharing 4 o + 1 frames start at multiples of 4: every window,
     # the shortened last one included, has 4N+1 frames as the VAE needs
-    return stitch_aligned(video.shape[2], window_fn, 4 * (settings.window - 1) + 1, 4 * settings.overlap + 1,
-                          align=config.task == "depth", multiple=4)
+    return stitch_aligned(
+        video.shape[2],
+        window_fn,
+        4 * (settings.window - 1) + 1,
+        4 * settings.overlap + 1,
+        align=config.task == "depth",
+        multiple=4,
+    )
 
 
-def predict_video(frames: np.ndarray, model_fn: ModelFn, codec: LatentCodec, settings: InferenceSettings,
-                  config: DKTConfig) -> np.ndarray:
+def predict_video(
+    frames: np.ndarray, model_fn: ModelFn, codec: LatentCodec, settings: InferenceSettings, config: DKTConfig
+) -> np.ndarray:
     """Prediction for uint8 frames (T, H, W, 3) at their own size: disparity (T, H, W) in [0, 1] or
     normals (T, H, W, 3)."""
     num_frames, height, width = frames.shape[:3]
@@ -236,8 +274,14 @@ def predict_video(frames: np.ndarray, model_fn: ModelFn, codec: LatentCodec, set
     return prediction.numpy().astype(np.float32)
 
 
-def write_outputs(out_dir: str | Path, prediction: np.ndarray, names: list[str], fps: float, task: str,
-                  formats: tuple[str, ...] = ("exr", "npy", "mp4")) -> list[Path]:
+def write_outputs(
+    out_dir: str | Path,
+    prediction: np.ndarray,
+    names: list[str],
+    fps: float,
+    task: str,
+    formats: tuple[str, ...] = ("exr", "npy", "mp4"),
+) -> list[Path]:
     """Write ``disparity.npy`` / ``normal.npy``, per-frame EXRs and a colour-mapped MP4."""
     from transphy3d.contract import write_normal
     from transphy3d.dkt.videoio import colorize, write_mp4
@@ -260,8 +304,11 @@ def write_outputs(out_dir: str | Path, prediction: np.ndarray, names: list[str],
                 write_normal(path, frame)
         written.append(out / stem)
     if "mp4" in formats:
-        colours = colorize(prediction, 0.0, 1.0) if task == "depth" else np.round(
-            (prediction + 1.0) / 2.0 * 255.0).astype(np.uint8)
+        colours = (
+            colorize(prediction, 0.0, 1.0)
+            if task == "depth"
+            else np.round((prediction + 1.0) / 2.0 * 255.0).astype(np.uint8)
+        )
         write_mp4(out / f"{stem}.mp4", colours, fps)
         written.append(out / f"{stem}.mp4")
     return written
@@ -284,8 +331,13 @@ def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
     return choices[dtype]
 
 
-def load_for_inference(base: str | Path, checkpoint: str | Path, device: torch.device, dtype: torch.dtype,
-                       prompt_cache: str | Path | None = None) -> tuple[ModelFn, LatentCodec, DKTConfig]:
+def load_for_inference(
+    base: str | Path,
+    checkpoint: str | Path,
+    device: torch.device,
+    dtype: torch.dtype,
+    prompt_cache: str | Path | None = None,
+) -> tuple[ModelFn, LatentCodec, DKTConfig]:
     """(model function, VAE codec, checkpoint config) of a DKT checkpoint on a local Wan base.
 
     The prompt embedding comes from the checkpoint when it holds one, else it is encoded once

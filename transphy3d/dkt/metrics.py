@@ -50,7 +50,9 @@ def fit_scale_shift(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> t
     return scale, float(ym - scale * xm)
 
 
-def align_disparity(pred_disp: np.ndarray, gt_depth: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, float, float]:
+def align_disparity(
+    pred_disp: np.ndarray, gt_depth: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, float, float]:
     """(aligned depth, s, t): one fit per video in disparity space, see the module docstring."""
     gt_disp = np.zeros_like(gt_depth, dtype=np.float64)
     gt_disp[valid] = 1.0 / gt_depth[valid]
@@ -69,8 +71,13 @@ def depth_errors(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> dict[str
         p = p_frame[m_frame].astype(np.float64)
         g = g_frame[m_frame].astype(np.float64)
         ratio = np.maximum(p / g, g / p)
-        rows.append([np.mean(np.abs(p - g) / g), np.sqrt(np.mean((p - g) ** 2)),
-                     *(np.mean(ratio < k) for k in DELTAS)])
+        rows.append(
+            [
+                np.mean(np.abs(p - g) / g),
+                np.sqrt(np.mean((p - g) ** 2)),
+                *(np.mean(ratio < k) for k in DELTAS),
+            ]
+        )
     if not rows:
         return None
     return {k: float(v) for k, v in zip(DEPTH_KEYS, np.mean(rows, axis=0), strict=True)}
@@ -90,7 +97,9 @@ def bilinear_sample(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarr
     return top * (1 - fy) + bottom * fy
 
 
-def warp_pairs(flow: np.ndarray, valid_t: np.ndarray, valid_next: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def warp_pairs(
+    flow: np.ndarray, valid_t: np.ndarray, valid_next: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x, y, mask): where pixels of frame t land in t+1, and which pairs count (both valid, inside)."""
     h, w = valid_t.shape
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
@@ -104,8 +113,13 @@ def warp_pairs(flow: np.ndarray, valid_t: np.ndarray, valid_next: np.ndarray) ->
     return x, y, valid_t & inside & landing
 
 
-def temporal_errors(pred_disp: np.ndarray, gt_disp: np.ndarray, valid: np.ndarray,
-                    flows: Sequence[np.ndarray | None], region: np.ndarray | None = None) -> dict[str, float] | None:
+def temporal_errors(
+    pred_disp: np.ndarray,
+    gt_disp: np.ndarray,
+    valid: np.ndarray,
+    flows: Sequence[np.ndarray | None],
+    region: np.ndarray | None = None,
+) -> dict[str, float] | None:
     """``opw``, ``opw_gt`` and ``temporal_error`` (module docstring); None without any flow pair."""
     diff_pred, diff_gt, err = [], [], []
     for t, flow in enumerate(flows[: len(pred_disp) - 1]):
@@ -123,8 +137,11 @@ def temporal_errors(pred_disp: np.ndarray, gt_disp: np.ndarray, valid: np.ndarra
         err.append(np.abs(dp - dg))
     if not err:
         return None
-    return {"opw": float(np.concatenate(diff_pred).mean()), "opw_gt": float(np.concatenate(diff_gt).mean()),
-            "temporal_error": float(np.concatenate(err).mean())}
+    return {
+        "opw": float(np.concatenate(diff_pred).mean()),
+        "opw_gt": float(np.concatenate(diff_gt).mean()),
+        "temporal_error": float(np.concatenate(err).mean()),
+    }
 
 
 def normal_errors(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> dict[str, float] | None:
@@ -136,14 +153,22 @@ def normal_errors(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> dict[st
     p /= np.maximum(np.linalg.norm(p, axis=-1, keepdims=True), 1e-12)
     g /= np.maximum(np.linalg.norm(g, axis=-1, keepdims=True), 1e-12)
     angle = np.degrees(np.arccos(np.clip(np.sum(p * g, axis=-1), -1.0, 1.0)))
-    return {"mean_angle": float(angle.mean()), "median_angle": float(np.median(angle)),
-            "within_11.25": float(np.mean(angle < 11.25)), "within_22.5": float(np.mean(angle < 22.5)),
-            "within_30": float(np.mean(angle < 30.0))}
+    return {
+        "mean_angle": float(angle.mean()),
+        "median_angle": float(np.median(angle)),
+        "within_11.25": float(np.mean(angle < 11.25)),
+        "within_22.5": float(np.mean(angle < 22.5)),
+        "within_30": float(np.mean(angle < 30.0)),
+    }
 
 
-def evaluate_depth_video(pred_disp: np.ndarray, gt_depth: np.ndarray, valid: np.ndarray,
-                         regions: Mapping[str, np.ndarray] | None = None,
-                         flows: Sequence[np.ndarray | None] | None = None) -> dict[str, dict[str, float] | None]:
+def evaluate_depth_video(
+    pred_disp: np.ndarray,
+    gt_depth: np.ndarray,
+    valid: np.ndarray,
+    regions: Mapping[str, np.ndarray] | None = None,
+    flows: Sequence[np.ndarray | None] | None = None,
+) -> dict[str, dict[str, float] | None]:
     """Metrics of one video per region (``all`` = every valid pixel), plus ``fit`` (s, t)."""
     aligned_depth, s, t = align_disparity(pred_disp, gt_depth, valid)
     results: dict[str, dict[str, float] | None] = {"fit": {"scale": s, "shift": t}}
@@ -152,13 +177,17 @@ def evaluate_depth_video(pred_disp: np.ndarray, gt_depth: np.ndarray, valid: np.
     for name, mask in all_regions.items():
         metrics = depth_errors(aligned_depth, gt_depth, mask)
         if metrics is not None and flows is not None:
-            temporal = temporal_errors(1.0 / aligned_depth, gt_disp, valid, flows, None if name == "all" else mask)
+            temporal = temporal_errors(
+                1.0 / aligned_depth, gt_disp, valid, flows, None if name == "all" else mask
+            )
             metrics.update(temporal or {})
         results[name] = metrics
     return results
 
 
-def mean_over_videos(videos: Sequence[Mapping[str, Mapping[str, float] | None]]) -> dict[str, dict[str, float]]:
+def mean_over_videos(
+    videos: Sequence[Mapping[str, Mapping[str, float] | None]],
+) -> dict[str, dict[str, float]]:
     """Per region and metric, the mean over the videos that have it (plus ``videos``: how many)."""
     summary: dict[str, dict[str, float]] = {}
     regions = sorted({r for v in videos for r in v if r != "fit"})
@@ -172,8 +201,10 @@ def mean_over_videos(videos: Sequence[Mapping[str, Mapping[str, float] | None]])
 
 def format_table(summary: Mapping[str, Mapping[str, float]]) -> str:
     """A Markdown table: one row per region; percentages for deltas and within_* figures."""
-    columns = sorted({k for row in summary.values() for k in row if k != "videos"},
-                     key=lambda k: ((DEPTH_KEYS + NORMAL_KEYS).index(k) if k in DEPTH_KEYS + NORMAL_KEYS else 99, k))
+    columns = sorted(
+        {k for row in summary.values() for k in row if k != "videos"},
+        key=lambda k: ((DEPTH_KEYS + NORMAL_KEYS).index(k) if k in DEPTH_KEYS + NORMAL_KEYS else 99, k),
+    )
     lines = ["| region | videos | " + " | ".join(columns) + " |", "|" + " --- |" * (len(columns) + 2)]
     for region, row in summary.items():
         cells = []

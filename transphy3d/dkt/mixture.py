@@ -43,15 +43,22 @@ def detect_kind(path: Path) -> str:
         return "published"
     if not path.is_dir():
         raise UserError("no such file or directory", path=str(path), field="--data")
-    if (path / "camera.json").is_file() or (path / "index.jsonl").is_file() or any(
-            (p / "camera.json").is_file() for p in path.glob("scene_*")):
+    if (
+        (path / "camera.json").is_file()
+        or (path / "index.jsonl").is_file()
+        or any((p / "camera.json").is_file() for p in path.glob("scene_*"))
+    ):
         return "render"
     if (path / "rgb").is_dir() and ((path / "depth").is_dir() or (path / "normal").is_dir()):
         return "images"
     if next(path.rglob("*.tar"), None) is not None:
         return "published"
-    raise UserError("cannot tell the dataset kind: expected scene_*/camera.json (render output), *.tar "
-                    "(published TransPhy3D) or rgb/ + depth/ folders (images)", path=str(path), field="--data")
+    raise UserError(
+        "cannot tell the dataset kind: expected scene_*/camera.json (render output), *.tar "
+        "(published TransPhy3D) or rgb/ + depth/ folders (images)",
+        path=str(path),
+        field="--data",
+    )
 
 
 def parse_data_arg(text: str) -> SourceSpec:
@@ -66,7 +73,9 @@ def parse_data_arg(text: str) -> SourceSpec:
         try:
             weight = float(weight_text)
         except ValueError:
-            raise UserError(f"weight {weight_text!r} is not a number (use PATH@0.5)", field="--data") from None
+            raise UserError(
+                f"weight {weight_text!r} is not a number (use PATH@0.5)", field="--data"
+            ) from None
     path = Path(text)
     return SourceSpec(kind or detect_kind(path), str(path), weight)
 
@@ -90,14 +99,19 @@ def load_mixture_file(path: str | Path) -> list[SourceSpec]:
             raise UserError("each source needs a 'path'", path=str(path), field=where)
         unknown = set(entry) - {"kind", "path", "weight", *IMAGE_OPTIONS}
         if unknown:
-            raise UserError(f"unknown keys {sorted(unknown)}; allowed: kind, path, weight, "
-                            f"{', '.join(IMAGE_OPTIONS)}", path=str(path), field=where)
+            raise UserError(
+                f"unknown keys {sorted(unknown)}; allowed: kind, path, weight, {', '.join(IMAGE_OPTIONS)}",
+                path=str(path),
+                field=where,
+            )
         source_path = Path(entry["path"])
         if not source_path.is_absolute():
             source_path = path.parent / source_path
         kind = entry.get("kind") or detect_kind(source_path)
         if kind not in KINDS:
-            raise UserError(f"kind {kind!r}; allowed: {', '.join(KINDS)}", path=str(path), field=f"{where}.kind")
+            raise UserError(
+                f"kind {kind!r}; allowed: {', '.join(KINDS)}", path=str(path), field=f"{where}.kind"
+            )
         options = {k: entry[k] for k in IMAGE_OPTIONS if k in entry}
         specs.append(SourceSpec(kind, str(source_path), float(entry.get("weight", 1.0)), options))
     return specs
@@ -131,7 +145,9 @@ class FrameSettings:
     @classmethod
     def fixed(cls, num_frames: int, stride: int = 1) -> FrameSettings:
         if num_frames < 1 or (num_frames - 1) % 4:
-            raise UserError(f"{num_frames} frames; clips need F = 4N+1 frames (1, 5, 9, ..., 81)", field="--frames")
+            raise UserError(
+                f"{num_frames} frames; clips need F = 4N+1 frames (1, 5, 9, ..., 81)", field="--frames"
+            )
         n = (num_frames - 1) // 4
         return cls(n, n, stride)
 
@@ -145,8 +161,15 @@ class FrameSettings:
 class MixtureSampler:
     """Deterministic micro-batches of ``ClipKey``s over sources (see the module docstring)."""
 
-    def __init__(self, sources: Sequence[Any], weights: Sequence[float], frames: FrameSettings,
-                 micro_batch: int = 1, seed: int = 0, rank: int = 0):
+    def __init__(
+        self,
+        sources: Sequence[Any],
+        weights: Sequence[float],
+        frames: FrameSettings,
+        micro_batch: int = 1,
+        seed: int = 0,
+        rank: int = 0,
+    ):
         if len(sources) != len(weights) or not sources:
             raise ValueError("one weight per source, at least one source")
         self.lengths = [list(s.lengths) for s in sources]
@@ -159,13 +182,22 @@ class MixtureSampler:
         self.micro_batch = micro_batch
         self.seed = seed
         self.rank = rank
-        longest = max((max(n) for n, v, w in zip(self.lengths, self.is_video, self.weights, strict=True)
-                       if v and w > 0), default=1)
+        longest = max(
+            (
+                max(n)
+                for n, v, w in zip(self.lengths, self.is_video, self.weights, strict=True)
+                if v and w > 0
+            ),
+            default=1,
+        )
         self.n_max = min(frames.n_max, (longest - 1) // frames.stride // 4)
         if self.n_max < frames.n_min:
-            raise UserError(f"clips of F = {4 * frames.n_min + 1} frames (stride {frames.stride}) need a video "
-                            f"of at least {4 * frames.n_min * frames.stride + 1} frames; the longest weighted "
-                            f"video has {longest}", field="--frames")
+            raise UserError(
+                f"clips of F = {4 * frames.n_min + 1} frames (stride {frames.stride}) need a video "
+                f"of at least {4 * frames.n_min * frames.stride + 1} frames; the longest weighted "
+                f"video has {longest}",
+                field="--frames",
+            )
 
     def num_frames(self, rng: np.random.Generator) -> int:
         return 4 * int(rng.integers(self.frames.n_min, self.n_max + 1)) + 1
@@ -175,8 +207,12 @@ class MixtureSampler:
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.seed, self.rank, index])))
         num_frames = self.num_frames(rng)
         span = (num_frames - 1) * self.frames.stride + 1
-        usable = np.array([(num_frames == 1 or video) and max(n) >= span
-                           for n, video in zip(self.lengths, self.is_video, strict=True)])
+        usable = np.array(
+            [
+                (num_frames == 1 or video) and max(n) >= span
+                for n, video in zip(self.lengths, self.is_video, strict=True)
+            ]
+        )
         weights = np.where(usable, self.weights, 0.0)
         keys = []
         for _ in range(self.micro_batch):
@@ -184,8 +220,9 @@ class MixtureSampler:
             fitting = [i for i, n in enumerate(self.lengths[source]) if n >= span]
             item = fitting[int(rng.integers(0, len(fitting)))]
             start = draw_start(self.lengths[source][item], num_frames, self.frames.stride, rng)
-            keys.append(ClipKey(source, item, int(start), num_frames, int(rng.integers(0, 2**62)),
-                                self.frames.stride))
+            keys.append(
+                ClipKey(source, item, int(start), num_frames, int(rng.integers(0, 2**62)), self.frames.stride)
+            )
         return keys
 
     def iterate(self, start: int = 0) -> Iterator[list[ClipKey]]:
@@ -214,16 +251,27 @@ class BatchKeys(torch.utils.data.Sampler):
         return self.count
 
 
-def make_loader(dataset: ClipDataset, sampler: MixtureSampler, start: int = 0, count: int | None = None,
-                num_workers: int = 0) -> torch.utils.data.DataLoader:
+def make_loader(
+    dataset: ClipDataset,
+    sampler: MixtureSampler,
+    start: int = 0,
+    count: int | None = None,
+    num_workers: int = 0,
+) -> torch.utils.data.DataLoader:
     """A DataLoader of collated micro-batches ``start``, ``start + 1``, ..."""
     return torch.utils.data.DataLoader(
-        dataset, batch_sampler=BatchKeys(sampler, start, count), collate_fn=collate, num_workers=num_workers,
-        persistent_workers=False, prefetch_factor=2 if num_workers else None,
+        dataset,
+        batch_sampler=BatchKeys(sampler, start, count),
+        collate_fn=collate,
+        num_workers=num_workers,
+        persistent_workers=False,
+        prefetch_factor=2 if num_workers else None,
     )
 
 
-def build_mixture(specs: Sequence[SourceSpec], settings: ClipSettings) -> tuple[ClipDataset, list[float], list[str]]:
+def build_mixture(
+    specs: Sequence[SourceSpec], settings: ClipSettings
+) -> tuple[ClipDataset, list[float], list[str]]:
     """(dataset over the opened sources, their weights, skip messages from indexing)."""
     sources = [open_source(spec, settings.task) for spec in specs]
     skipped = [m for s in sources for m in getattr(s, "skipped", [])]

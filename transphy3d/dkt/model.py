@@ -69,8 +69,10 @@ class DKTConfig:
     def load(cls, directory: Path) -> DKTConfig:
         path = Path(directory) / DKT_CONFIG_FILE
         if not path.is_file():
-            raise UserError(f"not a DKT checkpoint (no {DKT_CONFIG_FILE}); pass a directory written by train-dkt",
-                            path=str(directory))
+            raise UserError(
+                f"not a DKT checkpoint (no {DKT_CONFIG_FILE}); pass a directory written by train-dkt",
+                path=str(directory),
+            )
         data = json.loads(path.read_text(encoding="utf-8"))
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
@@ -79,8 +81,10 @@ class DKTConfig:
 def check_base_dir(base: str | Path, parts: Sequence[str] = BASE_PARTS) -> Path:
     """The base directory, or a UserError naming what is missing."""
     base = Path(base)
-    hint = ("expected a Wan 2.1 diffusers directory (e.g. `huggingface-cli download "
-            "Wan-AI/Wan2.1-T2V-1.3B-Diffusers --local-dir PATH`)")
+    hint = (
+        "expected a Wan 2.1 diffusers directory (e.g. `huggingface-cli download "
+        "Wan-AI/Wan2.1-T2V-1.3B-Diffusers --local-dir PATH`)"
+    )
     if not base.is_dir():
         raise UserError(f"base weights directory not found; {hint}", path=str(base), field="--base")
     for part in parts:
@@ -98,8 +102,9 @@ def load_base(base: str | Path, dtype: torch.dtype = torch.float32, device: str 
         transformer = WanTransformer3DModel.from_pretrained(base, subfolder="transformer", torch_dtype=dtype)
         vae = AutoencoderKLWan.from_pretrained(base, subfolder="vae", torch_dtype=dtype)
     except (OSError, ValueError, RuntimeError) as error:  # missing or damaged weight files
-        raise UserError(f"cannot load the Wan 2.1 transformer/VAE ({error})", path=str(base),
-                        field="--base") from error
+        raise UserError(
+            f"cannot load the Wan 2.1 transformer/VAE ({error})", path=str(base), field="--base"
+        ) from error
     vae.requires_grad_(False).eval()
     return transformer.to(device), vae.to(device)
 
@@ -109,8 +114,14 @@ def widen_patch_embedding(transformer, extra_channels: int | None = None) -> Non
     placed after the old ones, with zero weights; the output is unchanged until they train."""
     old = transformer.patch_embedding
     extra = old.in_channels if extra_channels is None else extra_channels
-    new = torch.nn.Conv3d(old.in_channels + extra, old.out_channels, old.kernel_size, old.stride,
-                          device=old.weight.device, dtype=old.weight.dtype)
+    new = torch.nn.Conv3d(
+        old.in_channels + extra,
+        old.out_channels,
+        old.kernel_size,
+        old.stride,
+        device=old.weight.device,
+        dtype=old.weight.dtype,
+    )
     with torch.no_grad():
         new.weight.zero_()
         new.weight[:, : old.in_channels] = old.weight
@@ -130,13 +141,19 @@ def add_lora(transformer, settings: LoraSettings, seed: int = 0) -> None:
     names = [name for name, _ in transformer.named_modules()]
     for target in settings.targets:
         if not any(name == target or name.endswith("." + target) for name in names):
-            raise UserError(f"no module of the transformer matches {target!r}; e.g. "
-                            f"{', '.join(DEFAULT_LORA_TARGETS)}", field="--lora-targets")
+            raise UserError(
+                f"no module of the transformer matches {target!r}; e.g. {', '.join(DEFAULT_LORA_TARGETS)}",
+                field="--lora-targets",
+            )
     if settings.rank < 1:
         raise UserError(f"must be >= 1, got {settings.rank}", field="--lora-rank")
     transformer.requires_grad_(False)
-    config = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, target_modules=list(settings.targets),
-                        init_lora_weights=True)
+    config = LoraConfig(
+        r=settings.rank,
+        lora_alpha=settings.alpha,
+        target_modules=list(settings.targets),
+        init_lora_weights=True,
+    )
     devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
@@ -149,8 +166,13 @@ def trainable_state_dict(transformer) -> dict[str, torch.Tensor]:
     return {n: p.detach() for n, p in transformer.named_parameters() if p.requires_grad}
 
 
-def build_dkt_transformer(base: str | Path, lora: LoraSettings, dtype: torch.dtype = torch.float32,
-                          device: str | torch.device = "cpu", seed: int = 0):
+def build_dkt_transformer(
+    base: str | Path,
+    lora: LoraSettings,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+):
     """(transformer widened + LoRA, frozen vae) ready to train."""
     transformer, vae = load_base(base, dtype, device)
     widen_patch_embedding(transformer)
@@ -166,13 +188,24 @@ def save_dkt_weights(transformer, directory: str | Path, config: DKTConfig) -> P
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    lora_layers = {k: v.detach().float().cpu().contiguous() for k, v in get_peft_model_state_dict(transformer).items()}
+    lora_layers = {
+        k: v.detach().float().cpu().contiguous() for k, v in get_peft_model_state_dict(transformer).items()
+    }
     metadata = transformer.peft_config["default"].to_dict()
-    WanPipeline.save_lora_weights(str(directory), transformer_lora_layers=lora_layers,
-                                  transformer_lora_adapter_metadata=metadata, weight_name=LORA_WEIGHTS_FILE)
+    WanPipeline.save_lora_weights(
+        str(directory),
+        transformer_lora_layers=lora_layers,
+        transformer_lora_adapter_metadata=metadata,
+        weight_name=LORA_WEIGHTS_FILE,
+    )
     embed = transformer.patch_embedding
-    save_file({"weight": embed.weight.detach().float().cpu().contiguous(),
-               "bias": embed.bias.detach().float().cpu().contiguous()}, str(directory / PATCH_EMBEDDING_FILE))
+    save_file(
+        {
+            "weight": embed.weight.detach().float().cpu().contiguous(),
+            "bias": embed.bias.detach().float().cpu().contiguous(),
+        },
+        str(directory / PATCH_EMBEDDING_FILE),
+    )
     config.in_channels = int(embed.in_channels)
     config.save(directory)
     return directory
@@ -193,8 +226,12 @@ def load_patch_embedding(transformer, directory: str | Path) -> None:
     transformer.patch_embedding.load_state_dict({k: v.to(ref.device, ref.dtype) for k, v in state.items()})
 
 
-def load_dkt_transformer(base: str | Path, checkpoint: str | Path, dtype: torch.dtype = torch.float32,
-                         device: str | torch.device = "cpu"):
+def load_dkt_transformer(
+    base: str | Path,
+    checkpoint: str | Path,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+):
     """(transformer with the checkpoint's patch embedding and LoRA, vae, config) for inference.
 
     The LoRA goes through diffusers' own ``load_lora_adapter`` (keys prefixed ``transformer.``).
@@ -212,16 +249,22 @@ def load_dkt_transformer(base: str | Path, checkpoint: str | Path, dtype: torch.
     return transformer.to(device), vae, config
 
 
-def predict(transformer, target_latent: torch.Tensor, rgb_latent: torch.Tensor, timestep: torch.Tensor,
-            prompt_embeds: torch.Tensor) -> torch.Tensor:
+def predict(
+    transformer,
+    target_latent: torch.Tensor,
+    rgb_latent: torch.Tensor,
+    timestep: torch.Tensor,
+    prompt_embeds: torch.Tensor,
+) -> torch.Tensor:
     """The transformer's output for [target latent, RGB latent] on the channel axis."""
     batch = target_latent.shape[0]
     hidden = torch.cat([target_latent, rgb_latent.to(target_latent.dtype)], dim=1)
     if prompt_embeds.shape[0] != batch:
         prompt_embeds = prompt_embeds.expand(batch, -1, -1)
     timestep = timestep.expand(batch) if timestep.ndim == 1 and timestep.shape[0] == 1 else timestep
-    return transformer(hidden_states=hidden, timestep=timestep, encoder_hidden_states=prompt_embeds,
-                       return_dict=False)[0]
+    return transformer(
+        hidden_states=hidden, timestep=timestep, encoder_hidden_states=prompt_embeds, return_dict=False
+    )[0]
 
 
 def check_video_shape(num_frames: int, height: int, width: int, where: str = "video") -> None:
@@ -229,7 +272,9 @@ def check_video_shape(num_frames: int, height: int, width: int, where: str = "vi
     if num_frames < 1 or (num_frames - 1) % 4:
         raise UserError(f"{num_frames} frames; the Wan VAE needs 4N+1 frames (1, 5, 9, ..., 81)", field=where)
     if height % 16 or width % 16 or height < 16 or width < 16:
-        raise UserError(f"size {width}x{height}; width and height must be positive multiples of 16", field=where)
+        raise UserError(
+            f"size {width}x{height}; width and height must be positive multiples of 16", field=where
+        )
 
 
 class LatentCodec:
@@ -276,8 +321,9 @@ def _text_encoder_fingerprint(base: Path) -> str:
     return "\n".join(parts)
 
 
-def encode_prompt_cached(base: str | Path, prompt: str, cache_dir: str | Path,
-                         max_sequence_length: int = MAX_SEQUENCE_LENGTH) -> torch.Tensor:
+def encode_prompt_cached(
+    base: str | Path, prompt: str, cache_dir: str | Path, max_sequence_length: int = MAX_SEQUENCE_LENGTH
+) -> torch.Tensor:
     """The UMT5 embedding (1, L, text_dim) of ``prompt``, float32 on CPU, cached in ``cache_dir``.
 
     On a cache miss the text encoder is loaded, used once and released, so nothing that trains
@@ -287,8 +333,12 @@ def encode_prompt_cached(base: str | Path, prompt: str, cache_dir: str | Path,
 
     base = check_base_dir(base, ("text_encoder",))
     if not (base / "tokenizer").is_dir():
-        raise UserError("no tokenizer/ directory (needed once, to encode the prompt)", path=str(base), field="--base")
-    key = hashlib.sha256(f"{prompt}\n{max_sequence_length}\n{_text_encoder_fingerprint(base)}".encode()).hexdigest()
+        raise UserError(
+            "no tokenizer/ directory (needed once, to encode the prompt)", path=str(base), field="--base"
+        )
+    key = hashlib.sha256(
+        f"{prompt}\n{max_sequence_length}\n{_text_encoder_fingerprint(base)}".encode()
+    ).hexdigest()
     cache_dir = Path(cache_dir)
     path = cache_dir / f"prompt_{key[:20]}.safetensors"
     if path.is_file():
@@ -297,11 +347,17 @@ def encode_prompt_cached(base: str | Path, prompt: str, cache_dir: str | Path,
     from transformers import AutoTokenizer, UMT5EncoderModel
 
     tokenizer = AutoTokenizer.from_pretrained(base, subfolder="tokenizer")
-    encoder = UMT5EncoderModel.from_pretrained(base, subfolder="text_encoder", torch_dtype=torch.float32).eval()
+    encoder = UMT5EncoderModel.from_pretrained(
+        base, subfolder="text_encoder", torch_dtype=torch.float32
+    ).eval()
     pipe = WanPipeline(tokenizer=tokenizer, text_encoder=encoder, vae=None, scheduler=None, transformer=None)
     with torch.no_grad():
-        embeds, _ = pipe.encode_prompt(prompt, do_classifier_free_guidance=False,
-                                       max_sequence_length=max_sequence_length, device=torch.device("cpu"))
+        embeds, _ = pipe.encode_prompt(
+            prompt,
+            do_classifier_free_guidance=False,
+            max_sequence_length=max_sequence_length,
+            device=torch.device("cpu"),
+        )
     embeds = embeds.float().contiguous()
     del pipe, encoder, tokenizer
     gc.collect()

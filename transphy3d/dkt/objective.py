@@ -45,7 +45,9 @@ class ObjectiveSettings:
         if not self.shift > 0:
             raise UserError(f"{self.shift}: must be > 0", field="--shift")
         if not 0 < self.single_step_timestep <= 1000:
-            raise UserError(f"{self.single_step_timestep}: must lie in (0, 1000]", field="--single-step-timestep")
+            raise UserError(
+                f"{self.single_step_timestep}: must lie in (0, 1000]", field="--single-step-timestep"
+            )
 
 
 def shift_sigma(sigma: torch.Tensor, shift: float) -> torch.Tensor:
@@ -89,7 +91,9 @@ def valid_weights(valid: torch.Tensor, latent_shape: tuple[int, ...]) -> torch.T
     return pooled.reshape(b, 1, f_lat, h_lat, w_lat)
 
 
-def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+def weighted_mse(
+    pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     err = (pred.float() - target.float()).square()
     if weights is None:
         return err.mean()
@@ -100,8 +104,10 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor
 def rectification_losses(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(spatial, temporal) MSE of finite differences of latents (B, C, F, H, W); temporal 0 if F = 1."""
     pred, target = pred.float(), target.float()
-    spatial = 0.5 * (F.mse_loss(pred.diff(dim=-1), target.diff(dim=-1)) +
-                     F.mse_loss(pred.diff(dim=-2), target.diff(dim=-2)))
+    spatial = 0.5 * (
+        F.mse_loss(pred.diff(dim=-1), target.diff(dim=-1))
+        + F.mse_loss(pred.diff(dim=-2), target.diff(dim=-2))
+    )
     temporal = F.mse_loss(pred.diff(dim=2), target.diff(dim=2)) if pred.shape[2] > 1 else pred.new_zeros(())
     return spatial, temporal
 

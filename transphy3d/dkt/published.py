@@ -51,8 +51,11 @@ def encode_depth(depth: np.ndarray) -> tuple[bytes, float]:
     """(16-bit PNG bytes, max_depth) of a depth map in metres (0 or non-finite = no surface)."""
     depth = np.where(np.isfinite(depth) & (depth > 0), depth, 0.0).astype(np.float64)
     max_depth = float(np.float32(depth.max())) if depth.size else 0.0
-    values = np.zeros(depth.shape, np.uint16) if max_depth == 0 else np.round(
-        np.minimum(depth / max_depth, 1.0) * DEPTH_SCALE).astype(np.uint16)
+    values = (
+        np.zeros(depth.shape, np.uint16)
+        if max_depth == 0
+        else np.round(np.minimum(depth / max_depth, 1.0) * DEPTH_SCALE).astype(np.uint16)
+    )
     buffer = io.BytesIO()
     Image.fromarray(values).save(buffer, format="PNG")
     return buffer.getvalue(), max_depth
@@ -82,14 +85,24 @@ def decode_rgb(png: bytes) -> np.ndarray:
 def intrinsics_to_pixels(normalised: np.ndarray, width: int, height: int) -> np.ndarray:
     """Pixel intrinsics (our convention: top-left pixel centre at 0) of normalised ones."""
     k = np.asarray(normalised, dtype=np.float64)
-    return np.array([[k[0, 0] * width, k[0, 1] * width, k[0, 2] * width - 0.5],
-                     [0.0, k[1, 1] * height, k[1, 2] * height - 0.5], [0.0, 0.0, 1.0]])
+    return np.array(
+        [
+            [k[0, 0] * width, k[0, 1] * width, k[0, 2] * width - 0.5],
+            [0.0, k[1, 1] * height, k[1, 2] * height - 0.5],
+            [0.0, 0.0, 1.0],
+        ]
+    )
 
 
 def intrinsics_to_normalised(K: np.ndarray, width: int, height: int) -> np.ndarray:
     K = np.asarray(K, dtype=np.float64)
-    return np.array([[K[0, 0] / width, K[0, 1] / width, (K[0, 2] + 0.5) / width],
-                     [0.0, K[1, 1] / height, (K[1, 2] + 0.5) / height], [0.0, 0.0, 1.0]])
+    return np.array(
+        [
+            [K[0, 0] / width, K[0, 1] / width, (K[0, 2] + 0.5) / width],
+            [0.0, K[1, 1] / height, (K[1, 2] + 0.5) / height],
+            [0.0, 0.0, 1.0],
+        ]
+    )
 
 
 def split_key(key: str) -> tuple[str, int]:
@@ -148,7 +161,9 @@ class PublishedSequence:
         """Sample ``index`` (0-based position in frame order)."""
         frame_id = self.frame_ids[index]
         members = self._members[frame_id]
-        where = f"{members.get('image.png', next(iter(members.values()))).tar}[{self.sequence_id}_{frame_id:08d}]"
+        where = (
+            f"{members.get('image.png', next(iter(members.values()))).tar}[{self.sequence_id}_{frame_id:08d}]"
+        )
         missing = [f for f in SAMPLE_FILES if f not in members and (with_normal or f != "normal.png")]
         if missing:
             raise CorruptData(where, f"sample lacks {', '.join(missing)}")
@@ -236,7 +251,9 @@ class PublishedSource:
             target = np.stack([f.depth for f in decoded])
         else:
             target = np.stack([f.normal for f in decoded]) * valid[..., None]
-        return RawClip(np.stack([f.rgb for f in decoded]), target.astype(np.float32), valid, sequence.sequence_id)
+        return RawClip(
+            np.stack([f.rgb for f in decoded]), target.astype(np.float32), valid, sequence.sequence_id
+        )
 
 
 def export_scene(scene, out_path: str | Path, sequence_id: str) -> Path:
@@ -260,14 +277,16 @@ def export_scene(scene, out_path: str | Path, sequence_id: str) -> Path:
                 "frame_id": index,
                 "sequence_id": sequence_id,
             }
-            sink.write({
-                "__key__": f"{sequence_id}_{index:08d}",
-                "image.png": rgb.getvalue(),
-                "depth.png": depth_png,
-                "depth.json": json.dumps({"max_depth": max_depth}).encode(),
-                "normal.png": encode_normal(frame.normal),
-                "metadata.json": json.dumps(meta).encode(),
-            })
+            sink.write(
+                {
+                    "__key__": f"{sequence_id}_{index:08d}",
+                    "image.png": rgb.getvalue(),
+                    "depth.png": depth_png,
+                    "depth.json": json.dumps({"max_depth": max_depth}).encode(),
+                    "normal.png": encode_normal(frame.normal),
+                    "metadata.json": json.dumps(meta).encode(),
+                }
+            )
     tmp.replace(out_path)
     return out_path
 

@@ -9,7 +9,7 @@
 - Every random draw is keyed by (seed, rank, micro-step): the clips (``mixture.MixtureSampler``),
   the noise and the timesteps. A checkpoint stores the trained weights, optimizer, scheduler, EMA,
   global RNG states and the step, so a resumed run continues the same loss curve.
-- Checkpoints ``<out>/checkpoints/step_XXXXXXXX/`` are written under a temporary name and renamed
+- Checkpoints ``<out>/checkpoints/step_<8-digit step>/`` are written under a temporary name and renamed
   when complete; ``<out>/checkpoints/latest`` names the newest. Each is also a DKT checkpoint for
   ``infer-dkt --lora`` (LoRA in diffusers' format, patch embedding, ``dkt.json``, prompt
   embedding; ``ema/`` holds the EMA weights when EMA is on).
@@ -103,12 +103,23 @@ class TrainSettings:
 
     def validate(self, world_size: int) -> int:
         """Check the numbers; the gradient accumulation steps."""
-        for name in ("batch_size", "micro_batch_size", "max_steps", "log_every", "val_every", "checkpoint_every",
-                     "keep_checkpoints", "val_clips", "val_steps"):
+        for name in (
+            "batch_size",
+            "micro_batch_size",
+            "max_steps",
+            "log_every",
+            "val_every",
+            "checkpoint_every",
+            "keep_checkpoints",
+            "val_clips",
+            "val_steps",
+        ):
             if getattr(self, name) < 1:
                 raise UserError(f"{getattr(self, name)}: must be >= 1", field="--" + name.replace("_", "-"))
         if self.lr_schedule not in LR_SCHEDULES:
-            raise UserError(f"{self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}", field="--lr-schedule")
+            raise UserError(
+                f"{self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}", field="--lr-schedule"
+            )
         if not self.learning_rate > 0:
             raise UserError(f"{self.learning_rate}: must be > 0", field="--lr")
         if not 0.0 <= self.ema_decay < 1.0:
@@ -116,8 +127,11 @@ class TrainSettings:
         FrameSettings.fixed(self.val_frames)
         per_step = self.micro_batch_size * world_size
         if self.batch_size % per_step:
-            raise UserError(f"batch size {self.batch_size} is not a multiple of micro-batch size "
-                            f"{self.micro_batch_size} x {world_size} processes", field="--batch-size")
+            raise UserError(
+                f"batch size {self.batch_size} is not a multiple of micro-batch size "
+                f"{self.micro_batch_size} x {world_size} processes",
+                field="--batch-size",
+            )
         if not self.data:
             raise UserError("no training data; pass --data PATH or --mixture FILE", field="--data")
         return self.batch_size // per_step
@@ -185,7 +199,9 @@ class Trainer:
         if precision == "auto":
             precision = "bf16" if torch.cuda.is_available() else "no"
         self.accelerator = Accelerator(
-            mixed_precision=precision, log_with=settings.report_to, project_dir=str(self.out),
+            mixed_precision=precision,
+            log_with=settings.report_to,
+            project_dir=str(self.out),
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)],
         )
         self.rank = self.accelerator.process_index
@@ -206,22 +222,27 @@ class Trainer:
         self.dataset, weights, index_skips = build_mixture(s.data, s.clip)
         for message in index_skips:
             self._log(f"skipped while indexing: {message}")
-        self.sampler = MixtureSampler(self.dataset.sources, weights, s.frames, s.micro_batch_size, s.seed, self.rank)
+        self.sampler = MixtureSampler(
+            self.dataset.sources, weights, s.frames, s.micro_batch_size, s.seed, self.rank
+        )
         cache = Path(s.prompt_cache) if s.prompt_cache else self.out / "prompt_cache"
         with acc.main_process_first():
             self.prompt = encode_prompt_cached(s.base, PROMPTS[s.clip.task], cache).to(acc.device)
-        transformer, vae = build_dkt_transformer(s.base, s.lora, self.weight_dtype, acc.device,
-                                                 derive_seed(s.seed, "lora_init"))
+        transformer, vae = build_dkt_transformer(
+            s.base, s.lora, self.weight_dtype, acc.device, derive_seed(s.seed, "lora_init")
+        )
         cast_training_params(transformer, torch.float32)
         if s.gradient_checkpointing:
             transformer.enable_gradient_checkpointing()
         transformer.train()
         self.codec = LatentCodec(vae)
         self.params = [p for p in transformer.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(self.params, lr=s.learning_rate, betas=s.adam_betas,
-                                           weight_decay=s.weight_decay)
-        self.scheduler = get_scheduler(s.lr_schedule, self.optimizer, num_warmup_steps=s.warmup_steps,
-                                       num_training_steps=s.max_steps)
+        self.optimizer = torch.optim.AdamW(
+            self.params, lr=s.learning_rate, betas=s.adam_betas, weight_decay=s.weight_decay
+        )
+        self.scheduler = get_scheduler(
+            s.lr_schedule, self.optimizer, num_warmup_steps=s.warmup_steps, num_training_steps=s.max_steps
+        )
         self.ema = EMAModel(self.params, decay=s.ema_decay) if s.ema_decay > 0 else None
         self.model, self.optimizer = acc.prepare(transformer, self.optimizer)
         self.step = 0
@@ -234,8 +255,13 @@ class Trainer:
         """Fixed validation micro-batches (with metric depth) drawn once from ``val_data``."""
         if not self.s.val_data or not self.accelerator.is_main_process:
             return None
-        settings = ClipSettings(self.s.clip.width, self.s.clip.height, self.s.clip.task, self.s.clip.percentiles,
-                                random_crop=False)
+        settings = ClipSettings(
+            self.s.clip.width,
+            self.s.clip.height,
+            self.s.clip.task,
+            self.s.clip.percentiles,
+            random_crop=False,
+        )
         dataset, weights, _ = build_mixture(self.s.val_data, settings)
         frames = FrameSettings.fixed(self.s.val_frames, self.s.frames.stride)
         sampler = MixtureSampler(dataset.sources, weights, frames, 1, derive_seed(self.s.seed, "validation"))
@@ -251,8 +277,9 @@ class Trainer:
         if dataset.settings.task == "depth":
             raw = dataset.sources[key.source].load(key.item, key.frames)
             depth = torch.from_numpy(raw.target)[:, None]
-            batch["depth"] = resize_crop(depth, dataset.settings.height, dataset.settings.width, "nearest",
-                                         (0.5, 0.5))[:, 0].numpy()
+            batch["depth"] = resize_crop(
+                depth, dataset.settings.height, dataset.settings.width, "nearest", (0.5, 0.5)
+            )[:, 0].numpy()
         return batch
 
     # ------------------------------------------------------------------------------ checkpoints
@@ -273,15 +300,18 @@ class Trainer:
                 save_dkt_weights(model, tmp / "ema", config)
                 save_prompt_embeds(self.prompt, tmp / "ema")
                 self.ema.restore(self.params)
-            torch.save({
-                "step": self.step,
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "ema": self.ema.state_dict() if self.ema is not None else None,
-                "rng": rng_states(),
-                "skipped": self.skipped,
-                "settings": self.s.to_json(),
-            }, tmp / STATE_FILE)
+            torch.save(
+                {
+                    "step": self.step,
+                    "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(),
+                    "ema": self.ema.state_dict() if self.ema is not None else None,
+                    "rng": rng_states(),
+                    "skipped": self.skipped,
+                    "settings": self.s.to_json(),
+                },
+                tmp / STATE_FILE,
+            )
             if final.exists():
                 shutil.rmtree(final)
             os.replace(tmp, final)
@@ -305,7 +335,9 @@ class Trainer:
         lora = {k.removeprefix("transformer."): v for k, v in lora.items()}
         result = set_peft_model_state_dict(model, lora, adapter_name="default")
         if getattr(result, "unexpected_keys", None):
-            raise UserError(f"LoRA keys that do not fit the model: {result.unexpected_keys[:3]}", path=str(path))
+            raise UserError(
+                f"LoRA keys that do not fit the model: {result.unexpected_keys[:3]}", path=str(path)
+            )
         embed = load_file(str(path / PATCH_EMBEDDING_FILE))
         with torch.no_grad():
             model.patch_embedding.weight.copy_(embed["weight"])
@@ -321,9 +353,16 @@ class Trainer:
 
     def dkt_config(self) -> DKTConfig:
         o = self.s.objective
-        return DKTConfig(task=self.s.clip.task, prompt=PROMPTS[self.s.clip.task], objective=o.kind,
-                         single_step_timestep=o.single_step_timestep, shift=o.shift, lora=asdict(self.s.lora),
-                         base=str(self.s.base), step=self.step)
+        return DKTConfig(
+            task=self.s.clip.task,
+            prompt=PROMPTS[self.s.clip.task],
+            objective=o.kind,
+            single_step_timestep=o.single_step_timestep,
+            shift=o.shift,
+            lora=asdict(self.s.lora),
+            base=str(self.s.base),
+            step=self.step,
+        )
 
     # ---------------------------------------------------------------------------------- a step
     def loss(self, batch: dict[str, Any], noise_key: tuple[str | int, ...], model=None) -> torch.Tensor:
@@ -341,7 +380,9 @@ class Trainer:
             if o.kind == "flow":
                 sigma = sample_sigmas(batch_size, o.shift, generator).to(device)
                 noise = torch.randn(target.shape, generator=generator).to(device)
-                output = predict(model, add_noise(target, noise, sigma), rgb_latents, sigma * 1000.0, self.prompt)
+                output = predict(
+                    model, add_noise(target, noise, sigma), rgb_latents, sigma * 1000.0, self.prompt
+                )
                 return weighted_mse(output, noise - target, weights)
             timestep = torch.full((batch_size,), o.single_step_timestep, device=device)
             output = predict(model, torch.zeros_like(target), rgb_latents, timestep, self.prompt)
@@ -394,15 +435,25 @@ class Trainer:
             self.ema.copy_to(self.params)
         losses, rows = [], []
         config = self.dkt_config()
-        settings = InferenceSettings(steps=self.s.val_steps, shift=self.s.objective.shift,
-                                     width=self.s.clip.width, height=self.s.clip.height, seed=self.s.seed)
+        settings = InferenceSettings(
+            steps=self.s.val_steps,
+            shift=self.s.objective.shift,
+            width=self.s.clip.width,
+            height=self.s.clip.height,
+            seed=self.s.seed,
+        )
         model_fn = make_model_fn(model, self.prompt)
         for i, batch in enumerate(self.val_set):
             losses.append(float(self.loss(batch, ("validation", i), model=model)))
             if "depth" in batch:
                 rgb, _ = model_inputs(batch, self.codec.device)
-                latents = sample_latents(model_fn, self.codec.encode(rgb), settings, config,
-                                         torch.Generator().manual_seed(self.s.seed + i))
+                latents = sample_latents(
+                    model_fn,
+                    self.codec.encode(rgb),
+                    settings,
+                    config,
+                    torch.Generator().manual_seed(self.s.seed + i),
+                )
                 disparity = to_prediction(self.codec.decode(latents), "depth").cpu().numpy()
                 valid = batch["valid"][0].numpy()
                 if valid.any():
@@ -424,8 +475,9 @@ class Trainer:
             with open(self.out / LOG_FILE, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
             if self.s.report_to:
-                self.accelerator.log({k: v for k, v in record.items() if isinstance(v, int | float)},
-                                     step=record["step"])
+                self.accelerator.log(
+                    {k: v for k, v in record.items() if isinstance(v, int | float)}, step=record["step"]
+                )
 
     def run(self) -> TrainResult:
         if not hasattr(self, "model"):
@@ -438,8 +490,9 @@ class Trainer:
             from transphy3d.contract import write_json
 
             write_json(self.out / "train_config.json", self.s.to_json())
-        loader = make_loader(self.dataset, self.sampler, start=self.step * self.accum,
-                             num_workers=self.s.num_workers)
+        loader = make_loader(
+            self.dataset, self.sampler, start=self.step * self.accum, num_workers=self.s.num_workers
+        )
         batches = iter(loader)
         losses: dict[int, float] = {}
         last_checkpoint = None
@@ -451,16 +504,28 @@ class Trainer:
             window_steps += 1
             if self.step % self.s.log_every == 0 or self.step == self.s.max_steps:
                 now = time.perf_counter()
-                record = {"step": self.step, "loss": loss, "lr": self.scheduler.get_last_lr()[0],
-                          "seconds_per_step": (now - window_start) / window_steps, "skipped": self.skipped}
+                record = {
+                    "step": self.step,
+                    "loss": loss,
+                    "lr": self.scheduler.get_last_lr()[0],
+                    "seconds_per_step": (now - window_start) / window_steps,
+                    "skipped": self.skipped,
+                }
                 self.write_log(record)
-                self._log(f"step {self.step}: loss {loss:.5f} lr {record['lr']:.3g} "
-                          f"{record['seconds_per_step']:.2f} s/step")
+                self._log(
+                    f"step {self.step}: loss {loss:.5f} lr {record['lr']:.3g} "
+                    f"{record['seconds_per_step']:.2f} s/step"
+                )
                 window_start, window_steps = now, 0
-            if self.val_set is not None and (self.step % self.s.val_every == 0 or self.step == self.s.max_steps):
+            if self.val_set is not None and (
+                self.step % self.s.val_every == 0 or self.step == self.s.max_steps
+            ):
                 record = {"step": self.step, **self.validate()}
                 self.write_log(record)
-                self._log(f"step {self.step}: " + ", ".join(f"{k} {v:.5f}" for k, v in record.items() if k != "step"))
+                self._log(
+                    f"step {self.step}: "
+                    + ", ".join(f"{k} {v:.5f}" for k, v in record.items() if k != "step")
+                )
             if self.step % self.s.checkpoint_every == 0 or self.step == self.s.max_steps:
                 last_checkpoint = self.save()
         self.accelerator.wait_for_everyone()

@@ -13,10 +13,19 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_FPS = 15.0
 # Perceptually ordered anchors (dark violet -> yellow), interpolated linearly in RGB.
-_ANCHORS = np.array([
-    [0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66],
-    [245, 125, 21], [250, 193, 39], [252, 255, 164],
-], dtype=np.float64)
+_ANCHORS = np.array(
+    [
+        [0, 0, 4],
+        [40, 11, 84],
+        [101, 21, 110],
+        [159, 42, 99],
+        [212, 72, 66],
+        [245, 125, 21],
+        [250, 193, 39],
+        [252, 255, 164],
+    ],
+    dtype=np.float64,
+)
 
 
 def colorize(values: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
@@ -37,8 +46,10 @@ def read_frames(path: str | Path) -> tuple[np.ndarray, float, list[str]]:
     path = Path(path)
     if path.is_file():
         if path.suffix.lower() not in VIDEO_SUFFIXES:
-            raise UserError(f"not a video file; allowed: {', '.join(VIDEO_SUFFIXES)} or a folder of images",
-                            path=str(path))
+            raise UserError(
+                f"not a video file; allowed: {', '.join(VIDEO_SUFFIXES)} or a folder of images",
+                path=str(path),
+            )
         return _read_video(path)
     if not path.is_dir():
         raise UserError("no such video file or frame folder", path=str(path))
@@ -59,8 +70,11 @@ def read_frames(path: str | Path) -> tuple[np.ndarray, float, list[str]]:
         except Exception as error:
             raise UserError(f"unreadable frame ({type(error).__name__}: {error})", path=str(file)) from error
         if frames[-1].shape != frames[0].shape:
-            raise UserError(f"frame size {frames[-1].shape[1]}x{frames[-1].shape[0]} differs from the first "
-                            f"frame's {frames[0].shape[1]}x{frames[0].shape[0]}", path=str(file))
+            raise UserError(
+                f"frame size {frames[-1].shape[1]}x{frames[-1].shape[0]} differs from the first "
+                f"frame's {frames[0].shape[1]}x{frames[0].shape[0]}",
+                path=str(file),
+            )
     return np.stack(frames), fps, [f.stem for f in files]
 
 
@@ -89,8 +103,15 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: float) -> None:
     if pad_h or pad_w:
         frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
     height, width = frames.shape[1:3]
-    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264",
-                                         pix_fmt_out="yuv420p", macro_block_size=1, quality=8)
+    writer = imageio_ffmpeg.write_frames(
+        str(path),
+        (width, height),
+        fps=fps,
+        codec="libx264",
+        pix_fmt_out="yuv420p",
+        macro_block_size=1,
+        quality=8,
+    )
     writer.send(None)
     for frame in frames:
         writer.send(np.ascontiguousarray(frame))
