@@ -47,11 +47,15 @@ def main() -> None:
         worker = sum(r["seconds"] for r in records)
         cycles = sum(r["render_seconds"] for r in records)
         totals = [json.loads((out / r["scene"] / "meta.json").read_text())["timings"]["total"] for r in records]
-    print(f"{args.scenes} scenes x {args.frames} frames, {args.width}x{args.height}, {args.samples} spp, {args.workers} worker(s)")
+    print(
+        f"{args.scenes} scenes x {args.frames} frames, {args.width}x{args.height}, {args.samples} spp, {args.workers} worker(s)"
+    )
     print(f"  farm wall time                  {wall:8.1f} s")
     print(f"  sum of worker process times     {worker:8.1f} s  (per scene {worker / len(records):.1f} s)")
     print(f"  sum of Cycles render times      {cycles:8.1f} s")
-    print(f"  per-scene process start-up      {(worker - sum(totals)) / len(records):8.2f} s (worker wall - in-process total)")
+    print(
+        f"  per-scene process start-up      {(worker - sum(totals)) / len(records):8.2f} s (worker wall - in-process total)"
+    )
     print(f"farm overhead vs worker time: {(wall * args.workers - worker) / (wall * args.workers):.2%}  (target < 3%)")
     print(f"share of farm wall time outside Cycles: {(wall * args.workers - cycles) / (wall * args.workers):.2%}")
 

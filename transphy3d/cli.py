@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "transphy3d.commands.status",
     "transphy3d.commands.validate",
     "transphy3d.commands.sample",
+    "transphy3d.dkt.cli",
 ]
 
 

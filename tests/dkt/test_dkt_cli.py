@@ -1,0 +1,260 @@
+"""The three commands: help, registration, one-line errors for bad input, evaluation end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dkt_fixtures import write_scene
+
+from transphy3d.cli import build_parser, main
+from transphy3d.dataset import iter_scenes
+
+
+@pytest.mark.parametrize("command", ["train-dkt", "infer-dkt", "eval-dkt"])
+def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "--base" in text or "--pred" in text
+    assert f"transphy3d {command}" in text
+
+
+def _error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1
+    return err
+
+
+def test_bad_input_gives_one_line_errors(
+    tmp_path: Path, render_root: Path, tiny_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base_args = ["train-dkt", "--out", str(tmp_path / "run"), "--data", str(render_root)]
+    err = _error([*base_args, "--base", str(tmp_path / "no-weights")], capsys)
+    assert "no-weights" in err and "--base" in err and "huggingface-cli download" in err
+    err = _error([*base_args, "--base", str(tiny_base), "--resolution", "830x480"], capsys)
+    assert "--resolution" in err and "multiples of 16" in err
+    err = _error([*base_args, "--base", str(tiny_base), "--frames", "6"], capsys)
+    assert "--frames" in err and "4N+1" in err
+    err = _error([*base_args, "--base", str(tiny_base), "--resolution", "big"], capsys)
+    assert "WIDTHxHEIGHT" in err
+    err = _error(
+        [
+            "train-dkt",
+            "--out",
+            str(tmp_path / "r"),
+            "--base",
+            str(tiny_base),
+            "--data",
+            str(tmp_path / "nothing"),
+        ],
+        capsys,
+    )
+    assert "nothing" in err and "--data" in err
+    err = _error(
+        [
+            "infer-dkt",
+            str(tmp_path),
+            "--lora",
+            str(tmp_path),
+            "--base",
+            str(tiny_base),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capsys,
+    )
+    assert "dkt.json" in err
+    err = _error(["eval-dkt", str(render_root), "--out", str(tmp_path / "e")], capsys)
+    assert "--pred" in err
+
+
+def test_train_cli_runs_and_resumes(
+    tmp_path: Path, render_root: Path, tiny_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "train-dkt",
+        "--base",
+        str(tiny_base),
+        "--out",
+        str(tmp_path / "run"),
+        "--data",
+        f"{render_root}@1",
+        "--resolution",
+        "32x32",
+        "--frames-n",
+        "0",
+        "1",
+        "--batch-size",
+        "2",
+        "--max-steps",
+        "2",
+        "--lr",
+        "1e-3",
+        "--lora-rank",
+        "4",
+        "--num-workers",
+        "0",
+        "--no-gradient-checkpointing",
+        "--checkpoint-every",
+        "2",
+        "--log-every",
+        "1",
+        "--val-data",
+        str(render_root),
+        "--val-every",
+        "2",
+        "--val-clips",
+        "1",
+    ]
+    assert main(args) == 0
+    assert "trained to step 2" in capsys.readouterr().out
+    args[args.index("--max-steps") + 1] = "3"
+    assert main([*args, "--resume"]) == 0
+    log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "loss" in r] == [1, 2, 3]
+    assert any("val_loss" in r for r in log)
+    config = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert config["batch_size"] == 2 and config["clip"]["width"] == 32
+
+
+def test_eval_cli_with_saved_and_live_predictions(
+    tmp_path: Path, tiny_base: Path, trained_run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "heldout"
+    write_scene(root / "scene_000000", frames=6, flow=True)
+    write_scene(root / "scene_000001", frames=6, seed=3, material={"class": "metal", "reflective": True})
+    pred = tmp_path / "pred"
+    for scene in iter_scenes(root):
+        depth = np.stack([scene.depth(t) for t in range(scene.num_frames)])
+        disparity = np.where(depth > 0, 3.0 / np.where(depth > 0, depth, 1) + 0.2, 0.2)  # affine of the truth
+        (pred / scene.path.name).mkdir(parents=True)
+        np.save(pred / scene.path.name / "disparity.npy", disparity.astype(np.float32))
+    out = tmp_path / "eval"
+    assert main(["eval-dkt", str(root), "--pred", str(pred), "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "| all | 2 |" in table
+    results = json.loads((out / "metrics.json").read_text())
+    summary = results["summary"]
+    assert summary["all"]["abs_rel"] == pytest.approx(0.0, abs=1e-6)
+    assert summary["all"]["delta_1.05"] == 1.0 and summary["all"]["rmse"] == pytest.approx(0.0, abs=1e-6)
+    assert summary["transparent"]["videos"] == 1 and summary["reflective"]["videos"] == 2
+    assert summary["all"]["temporal_error"] < 0.05 * summary["all"]["opw_gt"]
+    assert results["videos"]["scene_000000"]["fit"]["scale"] == pytest.approx(1 / 3, rel=1e-5)
+    assert (out / "metrics.md").read_text().startswith("| region | videos |")
+    # live predictions from a checkpoint, saved for reuse
+    live = tmp_path / "eval_live"
+    assert (
+        main(
+            [
+                "eval-dkt",
+                str(root),
+                "--lora",
+                str(trained_run[0].checkpoint),
+                "--base",
+                str(tiny_base),
+                "--out",
+                str(live),
+                "--resolution",
+                "32x32",
+                "--steps",
+                "2",
+                "--regions",
+                "all,glass",
+                "--max-frames",
+                "5",
+            ]
+        )
+        == 0
+    )
+    results = json.loads((live / "metrics.json").read_text())
+    assert set(results["summary"]) == {"all", "glass"}
+    assert 0 < results["summary"]["all"]["abs_rel"] < 10
+    assert np.load(live / "predictions" / "scene_000001" / "disparity.npy").shape == (5, 32, 32)
+
+
+def test_eval_cli_on_published_tars_and_normals(
+    tmp_path: Path, render_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from transphy3d.dkt.published import export_render_output
+
+    export_render_output(render_root, tmp_path / "pub")
+    pred = tmp_path / "pred"
+    for number, scene in enumerate(iter_scenes(render_root)):
+        depth = np.stack([scene.depth(t) for t in range(scene.num_frames)])
+        folder = pred / f"{number:06d}"
+        folder.mkdir(parents=True)
+        np.save(
+            folder / "disparity.npy",
+            np.where(depth > 0, 1 / np.where(depth > 0, depth, 1), 0).astype(np.float32),
+        )
+        normal = np.stack([scene.normal(t) for t in range(scene.num_frames)])
+        np.save(folder / "normal.npy", normal)
+    assert (
+        main(
+            [
+                "eval-dkt",
+                str(tmp_path / "pub"),
+                "--pred",
+                str(pred),
+                "--out",
+                str(tmp_path / "e"),
+                "--regions",
+                "all",
+            ]
+        )
+        == 0
+    )
+    summary = json.loads((tmp_path / "e" / "metrics.json").read_text())["summary"]["all"]
+    # published depth is 16-bit quantised: the exact prediction is off by at most half a step
+    assert summary["abs_rel"] < 1e-4 and summary["delta_1.05"] == 1.0 and summary["videos"] == 2
+    assert "opw" in summary  # camera-only geometric flow
+    err = _error(["eval-dkt", str(tmp_path / "pub"), "--pred", str(pred), "--out", str(tmp_path / "e2")], capsys)
+    assert "--regions" in err and "masks" in err
+    assert (
+        main(
+            [
+                "eval-dkt",
+                str(render_root),
+                "--pred",
+                str(tmp_path / "pred_scenes"),
+                "--out",
+                str(tmp_path / "n"),
+                "--task",
+                "normal",
+            ]
+        )
+        == 2
+    )
+    capsys.readouterr()
+    for scene in iter_scenes(render_root):
+        (tmp_path / "pred_scenes" / scene.path.name).mkdir(parents=True)
+        np.save(
+            tmp_path / "pred_scenes" / scene.path.name / "normal.npy",
+            np.stack([scene.normal(t) for t in range(scene.num_frames)]),
+        )
+    assert (
+        main(
+            [
+                "eval-dkt",
+                str(render_root),
+                "--pred",
+                str(tmp_path / "pred_scenes"),
+                "--out",
+                str(tmp_path / "n"),
+                "--task",
+                "normal",
+                "--regions",
+                "all,glass",
+            ]
+        )
+        == 0
+    )
+    normal_summary = json.loads((tmp_path / "n" / "metrics.json").read_text())["summary"]
+    assert normal_summary["all"]["mean_angle"] == pytest.approx(0.0, abs=0.1)
+    assert normal_summary["glass"]["within_11.25"] == 1.0

@@ -1,0 +1,203 @@
+"""``eval-dkt``: metrics of predictions on held-out videos, written as JSON and a Markdown table.
+
+Ground truth comes from render output (scene directories: depth, normals, instance masks,
+objects.json materials, rendered flow when present) or published TransPhy3D tars. Predictions are
+read from ``--pred DIR`` (``DIR/<video>/disparity.npy`` or ``normal.npy`` as ``infer-dkt``
+writes them) or made on the fly from ``--lora CKPT --base PATH`` (and then saved under
+``<out>/predictions/<video>/``). Regions: ``all`` valid pixels, ``transparent`` / ``reflective``
+(objects whose material carries that flag in objects.json; without flags, classes glass and
+plastic are transparent, metal and ceramic reflective), or any material class name (``glass``).
+Temporal figures use the rendered flow when the scene has it, else flow computed from depth,
+camera and object poses (``flow.py``); published tars get camera-only geometric flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from transphy3d.dkt import metrics
+from transphy3d.dkt.flow import geometric_flow, object_motions
+from transphy3d.errors import UserError
+
+FALLBACK_CLASSES = {"transparent": {"glass", "plastic"}, "reflective": {"metal", "ceramic"}}
+
+
+@dataclass
+class EvalVideo:
+    """Ground truth of one held-out video."""
+
+    name: str
+    rgb: np.ndarray  # (T, H, W, 3) uint8
+    depth: np.ndarray  # (T, H, W) metres, 0 = none
+    normal: np.ndarray | None  # (T, H, W, 3)
+    valid: np.ndarray  # (T, H, W)
+    fps: float
+    regions: dict[str, np.ndarray] = field(default_factory=dict)
+    flows: list[np.ndarray | None] | None = None
+
+
+def region_ids(objects, region: str) -> list[int]:
+    """Instance ids of ``objects`` in ``region`` (a material flag or a material class)."""
+    ids = []
+    for obj in objects:
+        material = obj.material or {}
+        if region in FALLBACK_CLASSES:
+            flag = material.get(region)
+            inside = bool(flag) if flag is not None else obj.material_class in FALLBACK_CLASSES[region]
+        else:
+            inside = obj.material_class == region
+        if inside:
+            ids.append(obj.instance_id)
+    return ids
+
+
+def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str) -> EvalVideo:
+    """An ``EvalVideo`` of a rendered scene (``transphy3d.dataset.Scene``)."""
+    count = scene.num_frames if max_frames is None else min(max_frames, scene.num_frames)
+    depth = np.stack([scene.depth(i) for i in range(count)]).astype(np.float32)
+    valid = np.isfinite(depth) & (depth > 0)
+    masks = np.stack([scene.mask(i) for i in range(count)])
+    normal = np.stack([scene.normal(i) for i in range(count)]) if task == "normal" else None
+    video = EvalVideo(
+        scene.path.name,
+        np.stack([scene.rgb(i) for i in range(count)]),
+        np.where(valid, depth, 0.0),
+        normal,
+        valid,
+        scene.fps,
+    )
+    for region in regions:
+        if region != "all":
+            video.regions[region] = np.isin(masks, region_ids(scene.objects, region))
+    if flow_mode != "none" and count > 1:
+        video.flows = []
+        for i in range(count - 1):
+            flow = scene.flow(i) if flow_mode in ("auto", "rendered") else None
+            if flow is None and flow_mode in ("auto", "geometry"):
+                flow = geometric_flow(
+                    depth[i],
+                    scene.K,
+                    scene.world_to_camera[i],
+                    scene.world_to_camera[i + 1],
+                    masks[i],
+                    object_motions(scene.objects, i),
+                )
+            video.flows.append(flow)
+    return video
+
+
+def published_videos(path: str | Path, max_frames: int | None, flow_mode: str, task: str) -> Iterator[EvalVideo]:
+    """``EvalVideo``s of published tars (no masks: only the ``all`` region)."""
+    from transphy3d.dkt.published import index_tars, tar_paths
+
+    sequences, _ = index_tars(tar_paths(path))
+    for sequence in sequences:
+        count = len(sequence) if max_frames is None else min(max_frames, len(sequence))
+        frames = [sequence.read(i, with_normal=task == "normal") for i in range(count)]
+        depth = np.stack([f.depth for f in frames])
+        valid = np.isfinite(depth) & (depth > 0)
+        video = EvalVideo(
+            sequence.sequence_id,
+            np.stack([f.rgb for f in frames]),
+            depth,
+            np.stack([f.normal for f in frames]) if task == "normal" else None,
+            valid,
+            15.0,
+        )
+        if flow_mode in ("auto", "geometry") and count > 1:
+            video.flows = [
+                geometric_flow(depth[i], frames[i].K, frames[i].camera_from_world, frames[i + 1].camera_from_world)
+                for i in range(count - 1)
+            ]
+        yield video
+
+
+def ground_truth(
+    paths: Sequence[str | Path], regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str
+) -> Iterator[EvalVideo]:
+    """Every held-out video under ``paths`` (render output, scene dirs or published tars)."""
+    from transphy3d.dataset import iter_scenes
+    from transphy3d.dkt.mixture import detect_kind
+
+    for path in paths:
+        kind = detect_kind(Path(path))
+        if kind == "render":
+            for scene in iter_scenes(path):
+                yield scene_video(scene, regions, max_frames, flow_mode, task)
+        elif kind == "published":
+            if any(r != "all" for r in regions):
+                raise UserError(
+                    "published tars carry no instance masks; use --regions all",
+                    path=str(path),
+                    field="--regions",
+                )
+            yield from published_videos(path, max_frames, flow_mode, task)
+        else:
+            raise UserError(
+                "eval-dkt needs videos: render output or published tars, not an image folder", path=str(path)
+            )
+
+
+def load_prediction(pred_dir: Path, video: EvalVideo, task: str) -> np.ndarray:
+    """The saved prediction of ``video``, checked against its frames and size."""
+    name = "disparity.npy" if task == "depth" else "normal.npy"
+    path = pred_dir / video.name / name
+    if not path.is_file():
+        raise UserError(
+            f"no prediction for video {video.name} (expected {name}; write it with infer-dkt)",
+            path=str(path),
+            field="--pred",
+        )
+    pred = np.load(path, allow_pickle=False)
+    count, h, w = video.depth.shape
+    if pred.shape[0] < count or pred.shape[1:3] != (h, w):
+        raise UserError(
+            f"shape {pred.shape}; the ground truth has {count} frames of {w}x{h}",
+            path=str(path),
+            field="--pred",
+        )
+    return pred[:count]
+
+
+def evaluate(
+    videos: Iterator[EvalVideo],
+    predict: Callable[[EvalVideo], np.ndarray],
+    task: str,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Per-video metrics and their means (see ``metrics``)."""
+    per_video = {}
+    for video in videos:
+        pred = predict(video)
+        if task == "depth":
+            if not video.valid.any():
+                log(f"{video.name}: no valid ground-truth pixel, skipped")
+                continue
+            result = metrics.evaluate_depth_video(pred, video.depth, video.valid, video.regions, video.flows)
+        else:
+            valid = video.valid & (np.abs(video.normal).sum(-1) > 0)
+            result = {"all": metrics.normal_errors(pred, video.normal, valid)}
+            result.update({k: metrics.normal_errors(pred, video.normal, valid & m) for k, m in video.regions.items()})
+        per_video[video.name] = result
+        row = result.get("all") or {}
+        log(f"{video.name}: " + ", ".join(f"{k}={v:.4f}" for k, v in row.items()))
+    if not per_video:
+        raise UserError("no video to evaluate")
+    return {"summary": metrics.mean_over_videos(list(per_video.values())), "videos": per_video}
+
+
+def write_results(out_dir: str | Path, results: dict) -> tuple[Path, Path]:
+    """``metrics.json`` and ``metrics.md`` under ``out_dir``."""
+    from transphy3d.contract import write_json
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "metrics.json", results)
+    table = metrics.format_table(results["summary"])
+    note = "\n\nabs_rel, delta_* and within_* in %; rmse in metres; opw in disparity units (1/m).\n"
+    (out / "metrics.md").write_text(table + note, encoding="utf-8")
+    return out / "metrics.json", out / "metrics.md"

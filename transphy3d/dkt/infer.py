@@ -1,0 +1,350 @@
+"""Inference on videos of any length.
+
+The video is resized to the working resolution (multiples of 16) and padded to 4N+1 frames by
+repeating its last frame. Two ways to cover it with windows of ``window`` latent frames
+(21 = 81 video frames) overlapping by ``overlap`` latent frames (3):
+
+- ``latent`` (DKT): the whole video is encoded once; at every Euler step every window predicts
+  the velocity of its latent frames and the predictions are blended with linear ramps over the
+  overlaps (``blend_weights``), then one Euler step moves the whole latent sequence. One decode.
+- ``aligned`` (DVD): windows of 4 (window - 1) + 1 video frames overlapping by 4 overlap + 1
+  frames are run independently; each window's disparity is fitted to the previous window by one
+  least-squares scale and shift on the frames they share, then blended with the same linear ramps.
+
+The last window ends at the last frame (pulled back to full length where that does not make three
+windows share a frame), so every frame is covered by one or two windows.
+
+Sampling: ``steps`` Euler steps (default 5) on diffusers' flow-matching schedule with ``shift``
+(default 5); a single-step checkpoint does one forward pass per window instead. Depth comes out
+as affine-invariant disparity in [0, 1] (1 = near), normals as unit camera-frame vectors; both are
+resized back to the input size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from transphy3d.dkt.model import DKTConfig, LatentCodec, check_video_shape, predict
+from transphy3d.dkt.objective import euler_schedule, single_step_x0
+from transphy3d.errors import UserError
+
+STITCH_MODES = ("latent", "aligned")
+ModelFn = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """Sampler, windowing and working resolution."""
+
+    steps: int = 5
+    shift: float = 5.0
+    window: int = 21
+    overlap: int = 3
+    stitch: str = "latent"
+    width: int = 832
+    height: int = 480
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise UserError(f"{self.steps}: need at least 1 step", field="--steps")
+        if self.window < 1 or not 0 <= 2 * self.overlap <= self.window:
+            raise UserError(
+                f"window {self.window}, overlap {self.overlap}: need 0 <= overlap <= window / 2",
+                field="--window/--overlap",
+            )
+        if self.stitch == "aligned" and self.window < 2 * self.overlap + 2:
+            raise UserError(
+                f"window {self.window}, overlap {self.overlap}: aligned stitching needs window >= 2 overlap + 2",
+                field="--window/--overlap",
+            )
+        if self.stitch not in STITCH_MODES:
+            raise UserError(f"{self.stitch!r}; allowed: {', '.join(STITCH_MODES)}", field="--stitch")
+        check_video_shape(1, self.height, self.width, where="--resolution")
+
+
+def window_spans(length: int, window: int, overlap: int, multiple: int = 1) -> list[tuple[int, int]]:
+    """(start, stop) of each window: every ``window - overlap`` frames from 0; the last one is
+    pulled back to end at ``length`` (full length, more overlap) but never into the window two
+    before it, so at most two windows share a frame. Starts stay multiples of ``multiple``."""
+    if length <= window:
+        return [(0, length)]
+    stride = window - overlap
+    starts = list(range(0, length - window, stride))
+    start = length - window
+    if len(starts) >= 2:
+        boundary = starts[-2] + window
+        start = max(start, boundary + (-boundary) % multiple)
+    return [(s, s + window) for s in starts] + [(start, length)]
+
+
+def blend_weights(length: int, window: int, overlap: int, multiple: int = 1) -> torch.Tensor:
+    """(windows, length) blending weights: 1 inside a window, 0 outside, and across the k frames
+    two neighbours share, linear ramps j / (k + 1) up and 1 - j / (k + 1) down (j = 1..k), so every
+    frame's weights sum to 1 and no weight jumps by more than 1 / (k + 1) between frames."""
+    spans = window_spans(length, window, overlap, multiple)
+    weights = torch.zeros(len(spans), length, dtype=torch.float64)
+    for i, (start, stop) in enumerate(spans):
+        weights[i, start:stop] = 1.0
+        if i > 0:
+            shared = spans[i - 1][1] - start
+            ramp = torch.arange(1, shared + 1, dtype=torch.float64) / (shared + 1)
+            weights[i, start : start + shared] = ramp
+            weights[i - 1, start : start + shared] = 1.0 - ramp
+    return weights
+
+
+def make_model_fn(transformer, prompt_embeds: torch.Tensor) -> ModelFn:
+    """fn(target latent, RGB latent, timestep) -> float32 output. Runs under autocast in the dtype
+    of the transformer's blocks when that is a half type (trained weights may be fp32)."""
+    device = transformer.patch_embedding.weight.device
+    compute = transformer.proj_out.weight.dtype
+    prompt = prompt_embeds.to(device, compute)
+
+    @torch.no_grad()
+    def fn(x: torch.Tensor, rgb: torch.Tensor, timestep: float) -> torch.Tensor:
+        t = torch.full((x.shape[0],), float(timestep), device=device)
+        dtype = transformer.patch_embedding.weight.dtype
+        with torch.autocast(device.type, dtype=compute, enabled=compute != torch.float32):
+            out = predict(transformer, x.to(device, dtype), rgb.to(device, dtype), t, prompt)
+        return out.float()
+
+    return fn
+
+
+def sample_latents(
+    model_fn: ModelFn,
+    rgb_latents: torch.Tensor,
+    settings: InferenceSettings,
+    config: DKTConfig,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Clean target latents for ``rgb_latents`` (B, C, L, h, w), windows blended at every step."""
+    length = rgb_latents.shape[2]
+    spans = window_spans(length, settings.window, settings.overlap)
+    weights = blend_weights(length, settings.window, settings.overlap).float().to(rgb_latents.device)
+
+    def blended(x: torch.Tensor, timestep: float) -> torch.Tensor:
+        total = torch.zeros_like(x)
+        for i, (start, stop) in enumerate(spans):
+            part = model_fn(x[:, :, start:stop], rgb_latents[:, :, start:stop], timestep)
+            total[:, :, start:stop] += part * weights[i, start:stop].view(1, 1, -1, 1, 1)
+        return total
+
+    if config.objective == "single_step":
+        zeros = torch.zeros_like(rgb_latents, dtype=torch.float32)
+        return single_step_x0(blended(zeros, config.single_step_timestep), config.single_step_timestep)
+    sigmas, timesteps = euler_schedule(settings.steps, settings.shift)
+    noise = torch.randn(rgb_latents.shape, generator=generator, dtype=torch.float32)
+    x = noise.to(rgb_latents.device)
+    for i, timestep in enumerate(timesteps.tolist()):
+        x = x + float(sigmas[i + 1] - sigmas[i]) * blended(x, timestep)
+    return x
+
+
+def lstsq_scale_shift(source: torch.Tensor, reference: torch.Tensor) -> tuple[float, float]:
+    """(s, t) minimising || s * source + t - reference ||^2 over all elements."""
+    x = source.double().flatten()
+    y = reference.double().flatten()
+    a = torch.stack([x, torch.ones_like(x)], dim=1)
+    solution = torch.linalg.lstsq(a, y[:, None]).solution[:, 0]
+    return float(solution[0]), float(solution[1])
+
+
+def to_video_tensor(frames: np.ndarray, width: int, height: int) -> torch.Tensor:
+    """(1, 3, T, H, W) in [-1, 1] of uint8 frames (T, h, w, 3), resized to width x height."""
+    video = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    if video.shape[-2:] != (height, width):
+        video = F.interpolate(video, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
+    return video.clamp(-1.0, 1.0).permute(1, 0, 2, 3)[None]
+
+
+def pad_frames(num_frames: int) -> int:
+    """The smallest 4N+1 >= ``num_frames``."""
+    return num_frames + (-(num_frames - 1)) % 4
+
+
+def to_prediction(decoded: torch.Tensor, task: str) -> torch.Tensor:
+    """(T, H, W) disparity in [0, 1] or (T, H, W, 3) unit normals of a decoded (1, 3, T, H, W) video."""
+    if task == "depth":
+        return ((decoded[0].mean(dim=0) + 1.0) / 2.0).clamp(0.0, 1.0)
+    normal = decoded[0].permute(1, 2, 3, 0)
+    return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+
+
+def run_window(
+    model_fn: ModelFn,
+    codec: LatentCodec,
+    video: torch.Tensor,
+    settings: InferenceSettings,
+    config: DKTConfig,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Prediction (T, ...) of a (1, 3, T, H, W) video of 4N+1 frames, latent windows blended."""
+    rgb_latents = codec.encode(video)
+    latents = sample_latents(model_fn, rgb_latents, settings, config, generator)
+    return to_prediction(codec.decode(latents), config.task)
+
+
+def stitch_aligned(
+    length: int,
+    window_fn: Callable[[int, int], torch.Tensor],
+    window: int,
+    overlap: int,
+    align: bool = True,
+    multiple: int = 1,
+) -> torch.Tensor:
+    """Blend independent windows ``window_fn(start, stop)`` (frames first) over ``length`` frames.
+
+    With ``align``, each window is first mapped by one least-squares scale and shift onto the
+    previous window (already aligned) over the frames they share.
+    """
+    spans = window_spans(length, window, overlap, multiple)
+    weights = blend_weights(length, window, overlap, multiple).float()
+    result: torch.Tensor | None = None
+    previous: torch.Tensor | None = None
+    for i, (start, stop) in enumerate(spans):
+        part = window_fn(start, stop).float().cpu()
+        if result is None:
+            result = torch.zeros((length, *part.shape[1:]))
+        if previous is not None and align:
+            shared = spans[i - 1][1] - start
+            s, t = lstsq_scale_shift(part[:shared], previous[previous.shape[0] - shared :])
+            part = s * part + t
+        result[start:stop] += weights[i, start:stop].view(-1, *[1] * (part.ndim - 1)) * part
+        previous = part
+    assert result is not None
+    return result
+
+
+def run_aligned(
+    model_fn: ModelFn,
+    codec: LatentCodec,
+    video: torch.Tensor,
+    settings: InferenceSettings,
+    config: DKTConfig,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Independent windows of 4 (window - 1) + 1 video frames, aligned on their overlaps (depth) and blended."""
+
+    def window_fn(start: int, stop: int) -> torch.Tensor:
+        return run_window(model_fn, codec, video[:, :, start:stop], settings, config, generator)
+
+    # windows of 4 (w - 1) + 1 frames sharing 4 o + 1 frames start at multiples of 4: every window,
+    # the shortened last one included, has 4N+1 frames as the VAE needs
+    return stitch_aligned(
+        video.shape[2],
+        window_fn,
+        4 * (settings.window - 1) + 1,
+        4 * settings.overlap + 1,
+        align=config.task == "depth",
+        multiple=4,
+    )
+
+
+def predict_video(
+    frames: np.ndarray, model_fn: ModelFn, codec: LatentCodec, settings: InferenceSettings, config: DKTConfig
+) -> np.ndarray:
+    """Prediction for uint8 frames (T, H, W, 3) at their own size: disparity (T, H, W) in [0, 1] or
+    normals (T, H, W, 3)."""
+    num_frames, height, width = frames.shape[:3]
+    video = to_video_tensor(frames, settings.width, settings.height)
+    padded = pad_frames(num_frames)
+    if padded > num_frames:
+        video = torch.cat([video, video[:, :, -1:].expand(-1, -1, padded - num_frames, -1, -1)], dim=2)
+    generator = torch.Generator().manual_seed(settings.seed)
+    run = run_aligned if settings.stitch == "aligned" else run_window
+    prediction = run(model_fn, codec, video, settings, config, generator)[:num_frames].cpu()
+    if prediction.shape[1:3] != (height, width):
+        channels_last = prediction.ndim == 4
+        grid = prediction.permute(0, 3, 1, 2) if channels_last else prediction[:, None]
+        grid = F.interpolate(grid, size=(height, width), mode="bilinear", align_corners=False)
+        prediction = grid.permute(0, 2, 3, 1) if channels_last else grid[:, 0]
+        if channels_last:
+            prediction = prediction / prediction.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    return prediction.numpy().astype(np.float32)
+
+
+def write_outputs(
+    out_dir: str | Path,
+    prediction: np.ndarray,
+    names: list[str],
+    fps: float,
+    task: str,
+    formats: tuple[str, ...] = ("exr", "npy", "mp4"),
+) -> list[Path]:
+    """Write ``disparity.npy`` / ``normal.npy``, per-frame EXRs and a colour-mapped MP4."""
+    from transphy3d.contract import write_normal
+    from transphy3d.dkt.videoio import colorize, write_mp4
+    from transphy3d.io.exr import write_exr
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = "disparity" if task == "depth" else "normal"
+    written = []
+    if "npy" in formats:
+        np.save(out / f"{stem}.npy", prediction.astype(np.float32))
+        written.append(out / f"{stem}.npy")
+    if "exr" in formats:
+        (out / stem).mkdir(exist_ok=True)
+        for name, frame in zip(names, prediction, strict=True):
+            path = out / stem / f"{name}.exr"
+            if task == "depth":
+                write_exr(path, {"disparity": frame.astype(np.float32)})
+            else:
+                write_normal(path, frame)
+        written.append(out / stem)
+    if "mp4" in formats:
+        colours = (
+            colorize(prediction, 0.0, 1.0)
+            if task == "depth"
+            else np.round((prediction + 1.0) / 2.0 * 255.0).astype(np.uint8)
+        )
+        write_mp4(out / f"{stem}.mp4", colours, fps)
+        written.append(out / f"{stem}.mp4")
+    return written
+
+
+def pick_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"{device}: no CUDA device is available here", field="--device")
+    return torch.device(device)
+
+
+def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    if dtype == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    choices = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+    if dtype not in choices:
+        raise UserError(f"{dtype!r}; allowed: auto, {', '.join(choices)}", field="--dtype")
+    return choices[dtype]
+
+
+def load_for_inference(
+    base: str | Path,
+    checkpoint: str | Path,
+    device: torch.device,
+    dtype: torch.dtype,
+    prompt_cache: str | Path | None = None,
+) -> tuple[ModelFn, LatentCodec, DKTConfig]:
+    """(model function, VAE codec, checkpoint config) of a DKT checkpoint on a local Wan base.
+
+    The prompt embedding comes from the checkpoint when it holds one, else it is encoded once
+    (text encoder loaded and released) and cached in ``prompt_cache``.
+    """
+    from transphy3d.dkt.model import encode_prompt_cached, load_dkt_transformer, load_prompt_embeds
+
+    transformer, vae, config = load_dkt_transformer(base, checkpoint, dtype, device)
+    prompt = load_prompt_embeds(checkpoint)
+    if prompt is None:
+        cache = Path(prompt_cache) if prompt_cache else Path.home() / ".cache" / "transphy3d" / "prompts"
+        prompt = encode_prompt_cached(base, config.prompt, cache)
+    return make_model_fn(transformer, prompt), LatentCodec(vae), config

@@ -1,0 +1,264 @@
+"""Co-training mixture: which sources feed training, and the deterministic clip sampler.
+
+Each micro-batch draws its clip length F = 4N + 1 with N ~ U{n_min..n_max} (default 0..5, the
+paper's). When F = 1 the micro-batch mixes every source (image datasets and single frames of
+videos) by their weights; when F > 1 it draws from video sources only, their weights
+renormalised. Within a source an item is drawn uniformly among those long enough, then a first
+frame uniformly.
+
+Micro-batch ``i`` of process ``rank`` is a pure function of (seed, rank, i): resuming at a step
+resumes the data stream exactly, with any number of DataLoader workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from transphy3d.dkt.data import ClipDataset, ClipKey, ClipSettings, RenderSource, collate, draw_start
+from transphy3d.errors import UserError
+
+KINDS = ("render", "published", "images")
+IMAGE_OPTIONS = ("rgb_dir", "depth_dir", "normal_dir", "depth_scale")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One data source of the mixture: kind, path, weight and (image folders) reader options."""
+
+    kind: str
+    path: str
+    weight: float = 1.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def detect_kind(path: Path) -> str:
+    """render (scene dirs), published (tars) or images (rgb/ + depth/ folders) for ``path``."""
+    if path.is_file() and path.suffix == ".tar":
+        return "published"
+    if not path.is_dir():
+        raise UserError("no such file or directory", path=str(path), field="--data")
+    if (
+        (path / "camera.json").is_file()
+        or (path / "index.jsonl").is_file()
+        or any((p / "camera.json").is_file() for p in path.glob("scene_*"))
+    ):
+        return "render"
+    if (path / "rgb").is_dir() and ((path / "depth").is_dir() or (path / "normal").is_dir()):
+        return "images"
+    if next(path.rglob("*.tar"), None) is not None:
+        return "published"
+    raise UserError(
+        "cannot tell the dataset kind: expected scene_*/camera.json (render output), *.tar "
+        "(published TransPhy3D) or rgb/ + depth/ folders (images)",
+        path=str(path),
+        field="--data",
+    )
+
+
+def parse_data_arg(text: str) -> SourceSpec:
+    """``[KIND:]PATH[@WEIGHT]`` (KIND render, published or images; detected when left out)."""
+    kind = None
+    head, _, tail = text.partition(":")
+    if tail and head in KINDS:
+        kind, text = head, tail
+    weight = 1.0
+    if "@" in text:
+        text, _, weight_text = text.rpartition("@")
+        try:
+            weight = float(weight_text)
+        except ValueError:
+            raise UserError(f"weight {weight_text!r} is not a number (use PATH@0.5)", field="--data") from None
+    path = Path(text)
+    return SourceSpec(kind or detect_kind(path), str(path), weight)
+
+
+def load_mixture_file(path: str | Path) -> list[SourceSpec]:
+    """Sources from a YAML file: ``sources: [{kind, path, weight, rgb_dir, depth_dir, depth_scale}]``."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise UserError(f"cannot read ({error})", path=str(path)) from error
+    entries = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise UserError("expected a non-empty list under 'sources'", path=str(path), field="sources")
+    specs = []
+    for i, entry in enumerate(entries):
+        where = f"sources[{i}]"
+        if not isinstance(entry, dict) or "path" not in entry:
+            raise UserError("each source needs a 'path'", path=str(path), field=where)
+        unknown = set(entry) - {"kind", "path", "weight", *IMAGE_OPTIONS}
+        if unknown:
+            raise UserError(
+                f"unknown keys {sorted(unknown)}; allowed: kind, path, weight, {', '.join(IMAGE_OPTIONS)}",
+                path=str(path),
+                field=where,
+            )
+        source_path = Path(entry["path"])
+        if not source_path.is_absolute():
+            source_path = path.parent / source_path
+        kind = entry.get("kind") or detect_kind(source_path)
+        if kind not in KINDS:
+            raise UserError(f"kind {kind!r}; allowed: {', '.join(KINDS)}", path=str(path), field=f"{where}.kind")
+        options = {k: entry[k] for k in IMAGE_OPTIONS if k in entry}
+        specs.append(SourceSpec(kind, str(source_path), float(entry.get("weight", 1.0)), options))
+    return specs
+
+
+def open_source(spec: SourceSpec, task: str):
+    """The source object of a spec."""
+    if spec.weight < 0 or not np.isfinite(spec.weight):
+        raise UserError(f"weight {spec.weight} must be >= 0", path=spec.path, field="weight")
+    if spec.kind == "render":
+        return RenderSource(spec.path, task)
+    if spec.kind == "published":
+        from transphy3d.dkt.published import PublishedSource
+
+        return PublishedSource(spec.path, task)
+    if spec.kind == "images":
+        from transphy3d.dkt.images import ImageFolderSource
+
+        return ImageFolderSource(spec.path, task, **spec.options)
+    raise UserError(f"kind {spec.kind!r}; allowed: {', '.join(KINDS)}", path=spec.path, field="kind")
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    """F = 4N + 1 with N ~ U{n_min..n_max}; consecutive frames ``stride`` apart."""
+
+    n_min: int = 0
+    n_max: int = 5
+    stride: int = 1
+
+    @classmethod
+    def fixed(cls, num_frames: int, stride: int = 1) -> FrameSettings:
+        if num_frames < 1 or (num_frames - 1) % 4:
+            raise UserError(f"{num_frames} frames; clips need F = 4N+1 frames (1, 5, 9, ..., 81)", field="--frames")
+        n = (num_frames - 1) // 4
+        return cls(n, n, stride)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.n_min <= self.n_max:
+            raise UserError(f"N range {self.n_min}..{self.n_max}: need 0 <= min <= max", field="--frames-n")
+        if self.stride < 1:
+            raise UserError(f"{self.stride}: must be >= 1", field="--frame-stride")
+
+
+class MixtureSampler:
+    """Deterministic micro-batches of ``ClipKey``s over sources (see the module docstring)."""
+
+    def __init__(
+        self,
+        sources: Sequence[Any],
+        weights: Sequence[float],
+        frames: FrameSettings,
+        micro_batch: int = 1,
+        seed: int = 0,
+        rank: int = 0,
+    ):
+        if len(sources) != len(weights) or not sources:
+            raise ValueError("one weight per source, at least one source")
+        self.lengths = [list(s.lengths) for s in sources]
+        self.is_video = [bool(s.is_video) for s in sources]
+        self.names = [s.name for s in sources]
+        self.weights = np.asarray(weights, dtype=np.float64)
+        if self.weights.sum() <= 0:
+            raise UserError("the mixture weights sum to 0", field="--data")
+        self.frames = frames
+        self.micro_batch = micro_batch
+        self.seed = seed
+        self.rank = rank
+        longest = max(
+            (max(n) for n, v, w in zip(self.lengths, self.is_video, self.weights, strict=True) if v and w > 0),
+            default=1,
+        )
+        self.n_max = min(frames.n_max, (longest - 1) // frames.stride // 4)
+        if self.n_max < frames.n_min:
+            raise UserError(
+                f"clips of F = {4 * frames.n_min + 1} frames (stride {frames.stride}) need a video "
+                f"of at least {4 * frames.n_min * frames.stride + 1} frames; the longest weighted "
+                f"video has {longest}",
+                field="--frames",
+            )
+
+    def num_frames(self, rng: np.random.Generator) -> int:
+        return 4 * int(rng.integers(self.frames.n_min, self.n_max + 1)) + 1
+
+    def keys(self, index: int) -> list[ClipKey]:
+        """Micro-batch ``index``: ``micro_batch`` keys of one clip length."""
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.seed, self.rank, index])))
+        num_frames = self.num_frames(rng)
+        span = (num_frames - 1) * self.frames.stride + 1
+        usable = np.array(
+            [
+                (num_frames == 1 or video) and max(n) >= span
+                for n, video in zip(self.lengths, self.is_video, strict=True)
+            ]
+        )
+        weights = np.where(usable, self.weights, 0.0)
+        keys = []
+        for _ in range(self.micro_batch):
+            source = int(rng.choice(len(weights), p=weights / weights.sum()))
+            fitting = [i for i, n in enumerate(self.lengths[source]) if n >= span]
+            item = fitting[int(rng.integers(0, len(fitting)))]
+            start = draw_start(self.lengths[source][item], num_frames, self.frames.stride, rng)
+            keys.append(ClipKey(source, item, int(start), num_frames, int(rng.integers(0, 2**62)), self.frames.stride))
+        return keys
+
+    def iterate(self, start: int = 0) -> Iterator[list[ClipKey]]:
+        index = start
+        while True:
+            yield self.keys(index)
+            index += 1
+
+
+class BatchKeys(torch.utils.data.Sampler):
+    """The sampler from micro-batch ``start`` on, as a DataLoader ``batch_sampler``."""
+
+    def __init__(self, sampler: MixtureSampler, start: int = 0, count: int | None = None):
+        self.sampler, self.start, self.count = sampler, start, count
+
+    def __iter__(self) -> Iterator[list[ClipKey]]:
+        stop = None if self.count is None else self.start + self.count
+        index = self.start
+        while stop is None or index < stop:
+            yield self.sampler.keys(index)
+            index += 1
+
+    def __len__(self) -> int:
+        if self.count is None:
+            raise TypeError("an endless batch sampler has no length")
+        return self.count
+
+
+def make_loader(
+    dataset: ClipDataset,
+    sampler: MixtureSampler,
+    start: int = 0,
+    count: int | None = None,
+    num_workers: int = 0,
+) -> torch.utils.data.DataLoader:
+    """A DataLoader of collated micro-batches ``start``, ``start + 1``, ..."""
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_sampler=BatchKeys(sampler, start, count),
+        collate_fn=collate,
+        num_workers=num_workers,
+        persistent_workers=False,
+        prefetch_factor=2 if num_workers else None,
+    )
+
+
+def build_mixture(specs: Sequence[SourceSpec], settings: ClipSettings) -> tuple[ClipDataset, list[float], list[str]]:
+    """(dataset over the opened sources, their weights, skip messages from indexing)."""
+    sources = [open_source(spec, settings.task) for spec in specs]
+    skipped = [m for s in sources for m in getattr(s, "skipped", [])]
+    return ClipDataset(sources, settings), [spec.weight for spec in specs], skipped

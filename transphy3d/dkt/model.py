@@ -1,0 +1,369 @@
+"""The DKT model: a Wan 2.1 transformer conditioned on the RGB latent, adapted with LoRA.
+
+- ``load_base`` reads ``transformer/`` and ``vae/`` of a local Wan 2.1 diffusers directory.
+- ``widen_patch_embedding`` concatenates the RGB latent after the noisy target latent on the
+  channel axis: the patch embedding takes 2 x 16 channels, the old weights act on the target half,
+  the RGB half starts at zero (same output at init) and trains.
+- ``add_lora`` injects peft LoRA layers (diffusers' ``add_adapter``) into attention and FFN.
+- ``LatentCodec`` wraps the frozen VAE, including the ``latents_mean`` / ``latents_std``
+  normalisation diffusers leaves to the caller.
+- ``save_dkt_weights`` / ``load_dkt_transformer``: a checkpoint is the LoRA file in diffusers'
+  format (keys prefixed ``transformer.``: ``pipe.load_lora_weights(dir)`` and
+  ``transformer.load_lora_adapter(dir)`` both work with their defaults), the widened patch
+  embedding and ``dkt.json``.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from transphy3d.errors import UserError
+
+LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
+PATCH_EMBEDDING_FILE = "patch_embedding.safetensors"
+DKT_CONFIG_FILE = "dkt.json"
+PROMPT_FILE = "prompt_embeds.safetensors"
+DEFAULT_LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "ffn.net.0.proj", "ffn.net.2")
+PROMPTS = {"depth": "depth", "normal": "normal"}
+MAX_SEQUENCE_LENGTH = 512
+BASE_PARTS = ("transformer", "vae")
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """LoRA rank, alpha and the (suffixes of) module names it adapts."""
+
+    rank: int = 32
+    alpha: float = 32.0
+    targets: tuple[str, ...] = DEFAULT_LORA_TARGETS
+
+
+@dataclass
+class DKTConfig:
+    """What a checkpoint needs to be rebuilt: written to ``dkt.json``."""
+
+    task: str = "depth"
+    prompt: str = "depth"
+    objective: str = "flow"  # "flow" (velocity, multi-step) or "single_step" (DVD)
+    single_step_timestep: float = 1000.0
+    shift: float = 5.0
+    lora: dict[str, Any] = field(default_factory=lambda: asdict(LoraSettings()))
+    in_channels: int = 32
+    base: str = ""
+    step: int = 0
+
+    def save(self, directory: Path) -> None:
+        from transphy3d.contract import write_json
+
+        write_json(Path(directory) / DKT_CONFIG_FILE, asdict(self))
+
+    @classmethod
+    def load(cls, directory: Path) -> DKTConfig:
+        path = Path(directory) / DKT_CONFIG_FILE
+        if not path.is_file():
+            raise UserError(
+                f"not a DKT checkpoint (no {DKT_CONFIG_FILE}); pass a directory written by train-dkt",
+                path=str(directory),
+            )
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def check_base_dir(base: str | Path, parts: Sequence[str] = BASE_PARTS) -> Path:
+    """The base directory, or a UserError naming what is missing."""
+    base = Path(base)
+    hint = (
+        "expected a Wan 2.1 diffusers directory (e.g. `huggingface-cli download "
+        "Wan-AI/Wan2.1-T2V-1.3B-Diffusers --local-dir PATH`)"
+    )
+    if not base.is_dir():
+        raise UserError(f"base weights directory not found; {hint}", path=str(base), field="--base")
+    for part in parts:
+        if not (base / part / "config.json").is_file():
+            raise UserError(f"no {part}/config.json; {hint}", path=str(base), field="--base")
+    return base
+
+
+def load_base(base: str | Path, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"):
+    """(transformer, vae) of a local Wan 2.1 diffusers directory; the VAE frozen in eval mode."""
+    from diffusers import AutoencoderKLWan, WanTransformer3DModel
+
+    base = check_base_dir(base)
+    try:
+        transformer = WanTransformer3DModel.from_pretrained(base, subfolder="transformer", torch_dtype=dtype)
+        vae = AutoencoderKLWan.from_pretrained(base, subfolder="vae", torch_dtype=dtype)
+    except (OSError, ValueError, RuntimeError) as error:  # missing or damaged weight files
+        raise UserError(f"cannot load the Wan 2.1 transformer/VAE ({error})", path=str(base), field="--base") from error
+    vae.requires_grad_(False).eval()
+    return transformer.to(device), vae.to(device)
+
+
+def widen_patch_embedding(transformer, extra_channels: int | None = None) -> None:
+    """Give the patch embedding ``extra_channels`` more input channels (default: as many again),
+    placed after the old ones, with zero weights; the output is unchanged until they train."""
+    old = transformer.patch_embedding
+    extra = old.in_channels if extra_channels is None else extra_channels
+    new = torch.nn.Conv3d(
+        old.in_channels + extra,
+        old.out_channels,
+        old.kernel_size,
+        old.stride,
+        device=old.weight.device,
+        dtype=old.weight.dtype,
+    )
+    with torch.no_grad():
+        new.weight.zero_()
+        new.weight[:, : old.in_channels] = old.weight
+        new.bias.copy_(old.bias)
+    transformer.patch_embedding = new
+    transformer.register_to_config(in_channels=new.in_channels)
+
+
+def add_lora(transformer, settings: LoraSettings, seed: int = 0) -> None:
+    """Freeze the transformer, add a LoRA adapter on ``settings.targets``, train the patch embedding.
+
+    peft draws the initial ``lora_A`` from torch's global generator; it is forked and seeded with
+    ``seed`` here, so the same seed gives the same adapter and the caller's RNG is untouched.
+    """
+    from peft import LoraConfig
+
+    names = [name for name, _ in transformer.named_modules()]
+    for target in settings.targets:
+        if not any(name == target or name.endswith("." + target) for name in names):
+            raise UserError(
+                f"no module of the transformer matches {target!r}; e.g. {', '.join(DEFAULT_LORA_TARGETS)}",
+                field="--lora-targets",
+            )
+    if settings.rank < 1:
+        raise UserError(f"must be >= 1, got {settings.rank}", field="--lora-rank")
+    transformer.requires_grad_(False)
+    config = LoraConfig(
+        r=settings.rank,
+        lora_alpha=settings.alpha,
+        target_modules=list(settings.targets),
+        init_lora_weights=True,
+    )
+    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        transformer.add_adapter(config)
+    transformer.patch_embedding.requires_grad_(True)
+
+
+def trainable_state_dict(transformer) -> dict[str, torch.Tensor]:
+    """Every parameter that trains (LoRA and patch embedding), by name."""
+    return {n: p.detach() for n, p in transformer.named_parameters() if p.requires_grad}
+
+
+def build_dkt_transformer(
+    base: str | Path,
+    lora: LoraSettings,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+):
+    """(transformer widened + LoRA, frozen vae) ready to train."""
+    transformer, vae = load_base(base, dtype, device)
+    widen_patch_embedding(transformer)
+    add_lora(transformer, lora, seed)
+    return transformer, vae
+
+
+def save_dkt_weights(transformer, directory: str | Path, config: DKTConfig) -> Path:
+    """Write the LoRA (diffusers format), the patch embedding and ``dkt.json`` into ``directory``."""
+    from diffusers import WanPipeline
+    from peft.utils import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    lora_layers = {k: v.detach().float().cpu().contiguous() for k, v in get_peft_model_state_dict(transformer).items()}
+    metadata = transformer.peft_config["default"].to_dict()
+    WanPipeline.save_lora_weights(
+        str(directory),
+        transformer_lora_layers=lora_layers,
+        transformer_lora_adapter_metadata=metadata,
+        weight_name=LORA_WEIGHTS_FILE,
+    )
+    embed = transformer.patch_embedding
+    save_file(
+        {
+            "weight": embed.weight.detach().float().cpu().contiguous(),
+            "bias": embed.bias.detach().float().cpu().contiguous(),
+        },
+        str(directory / PATCH_EMBEDDING_FILE),
+    )
+    config.in_channels = int(embed.in_channels)
+    config.save(directory)
+    return directory
+
+
+def load_patch_embedding(transformer, directory: str | Path) -> None:
+    """Widen ``transformer``'s patch embedding to the saved width and load the saved weights."""
+    from safetensors.torch import load_file
+
+    path = Path(directory) / PATCH_EMBEDDING_FILE
+    if not path.is_file():
+        raise UserError(f"missing {PATCH_EMBEDDING_FILE}: not a DKT checkpoint", path=str(directory))
+    state = load_file(str(path))
+    width = state["weight"].shape[1]
+    if transformer.patch_embedding.in_channels != width:
+        widen_patch_embedding(transformer, width - transformer.patch_embedding.in_channels)
+    ref = transformer.patch_embedding.weight
+    transformer.patch_embedding.load_state_dict({k: v.to(ref.device, ref.dtype) for k, v in state.items()})
+
+
+def load_dkt_transformer(
+    base: str | Path,
+    checkpoint: str | Path,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+):
+    """(transformer with the checkpoint's patch embedding and LoRA, vae, config) for inference.
+
+    The LoRA goes through diffusers' own ``load_lora_adapter`` (keys prefixed ``transformer.``).
+    """
+    checkpoint = Path(checkpoint)
+    config = DKTConfig.load(checkpoint)
+    if not (checkpoint / LORA_WEIGHTS_FILE).is_file():
+        raise UserError(f"missing {LORA_WEIGHTS_FILE}: not a DKT checkpoint", path=str(checkpoint))
+    transformer, vae = load_base(base, dtype, device)
+    load_patch_embedding(transformer, checkpoint)
+    transformer.load_lora_adapter(str(checkpoint), weight_name=LORA_WEIGHTS_FILE, prefix="transformer")
+    if not getattr(transformer, "peft_config", None):
+        raise UserError(f"{LORA_WEIGHTS_FILE} holds no transformer LoRA keys", path=str(checkpoint))
+    transformer.requires_grad_(False).eval()
+    return transformer.to(device), vae, config
+
+
+def predict(
+    transformer,
+    target_latent: torch.Tensor,
+    rgb_latent: torch.Tensor,
+    timestep: torch.Tensor,
+    prompt_embeds: torch.Tensor,
+) -> torch.Tensor:
+    """The transformer's output for [target latent, RGB latent] on the channel axis."""
+    batch = target_latent.shape[0]
+    hidden = torch.cat([target_latent, rgb_latent.to(target_latent.dtype)], dim=1)
+    if prompt_embeds.shape[0] != batch:
+        prompt_embeds = prompt_embeds.expand(batch, -1, -1)
+    timestep = timestep.expand(batch) if timestep.ndim == 1 and timestep.shape[0] == 1 else timestep
+    return transformer(hidden_states=hidden, timestep=timestep, encoder_hidden_states=prompt_embeds, return_dict=False)[
+        0
+    ]
+
+
+def check_video_shape(num_frames: int, height: int, width: int, where: str = "video") -> None:
+    """The Wan VAE silently drops frames unless F = 4N+1, and needs H, W multiples of 16."""
+    if num_frames < 1 or (num_frames - 1) % 4:
+        raise UserError(f"{num_frames} frames; the Wan VAE needs 4N+1 frames (1, 5, 9, ..., 81)", field=where)
+    if height % 16 or width % 16 or height < 16 or width < 16:
+        raise UserError(f"size {width}x{height}; width and height must be positive multiples of 16", field=where)
+
+
+class LatentCodec:
+    """The frozen Wan VAE with latent normalisation: videos in [-1, 1], (B, 3, F, H, W)."""
+
+    def __init__(self, vae):
+        self.vae = vae
+        z = vae.config.z_dim
+        self.mean = torch.tensor(vae.config.latents_mean, dtype=torch.float32).view(1, z, 1, 1, 1)
+        self.std = torch.tensor(vae.config.latents_std, dtype=torch.float32).view(1, z, 1, 1, 1)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.vae.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.vae.parameters()).dtype
+
+    @torch.no_grad()
+    def encode(self, video: torch.Tensor) -> torch.Tensor:
+        """Normalised latents (B, z, 1 + (F-1)/4, H/8, W/8), float32, of a video in [-1, 1]."""
+        check_video_shape(video.shape[2], video.shape[3], video.shape[4])
+        video = video.to(dtype=self.dtype).to(self.device)  # cast first: no float32 copy on the device
+        latents = self.vae.encode(video).latent_dist.mode().float()
+        return (latents - self.mean.to(latents.device)) / self.std.to(latents.device)
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """The video (B, 3, F, H, W), float32 clamped to [-1, 1], of normalised latents."""
+        latents = latents.float() * self.std.to(latents.device) + self.mean.to(latents.device)
+        video = self.vae.decode(latents.to(self.device, self.dtype), return_dict=False)[0]
+        return video.float().clamp(-1.0, 1.0)
+
+
+def _text_encoder_fingerprint(base: Path) -> str:
+    parts = []
+    for sub in ("text_encoder", "tokenizer"):
+        for path in sorted((base / sub).glob("*")):
+            if path.is_file():
+                parts.append(f"{sub}/{path.name}:{path.stat().st_size}")
+                if path.suffix == ".json":
+                    parts.append(path.read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
+def encode_prompt_cached(
+    base: str | Path, prompt: str, cache_dir: str | Path, max_sequence_length: int = MAX_SEQUENCE_LENGTH
+) -> torch.Tensor:
+    """The UMT5 embedding (1, L, text_dim) of ``prompt``, float32 on CPU, cached in ``cache_dir``.
+
+    On a cache miss the text encoder is loaded, used once and released, so nothing that trains
+    or infers afterwards holds it in memory.
+    """
+    from safetensors.torch import load_file, save_file
+
+    base = check_base_dir(base, ("text_encoder",))
+    if not (base / "tokenizer").is_dir():
+        raise UserError("no tokenizer/ directory (needed once, to encode the prompt)", path=str(base), field="--base")
+    key = hashlib.sha256(f"{prompt}\n{max_sequence_length}\n{_text_encoder_fingerprint(base)}".encode()).hexdigest()
+    cache_dir = Path(cache_dir)
+    path = cache_dir / f"prompt_{key[:20]}.safetensors"
+    if path.is_file():
+        return load_file(str(path))["prompt_embeds"]
+    from diffusers import WanPipeline
+    from transformers import AutoTokenizer, UMT5EncoderModel
+
+    tokenizer = AutoTokenizer.from_pretrained(base, subfolder="tokenizer")
+    encoder = UMT5EncoderModel.from_pretrained(base, subfolder="text_encoder", torch_dtype=torch.float32).eval()
+    pipe = WanPipeline(tokenizer=tokenizer, text_encoder=encoder, vae=None, scheduler=None, transformer=None)
+    with torch.no_grad():
+        embeds, _ = pipe.encode_prompt(
+            prompt,
+            do_classifier_free_guidance=False,
+            max_sequence_length=max_sequence_length,
+            device=torch.device("cpu"),
+        )
+    embeds = embeds.float().contiguous()
+    del pipe, encoder, tokenizer
+    gc.collect()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file({"prompt_embeds": embeds}, str(tmp), metadata={"prompt": prompt})
+    tmp.replace(path)
+    return embeds
+
+
+def save_prompt_embeds(embeds: torch.Tensor, directory: str | Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file({"prompt_embeds": embeds.float().cpu().contiguous()}, str(Path(directory) / PROMPT_FILE))
+
+
+def load_prompt_embeds(directory: str | Path) -> torch.Tensor | None:
+    from safetensors.torch import load_file
+
+    path = Path(directory) / PROMPT_FILE
+    return load_file(str(path))["prompt_embeds"] if path.is_file() else None

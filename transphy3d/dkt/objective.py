@@ -1,0 +1,112 @@
+"""Training objectives on normalised latents.
+
+Flow matching as in Wan (``flow``): sigma 1 is pure noise, ``timestep = sigma * 1000``,
+x_sigma = (1 - sigma) x_0 + sigma * noise and the model predicts the velocity noise - x_0. Training
+draws u ~ U(0, 1) and uses the shifted sigma = shift u / (1 + (shift - 1) u) (the same shift the
+Euler sampler of ``FlowMatchEulerDiscreteScheduler`` applies; DKT samples with shift 5). Loss: MSE
+between prediction and velocity.
+
+Deterministic single step (``single_step``, DVD): the target slot gets zeros (the noise mean), the
+timestep is fixed at tau (default 1000), and the clean latent is read off the output as
+x_0 = -sigma_tau * output (the flow's one-step estimate from the noise mean, so the pretrained
+prior starts useful); loss: MSE on x_0 plus optional latent manifold rectification terms, MSE of
+spatial finite differences (H and W) and of temporal differences between latent frames.
+
+``valid_weights`` turns a pixel validity mask into per-latent-cell weights (the fraction of
+valid pixels each latent cell covers) for an optional masked loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+OBJECTIVES = ("flow", "single_step")
+
+
+@dataclass(frozen=True)
+class ObjectiveSettings:
+    """Which objective and its constants."""
+
+    kind: str = "flow"
+    shift: float = 5.0
+    single_step_timestep: float = 1000.0
+    spatial_weight: float = 0.0
+    temporal_weight: float = 0.0
+    masked: bool = False
+
+    def __post_init__(self) -> None:
+        from transphy3d.errors import UserError
+
+        if self.kind not in OBJECTIVES:
+            raise UserError(f"{self.kind!r}; allowed: {', '.join(OBJECTIVES)}", field="--objective")
+        if not self.shift > 0:
+            raise UserError(f"{self.shift}: must be > 0", field="--shift")
+        if not 0 < self.single_step_timestep <= 1000:
+            raise UserError(f"{self.single_step_timestep}: must lie in (0, 1000]", field="--single-step-timestep")
+
+
+def shift_sigma(sigma: torch.Tensor, shift: float) -> torch.Tensor:
+    """Wan / SD3 timestep shift: shift s / (1 + (shift - 1) s)."""
+    return shift * sigma / (1.0 + (shift - 1.0) * sigma)
+
+
+def sample_sigmas(batch: int, shift: float, generator: torch.Generator) -> torch.Tensor:
+    """Training sigmas (batch,), u ~ U(0, 1) shifted."""
+    return shift_sigma(torch.rand(batch, generator=generator, dtype=torch.float64), shift).float()
+
+
+def add_noise(x0: torch.Tensor, noise: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    s = sigma.view(-1, *([1] * (x0.ndim - 1))).to(x0)
+    return (1.0 - s) * x0 + s * noise
+
+
+def euler_schedule(steps: int, shift: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sigmas with a final 0, timesteps) of diffusers' flow-matching Euler scheduler."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=shift)
+    scheduler.set_timesteps(steps)
+    return scheduler.sigmas.float().clone(), scheduler.timesteps.float().clone()
+
+
+def valid_weights(valid: torch.Tensor, latent_shape: tuple[int, ...]) -> torch.Tensor:
+    """Per latent cell, the fraction of valid pixels it covers: (B, 1, F_lat, H_lat, W_lat).
+
+    ``valid`` is (B, F, H, W). Latent frame 0 covers frame 0, frame k >= 1 covers 4k-3..4k (Wan's
+    causal temporal compression); spatial cells cover (H / H_lat) x (W / W_lat) pixels.
+    """
+    b, f, h, w = valid.shape
+    f_lat, h_lat, w_lat = latent_shape[-3:]
+    v = valid.float()
+    if f > 1:
+        first = v[:, :1]
+        rest = v[:, 1:].reshape(b, f_lat - 1, (f - 1) // (f_lat - 1), h, w).mean(dim=2)
+        v = torch.cat([first, rest], dim=1)
+    pooled = F.adaptive_avg_pool2d(v.reshape(b * f_lat, 1, h, w), (h_lat, w_lat))
+    return pooled.reshape(b, 1, f_lat, h_lat, w_lat)
+
+
+def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    err = (pred.float() - target.float()).square()
+    if weights is None:
+        return err.mean()
+    weights = weights.expand_as(err)
+    return (err * weights).sum() / weights.sum().clamp_min(1e-6)
+
+
+def rectification_losses(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(spatial, temporal) MSE of finite differences of latents (B, C, F, H, W); temporal 0 if F = 1."""
+    pred, target = pred.float(), target.float()
+    spatial = 0.5 * (
+        F.mse_loss(pred.diff(dim=-1), target.diff(dim=-1)) + F.mse_loss(pred.diff(dim=-2), target.diff(dim=-2))
+    )
+    temporal = F.mse_loss(pred.diff(dim=2), target.diff(dim=2)) if pred.shape[2] > 1 else pred.new_zeros(())
+    return spatial, temporal
+
+
+def single_step_x0(output: torch.Tensor, timestep: float) -> torch.Tensor:
+    """The clean latent of the single-step model's output (zeros in the target slot)."""
+    return -(timestep / 1000.0) * output
