@@ -33,8 +33,8 @@ COPY transphy3d ./transphy3d
 COPY scene_configs ./scene_configs
 COPY materials ./materials
 COPY assets_manifest ./assets_manifest
-# The render node needs no torch: only the core package and the farm extra (Ray).
-RUN pip install -c constraints.txt ".[farm]" \
+# The render node needs no torch: only bpy (render extra) and Ray (farm extra).
+RUN pip install -c constraints.txt ".[render,farm]" \
     && python -c "import bpy, transphy3d; print('bpy', bpy.app.version_string)"
 
 # Ray worker nodes run as an unprivileged user; /data is the shared output volume.

@@ -119,6 +119,10 @@ def test_reader_api(tmp_path) -> None:
     (tmp_path / "scene_000002.partial-123").mkdir()
     scenes = list(iter_scenes(tmp_path))
     assert [s.path.name for s in scenes] == ["scene_000000", "scene_000001"]
+    index = tmp_path / "index.jsonl"
+    index.write_text('{"scene": "scene_000001"}\n{"scene": "scene_000009"}\n{"scene": "scene_000000"}\n')
+    with pytest.warns(UserWarning, match="scene_000009, which is missing"):
+        assert [s.path.name for s in iter_scenes(tmp_path)] == ["scene_000001", "scene_000000"]
     scene = open_scene(tmp_path / "scene_000000")
     frame = scene.frame(2)
     assert frame.depth.shape == (6, 8) and frame.depth[0, 0] == 3.0

@@ -30,7 +30,7 @@ def test_dockerfiles_pass_hadolint(dockerfile: Path) -> None:
 
 def test_render_image_installs_what_the_farm_needs() -> None:
     text = (REPO / "docker" / "render.Dockerfile").read_text()
-    assert "python3.11" in text and "-c constraints.txt" in text and ".[farm]" in text
+    assert "python3.11" in text and "-c constraints.txt" in text and ".[render,farm]" in text
     assert "graphics" in text  # OptiX needs the graphics driver capability
 
 

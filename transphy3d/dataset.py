@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -188,8 +189,13 @@ def iter_scenes(root: str | Path) -> Iterator[Scene]:
     if index.is_file():
         with open(index, encoding="utf-8") as handle:
             for line in handle:
-                if line.strip():
-                    yield Scene(root / json.loads(line)["scene"])
+                if not line.strip():
+                    continue
+                path = root / json.loads(line)["scene"]
+                if not (path / contract.CAMERA_FILE).is_file():
+                    warnings.warn(f"{index}: lists {path.name}, which is missing; skipped", stacklevel=2)
+                    continue
+                yield Scene(path)
         return
     if (root / contract.CAMERA_FILE).is_file():
         yield Scene(root)

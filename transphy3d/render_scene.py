@@ -85,7 +85,12 @@ def render_scene(
     shutil.rmtree(partial, ignore_errors=True)
     try:
         partial.mkdir(parents=True)
-        from transphy3d.blender.realise import realise  # imports bpy: only here
+        try:
+            from transphy3d.blender.realise import realise  # imports bpy: only here
+        except ImportError as error:
+            if error.name != "bpy":
+                raise
+            raise UserError("rendering needs Blender's bpy module: pip install 'transphy3d[render]'") from None
 
         scratch_log = partial.with_name(partial.name + ".log")
         result = realise(spec, partial, scratch_log, runtime, progress=progress)
