@@ -12,6 +12,7 @@ from transphy3d import __version__
 from transphy3d.errors import UserError
 
 COMMAND_MODULES = [
+    "transphy3d.commands.preview",
     "transphy3d.commands.render_scene",
     "transphy3d.commands.sample",
 ]
