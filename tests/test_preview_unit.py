@@ -247,10 +247,14 @@ def test_default_out_dir_avoids_render_outputs(tmp_path: Path) -> None:
     assert production_root(fallback) is None and fallback.name == "default_seed0"
 
 
-def test_preview_names() -> None:
+def test_preview_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert preview_name("scene_configs/default.yaml", [0], False) == "default_seed0"
     assert preview_name("scene_configs/default.yaml", [3, 4, 5], False) == "default_seeds3-5"
     assert preview_name("out/scene_000042/scene.yaml", [42], True) == "scene_000042"
+    assert preview_name("out/edited.yaml", [42], True) == "edited"
+    (tmp_path / "scene_000007").mkdir()
+    monkeypatch.chdir(tmp_path / "scene_000007")
+    assert preview_name("scene.yaml", [7], True) == "scene_000007"
 
 
 def test_only_previews_are_replaced(tmp_path: Path) -> None:

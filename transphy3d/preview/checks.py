@@ -17,7 +17,8 @@ _RAY_DIRECTIONS = np.array([[0.5773, 0.5774, 0.5775], [-0.8017, 0.2672, 0.5345],
 
 @dataclass(frozen=True)
 class Solid:
-    """An object or environment part: its mesh (own frame) and per-frame object_to_world."""
+    """An object or environment part: a closed mesh in its own frame (the preview passes convex
+    hulls) and per-frame object_to_world."""
 
     instance_id: int  # 0 for environment parts
     name: str

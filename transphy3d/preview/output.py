@@ -40,7 +40,7 @@ def production_root(path: str | Path) -> Path | None:
 def preview_name(input_path: str | Path, seeds: list[int], recorded: bool) -> str:
     """``default_seed0``, ``default_seeds0-3``; a recorded ``scene_000042/scene.yaml`` gives
     ``scene_000042`` (its seed is part of the scene)."""
-    path = Path(input_path)
+    path = Path(input_path).absolute()
     if recorded:
         return path.parent.name if path.stem == "scene" and path.parent.name else path.stem
     if len(seeds) == 1:

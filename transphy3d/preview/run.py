@@ -84,7 +84,8 @@ def resolve_specs(path: Path, seed: int | None, seeds: int, overrides: dict[str,
 
 
 def _solid(obj: SceneObject, transparent: bool | None = None) -> Solid:
-    mesh = obj.load_mesh()
+    """The object's convex hull: a camera in a cup's cavity is inside the cup for an artist."""
+    mesh = obj.load_mesh().convex_hull
     material = obj.material
     return Solid(
         instance_id=obj.instance_id,
