@@ -27,7 +27,7 @@ def configure_beauty(scene: bpy.types.Scene, r: RenderSpec, device: DeviceChoice
     if r.denoise:
         c.denoiser = device.denoiser
         c.denoising_input_passes = "RGB_ALBEDO_NORMAL"
-        c.denoising_prefilter = "ACCURATE"
+        c.denoising_prefilter = r.denoise_prefilter  # OpenImageDenoise only; OptiX ignores it
     c.max_bounces = r.max_bounces
     c.diffuse_bounces = r.diffuse_bounces
     c.glossy_bounces = r.glossy_bounces
