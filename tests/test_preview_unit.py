@@ -56,7 +56,8 @@ def test_preview_spec_changes_only_render_quality() -> None:
     spec = sampled_spec(5, config="default")
     shown = preview_spec(spec, PreviewSettings(frames=8, width=128, samples=3))
     assert (shown.render.width, shown.render.height, shown.render.samples) == (128, 74, 3)
-    assert shown.render.denoise and shown.output.keep_blend and not shown.output.flow
+    assert shown.render.denoise and shown.render.denoise_prefilter == "FAST"
+    assert shown.output.keep_blend and not shown.output.flow
     assert shown.render.frames == spec.render.frames == 120  # the whole camera path
     same = ("objects", "environment", "camera", "lights", "world", "physics", "seed")
     assert all(getattr(shown, k) == getattr(spec, k) for k in same)
@@ -306,3 +307,14 @@ def test_mp4_has_every_frame(tmp_path: Path) -> None:
     assert len(frames) == 5
     last = np.frombuffer(frames[-1], dtype=np.uint8).reshape(48, 64, 3)
     assert last[20, 45].mean() > 200 and last[20, 55].mean() < 50
+
+
+def test_scene_yaml_without_denoise_prefilter_still_loads() -> None:
+    """``render.denoise_prefilter`` (added for previews) defaults to ACCURATE in older scene.yaml files."""
+    import yaml
+
+    from transphy3d.spec import parse_spec, spec_to_yaml
+
+    raw = yaml.safe_load(spec_to_yaml(sampled_spec(2)))
+    assert raw["render"].pop("denoise_prefilter") == "ACCURATE"
+    assert parse_spec(raw, "old.yaml").render.denoise_prefilter == "ACCURATE"

@@ -5,6 +5,7 @@ then compose the contact sheet and the animation and write ``preview.json``."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -241,7 +242,7 @@ def run(
                 "transphy3d_version": transphy3d.__version__,
                 "input": str(path),
                 "recorded": recorded,
-                "overrides": overrides,
+                "overrides": json.loads(json.dumps(overrides, default=str)),  # YAML dates and the like
                 "settings": asdict(settings),
                 "resolution": [shown.render.width, shown.render.height],
                 "num_frames": shown.render.frames,
