@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-FPS = 4.0  # 8 preview frames spread over the path: two seconds
+FPS = 4.0  # 6 preview frames spread over the path: a 1.5 s loop
 
 
 def _pad(frame: np.ndarray, multiple: int) -> np.ndarray:

@@ -17,7 +17,7 @@ class PreviewSettings:
     """Preview quality: ``frames`` spread over the whole camera path, ``width`` pixels wide (the
     config's aspect ratio; never wider than the config), ``samples`` per pixel plus denoising."""
 
-    frames: int = 8
+    frames: int = 6
     width: int = 256
     samples: int = 8
 
