@@ -40,7 +40,6 @@ from transphy3d.spec import SceneSpec, is_spec_document, save_spec
 CONTACT_SHEET = "contact_sheet.png"
 ANIMATION_STEM = "preview"
 MAX_SEEDS = 16
-LOG_FILE = "blender.log"
 
 
 @dataclass
@@ -292,7 +291,8 @@ def _report(
     print(f"  animation      {out / animation}")
     for rec in records:
         print(f"  blend          {out / rec.blend}")
-        print(f"  scene          {out / rec.scene_yaml}  (full render: transphy3d render-scene THIS --out DIR)")
+        print(f"  scene          {out / rec.scene_yaml}")
+    print("  (transphy3d render-scene SCENE --out DIR renders a scene in full, at the config's settings)")
     for rec in records:
         for warning in rec.warnings:
             print(f"warning: seed {rec.seed}: {warning}", file=sys.stderr)
