@@ -13,6 +13,7 @@ from transphy3d.errors import UserError
 
 COMMAND_MODULES = [
     "transphy3d.commands.assets",
+    "transphy3d.commands.preview",
     "transphy3d.commands.render",
     "transphy3d.commands.render_scene",
     "transphy3d.commands.status",

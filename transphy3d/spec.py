@@ -191,6 +191,7 @@ class RenderSpec(Strict):
     samples: int
     adaptive_threshold: float
     denoise: bool
+    denoise_prefilter: Literal["ACCURATE", "FAST", "NONE"] = "ACCURATE"  # absent in older scene.yaml files
     max_bounces: int
     diffuse_bounces: int
     glossy_bounces: int

@@ -3,9 +3,11 @@ beauty pass, conversion and the scene's JSON/mesh files. Runs in the worker proc
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +33,32 @@ class RealiseResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def settle_scene(spec: SceneSpec, log_path: Path) -> SceneSpec:
+    """``spec`` after physics (unchanged if already settled), Blender's output going to ``log_path``."""
+    if spec.is_settled:
+        return spec
+    with captured_output(log_path):
+        return settle(spec)
+
+
 def realise(
-    spec: SceneSpec, out_dir: Path, log_path: Path, runtime: Runtime | None = None, progress: bool = True
+    spec: SceneSpec,
+    out_dir: Path,
+    log_path: Path,
+    runtime: Runtime | None = None,
+    progress: bool = True,
+    frames: Sequence[int] | None = None,
 ) -> RealiseResult:
-    """Render ``spec`` into ``out_dir`` (which must exist and be empty) on ``runtime``'s device."""
+    """Render ``spec`` into ``out_dir`` (which must exist and be empty) on ``runtime``'s device.
+
+    ``frames`` (0-based indices into the camera path, default all) renders only those frames: the
+    per-frame files exist for them alone, while camera.json and objects.json still describe the
+    whole path; meta.json lists them as ``rendered_frames``.
+    """
     runtime = runtime or Runtime()
+    selected = None if frames is None else sorted({int(f) for f in frames})
+    if selected is not None and (not selected or selected[0] < 0 or selected[-1] >= spec.render.frames):
+        raise ValueError(f"frames must be a non-empty subset of 0..{spec.render.frames - 1}, got {selected}")
     timings: dict[str, float] = {}
     wall_start = time.perf_counter()
     with captured_output(log_path):
@@ -51,16 +74,21 @@ def realise(
         build_scene(scene, spec)
         configure_beauty(scene, spec.render, device, spec.output.png_compression)
         if spec.output.keep_blend:
-            bpy.ops.wm.save_as_mainfile(filepath=str(out_dir / "scene.blend"), copy=True, compress=True)
+            # bpy prints the operator's report ("Info: Saved copy ...") through Python's sys.stdout,
+            # which captured_output leaves on the terminal: send it to the log.
+            with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+                bpy.ops.wm.save_as_mainfile(filepath=str(out_dir / "scene.blend"), copy=True, compress=True)
         converter = FrameConverter(spec, out_dir)
         timings["setup"] = time.perf_counter() - start
 
-        frames = spec.render.frames
-        bar = tqdm(total=2 * frames, desc=f"scene seed {spec.seed}", unit="frame", disable=not progress, leave=False)
+        rendered = list(range(spec.render.frames)) if selected is None else selected
+        bar = tqdm(
+            total=2 * len(rendered), desc=f"scene seed {spec.seed}", unit="frame", disable=not progress, leave=False
+        )
         with tempfile.TemporaryDirectory(prefix="tp3d-data-", dir=out_dir) as scratch:
             scratch_dir = Path(scratch)
             configure_data_pass(scene)
-            timings["render_data"] = render_animation(scene, scratch_dir / "######", lambda f: bar.update(1))
+            timings["render_data"] = render_animation(scene, scratch_dir / "######", lambda f: bar.update(1), selected)
 
             # Convert the data pass on a worker thread while Cycles renders the beauty pass.
             busy = {"seconds": 0.0}
@@ -73,11 +101,11 @@ def realise(
                     busy["seconds"] += time.perf_counter() - t
 
             with ThreadPoolExecutor(max_workers=1) as pool:
-                futures = [pool.submit(convert, f) for f in range(frames)]
+                futures = [pool.submit(convert, f) for f in rendered]
                 configure_beauty(scene, spec.render, device, spec.output.png_compression)
                 (out_dir / contract.RGB_DIR).mkdir(exist_ok=True)
                 timings["render_beauty"] = render_animation(
-                    scene, out_dir / contract.RGB_DIR / "######", lambda f: bar.update(1)
+                    scene, out_dir / contract.RGB_DIR / "######", lambda f: bar.update(1), selected
                 )
                 wait_start = time.perf_counter()
                 for future in futures:
@@ -96,11 +124,13 @@ def realise(
             "denoiser": device.denoiser if spec.render.denoise else None,
             "view_transform": spec.render.view_transform,
             "resolution": [spec.render.width, spec.render.height],
-            "num_frames": frames,
+            "num_frames": spec.render.frames,
             "seed": spec.seed,
             "physics_recorded": recorded,
-            "seconds_per_frame": (timings["render_beauty"] + timings["render_data"]) / frames,
+            "seconds_per_frame": (timings["render_beauty"] + timings["render_data"]) / len(rendered),
         }
+        if selected is not None:
+            meta["rendered_frames"] = selected
         write_scene_files(spec, out_dir)
         timings["write"] = time.perf_counter() - start + timings["convert_wait"]
         timings["total"] = time.perf_counter() - wall_start

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import bpy
@@ -27,7 +27,7 @@ def configure_beauty(scene: bpy.types.Scene, r: RenderSpec, device: DeviceChoice
     if r.denoise:
         c.denoiser = device.denoiser
         c.denoising_input_passes = "RGB_ALBEDO_NORMAL"
-        c.denoising_prefilter = "ACCURATE"
+        c.denoising_prefilter = r.denoise_prefilter  # OpenImageDenoise only; OptiX ignores it
     c.max_bounces = r.max_bounces
     c.diffuse_bounces = r.diffuse_bounces
     c.glossy_bounces = r.glossy_bounces
@@ -74,9 +74,15 @@ def configure_data_pass(scene: bpy.types.Scene) -> None:
     settings.exr_codec = "NONE"  # a scratch file: fastest to write and read
 
 
-def render_animation(scene: bpy.types.Scene, pattern: Path, on_frame: Callable[[int], None] | None = None) -> float:
-    """Render frames scene.frame_start..frame_end to ``pattern`` (``dir/######``); returns seconds.
-    ``on_frame(frame)`` runs after each frame is written."""
+def render_animation(
+    scene: bpy.types.Scene,
+    pattern: Path,
+    on_frame: Callable[[int], None] | None = None,
+    frames: Sequence[int] | None = None,
+) -> float:
+    """Render frames scene.frame_start..frame_end (or only ``frames``, in that order) to
+    ``pattern`` (``dir/######``); returns seconds. ``on_frame(frame)`` runs after each frame is
+    written. The scene's frame range is left as it was."""
 
     def handler(scene_arg, *_args) -> None:
         if on_frame is not None:
@@ -84,9 +90,18 @@ def render_animation(scene: bpy.types.Scene, pattern: Path, on_frame: Callable[[
 
     scene.render.filepath = str(pattern)
     bpy.app.handlers.render_write.append(handler)
+    frame_range = scene.frame_start, scene.frame_end
     try:
         start = time.perf_counter()
-        bpy.ops.render.render(animation=True, scene=scene.name)
+        if frames is None:
+            bpy.ops.render.render(animation=True, scene=scene.name)
+        else:
+            # One single-frame animation per frame: same file naming and render_write handler;
+            # persistent data keeps the scene between the calls.
+            for frame in frames:
+                scene.frame_start = scene.frame_end = int(frame)
+                bpy.ops.render.render(animation=True, scene=scene.name)
         return time.perf_counter() - start
     finally:
+        scene.frame_start, scene.frame_end = frame_range
         bpy.app.handlers.render_write.remove(handler)

@@ -260,6 +260,7 @@ class RenderConfig(Strict):
     samples: int = Field(64, ge=1, le=100000)
     adaptive_threshold: float = Field(0.01, ge=0.0, le=1.0)
     denoise: bool = True
+    denoise_prefilter: Literal["ACCURATE", "FAST", "NONE"] = "ACCURATE"
     max_bounces: int = Field(16, ge=0, le=1024)
     diffuse_bounces: int = Field(4, ge=0, le=1024)
     glossy_bounces: int = Field(12, ge=0, le=1024)
