@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo_out
+DEMO_PREVIEW ?= demo_preview
 
 .PHONY: setup demo test lint clean-demo starter-bank
 
@@ -18,6 +19,7 @@ setup: $(STAMP)
 
 demo: setup
 	$(VENV)/bin/transphy3d render --scenes 2 --config scene_configs/tiny.yaml --out $(DEMO_OUT)
+	$(VENV)/bin/transphy3d preview scene_configs/default.yaml --out $(DEMO_PREVIEW)
 
 # The shipped starter bank (assets_manifest/): written by our own code, imported, kept (curated).
 starter-bank: setup
@@ -33,4 +35,4 @@ lint: setup
 	$(PY) -m ruff format --check transphy3d tests benchmarks
 
 clean-demo:
-	rm -rf $(DEMO_OUT)
+	rm -rf $(DEMO_OUT) $(DEMO_PREVIEW)
