@@ -28,6 +28,7 @@ files are counted and named, never turned into silently wrong shapes.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +128,11 @@ class RenderSource:
         self.lengths: list[int] = []
         self.skipped: list[str] = []
         try:
-            for scene in iter_scenes(self.root):
+            with warnings.catch_warnings(record=True) as missing:  # index lines of missing scenes
+                warnings.simplefilter("always")
+                scenes = list(iter_scenes(self.root))
+            self.skipped += [str(w.message) for w in missing]
+            for scene in scenes:
                 try:
                     length, size = scene.num_frames, (scene.height, scene.width)
                 except Exception as error:  # a damaged camera.json: count the scene and go on
