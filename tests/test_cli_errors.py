@@ -23,7 +23,19 @@ def one_line_error(result, *needles: str, code: int = 2) -> str:
 def test_every_subcommand_has_help() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("render-scene", "sample"):
+    commands = [
+        "assets",
+        "preview",
+        "render",
+        "render-scene",
+        "status",
+        "validate",
+        "sample",
+        "train-dkt",
+        "infer-dkt",
+        "eval-dkt",
+    ]
+    for command in commands:
         assert command in result.stdout
         sub = run_cli(command, "--help")
         assert sub.returncode == 0 and "usage:" in sub.stdout

@@ -45,6 +45,9 @@ def resolve_scene(
     return sample_scene(config, 0 if seed is None else seed, path), runtime
 
 
+DISK_FULL = "No space left on device"
+
+
 def _check_writable(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError("exists and is not a directory", path=str(out_dir))
@@ -112,9 +115,13 @@ def render_scene(
         if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM):
             raise OutputError(f"cannot write the scene: {error.strerror} (log: {log})", path=str(out_dir)) from None
         raise
-    except BaseException:
+    except BaseException as error:
         _keep_log(partial, log)
         shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(error, RuntimeError) and DISK_FULL in str(error):  # raised by the image writers
+            raise OutputError(
+                f"cannot write the scene: no space left on device (log: {log})", path=str(out_dir)
+            ) from None
         raise
 
 

@@ -33,6 +33,7 @@ from transphy3d.farm.rundir import (
     scene_seed,
 )
 from transphy3d.farm.worker import SceneJob, SceneResult, result_dict, run_scene
+from transphy3d.render_scene import DISK_FULL
 from transphy3d.validate import validate_scene
 
 GUARD_SECONDS = 120.0  # a task still running this long after its scene timeout is cancelled
@@ -91,10 +92,22 @@ class Summary:
         }
 
 
+def render_on_ray(job: SceneJob) -> SceneResult:
+    """The Ray task: the scene's worker process sees exactly the GPUs Ray assigned to the task."""
+    import os
+
+    import ray
+
+    gpus = ray.get_gpu_ids()
+    if gpus:
+        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpus)
+    return run_scene(job)
+
+
 def _remote_render():
     import ray
 
-    return ray.remote(max_retries=0)(run_scene)
+    return ray.remote(max_retries=0)(render_on_ray)
 
 
 def _plan_resources(options: FarmOptions, info: ray_cluster.Cluster) -> tuple[int, int, float]:
@@ -265,8 +278,8 @@ def _record(
         if bar is None:
             _say(None, f"{name}: ok, {result.frames} frames in {result.seconds:.1f} s (attempt {job.attempt})")
         return
-    if result.status == "output_error":
-        raise OutputError(f"{name}: {result.error} (log: {result.log})")
+    if result.status == "output_error" or DISK_FULL in result.error:
+        raise OutputError(f"{name}: {result.error}" + ("" if "log:" in result.error else f" (log: {result.log})"))
     if result.retryable and job.attempt <= options.retries:
         summary.retried += 1
         delay = min(options.backoff * 2 ** (job.attempt - 1), 300.0)

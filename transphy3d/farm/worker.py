@@ -91,11 +91,14 @@ def _clean_leftovers(out: Path, job: SceneJob) -> None:
                 path.unlink(missing_ok=True)
 
 
+ERROR_PREFIX = "transphy3d render-scene: error: "
+
+
 def _last_error_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
         if "error" in line.lower() or "Traceback" in line:
-            return line[:500]
+            return line.removeprefix(ERROR_PREFIX)[:500]
     return lines[-1][:500] if lines else ""
 
 
