@@ -7,7 +7,7 @@ import pytest
 
 from transphy3d.camera import look_at
 from transphy3d.dkt import metrics
-from transphy3d.dkt.flow import geometric_flow
+from transphy3d.flow import forward_flow
 
 
 def test_scale_shift_fit_closed_form() -> None:
@@ -102,7 +102,7 @@ def test_geometric_flow_of_a_translating_camera_and_a_moving_object() -> None:
     depth[0, 0] = 0.0
     w2c = np.linalg.inv(look_at(np.array([0.0, 0.0, 2.0]), np.array([0.0, 0.0, 0.0])))
     moved = np.linalg.inv(look_at(np.array([0.1, 0.0, 2.0]), np.array([0.1, 0.0, 0.0])))
-    flow = geometric_flow(depth, K, w2c, moved)
+    flow = forward_flow(depth, None, K, w2c, moved)
     # the camera moves 0.1 m along its own x (world x is its right): points shift by -f * 0.1 / 2 px
     right = np.linalg.inv(w2c)[:3, 0]
     expected_u = -10.0 * 0.1 * float(right[0]) / 2.0
@@ -113,6 +113,6 @@ def test_geometric_flow_of_a_translating_camera_and_a_moving_object() -> None:
     mask[2:, 2:] = 3
     motion = np.eye(4)
     motion[:3, 3] = 0.1 * right  # instance 3 moves with the camera: it stays put in the image
-    flow2 = geometric_flow(depth, K, w2c, moved, mask, {3: motion})
+    flow2 = forward_flow(depth, mask, K, w2c, moved, {3: motion})
     np.testing.assert_allclose(flow2[2:, 2:], 0.0, atol=1e-5)
     np.testing.assert_allclose(flow2[1, 1, 0], expected_u, atol=1e-5)

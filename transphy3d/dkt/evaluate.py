@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from transphy3d.dkt import metrics
-from transphy3d.dkt.flow import geometric_flow, object_motions
 from transphy3d.errors import UserError
+from transphy3d.flow import forward_flow, object_motions
 
 FALLBACK_CLASSES = {"transparent": {"glass", "plastic"}, "reflective": {"metal", "ceramic"}}
 
@@ -78,13 +78,13 @@ def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode
         for i in range(count - 1):
             flow = scene.flow(i) if flow_mode in ("auto", "rendered") else None
             if flow is None and flow_mode in ("auto", "geometry"):
-                flow = geometric_flow(
+                flow = forward_flow(
                     depth[i],
+                    masks[i],
                     scene.K,
                     scene.world_to_camera[i],
                     scene.world_to_camera[i + 1],
-                    masks[i],
-                    object_motions(scene.objects, i),
+                    object_motions({o.instance_id: o.object_to_world for o in scene.objects}, i),
                 )
             video.flows.append(flow)
     return video
@@ -110,7 +110,7 @@ def published_videos(path: str | Path, max_frames: int | None, flow_mode: str, t
         )
         if flow_mode in ("auto", "geometry") and count > 1:
             video.flows = [
-                geometric_flow(depth[i], frames[i].K, frames[i].camera_from_world, frames[i + 1].camera_from_world)
+                forward_flow(depth[i], None, frames[i].K, frames[i].camera_from_world, frames[i + 1].camera_from_world)
                 for i in range(count - 1)
             ]
         yield video
