@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from _common import machine, render_scene
 
-from transphy3d import contract
-from transphy3d.io.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS
+from transphy3d.output import contract
+from transphy3d.output.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS
 
 
 def main() -> None:

@@ -31,8 +31,8 @@ import torch
 
 
 def write_fixture(root: Path, scenes: int, frames: int, width: int, height: int, seed: int = 0) -> Path:
-    from transphy3d import contract
-    from transphy3d.io.images import write_rgb_png
+    from transphy3d.output import contract
+    from transphy3d.output.png import write_rgb_png
 
     rng = np.random.Generator(np.random.PCG64(seed))
     rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)

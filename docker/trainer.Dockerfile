@@ -31,7 +31,7 @@ COPY transphy3d ./transphy3d
 # torch first from the CUDA index, then the package; the constraints keep numpy 1.26.4 and this torch.
 RUN pip install "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
     && pip install -c constraints.txt ".[train]" \
-    && python -c "import transphy3d.dkt.cli, diffusers, peft, accelerate"
+    && python -c "import transphy3d.cli.dkt, diffusers, peft, accelerate"
 
 RUN useradd --create-home --uid 1000 trainer
 USER 1000:1000

@@ -28,15 +28,15 @@ def run_cli(
 
 def sampled_spec(seed: int = 0, *overrides: str, config: str = "tiny"):
     """The SceneSpec of a shipped config with ``--set``-style overrides."""
-    from transphy3d.config import load_config, parse_overrides
-    from transphy3d.sampling import sample_scene
+    from transphy3d.scene.config_loader import load_config, parse_overrides
+    from transphy3d.scene.sampling import sample_scene
 
     path = CONFIGS / f"{config}.yaml"
     return sample_scene(load_config(path, parse_overrides(list(overrides))), seed, path)
 
 
 def save(spec, path: Path) -> Path:
-    from transphy3d.spec import save_spec
+    from transphy3d.scene.spec import save_spec
 
     save_spec(spec, path)
     return path

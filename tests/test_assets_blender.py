@@ -12,9 +12,9 @@ import pytest
 import trimesh
 from helpers import REPO, render, run_cli
 
-from transphy3d.assets.manifest import read_manifest, resolve, sha256_file
-from transphy3d.dataset import open_scene
-from transphy3d.verify import compare
+from transphy3d.output.oracle import compare
+from transphy3d.output.reader import open_scene
+from transphy3d.scene.asset_bank import read_manifest, resolve, sha256_file
 
 pytestmark = pytest.mark.blender
 STARTER_SRC = REPO / "assets_manifest" / "starter"

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 from helpers import CONFIGS, REPO
 
-from transphy3d.assets.manifest import Verdict, read_manifest, write_manifest
 from transphy3d.assets.vlm.parse import first_json_object, parse_answer
 from transphy3d.assets.vlm.select import select
 from transphy3d.assets.vlm.vision import smart_resize
-from transphy3d.config import load_config, parse_overrides
-from transphy3d.config.loader import config_digest
 from transphy3d.errors import UserError
-from transphy3d.sampling import sample_scene
-from transphy3d.spec import spec_to_yaml
+from transphy3d.scene.asset_bank import Verdict, read_manifest, write_manifest
+from transphy3d.scene.config_loader import config_digest, load_config, parse_overrides
+from transphy3d.scene.sampling import sample_scene
+from transphy3d.scene.spec import spec_to_yaml
 
 STARTER = REPO / "assets_manifest" / "starter.jsonl"
 GOOD = '{"transparent": true, "reflective": false, "material_class": "glass", "category": "bottle", "confidence": 0.8}'
@@ -148,7 +147,7 @@ def test_static_assets_are_sampled_from_named_streams() -> None:
             other = plain.objects[obj.instance_id - 1]
             assert obj.model_copy(update={"initial_pose": other.initial_pose}) == other
     # Every static object's mesh has the sampled size.
-    from transphy3d.scene_geometry import object_mesh
+    from transphy3d.scene.camera_path import object_mesh
 
     for obj in static[:4]:
         assert max(object_mesh(obj).extents) == pytest.approx(obj.source.size)

@@ -13,11 +13,11 @@ import pytest
 from helpers import REPO, run_cli
 from PIL import Image
 
-from transphy3d.assets.manifest import read_manifest, write_manifest
 from transphy3d.assets.vlm.local import LocalBackend
 from transphy3d.assets.vlm.run import FilterOptions, run_filter
 from transphy3d.assets.vlm.select import select
 from transphy3d.assets.vlm.vision import VisionPath, detect_vision_path
+from transphy3d.scene.asset_bank import read_manifest, write_manifest
 
 STARTER = REPO / "assets_manifest" / "starter.jsonl"
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from transphy3d import camera as cam
+from transphy3d.geometry import camera as cam
 
 
 def test_intrinsics_centre_convention() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import render, run_cli, sampled_spec, save
 
-from transphy3d.spec import StaticSource
+from transphy3d.scene.spec import StaticSource
 
 
 def one_line_error(result, *needles: str, code: int = 2) -> str:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from helpers import CONFIGS
 
-from transphy3d.config import load_config, parse_overrides
-from transphy3d.config.distributions import parse_distribution
 from transphy3d.errors import UserError
+from transphy3d.scene.config_loader import load_config, parse_overrides
+from transphy3d.scene.distributions import parse_distribution
 
 
 def write(tmp_path: Path, text: str, name: str = "scene.yaml") -> Path:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from transphy3d import camera as cam
-from transphy3d import contract
-from transphy3d.dataset import iter_scenes, open_scene
-from transphy3d.flow import forward_flow
-from transphy3d.io.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS, read_exr, write_exr
-from transphy3d.writer import data_pass_to_arrays
+from transphy3d.geometry import camera as cam
+from transphy3d.geometry.flow import forward_flow
+from transphy3d.output import contract
+from transphy3d.output.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS, read_exr, write_exr
+from transphy3d.output.reader import iter_scenes, open_scene
+from transphy3d.output.writer import data_pass_to_arrays
 
 
 @pytest.mark.parametrize("compression", sorted(LOSSLESS_COMPRESSIONS | NEW_LOSSLESS_COMPRESSIONS))
@@ -108,7 +108,7 @@ def write_fixture_scene(path, frames: int = 3, size=(8, 6)) -> None:
         contract.write_depth(contract.frame_path(path, "depth", f), np.full((h, w), f + 1.0, np.float32))
         contract.write_normal(contract.frame_path(path, "normal", f), np.tile([0, 0, -1.0], (h, w, 1)))
         contract.write_mask(contract.frame_path(path, "mask", f), np.full((h, w), f, np.uint16))
-        from transphy3d.io.images import write_rgb_png
+        from transphy3d.output.png import write_rgb_png
 
         write_rgb_png(contract.frame_path(path, "rgb", f), np.full((h, w, 3), 10 * f, np.uint8))
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run_cli
 
-from transphy3d import contract
 from transphy3d.farm.records import append_record, read_records
 from transphy3d.farm.rundir import scan, scene_seed
+from transphy3d.output import contract
 
 pytestmark = [pytest.mark.blender, pytest.mark.farm]
 TINY = ["--config", "scene_configs/tiny.yaml", "--set", "camera.frames=2", "--no-progress"]

@@ -16,11 +16,11 @@ import yaml
 from helpers import render, run_cli
 from PIL import Image
 
-from transphy3d import contract
-from transphy3d.camera import invert_rigid, opencv_to_blender_camera_to_world
-from transphy3d.dataset import open_scene
+from transphy3d.geometry.camera import invert_rigid, opencv_to_blender_camera_to_world
+from transphy3d.output import contract
+from transphy3d.output.reader import open_scene
 from transphy3d.preview.colormaps import DEPTH_LUT, instance_color
-from transphy3d.spec import load_spec
+from transphy3d.scene.spec import load_spec
 
 pytestmark = pytest.mark.blender
 

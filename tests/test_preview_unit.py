@@ -12,8 +12,8 @@ import trimesh
 from helpers import sampled_spec
 from PIL import Image
 
-from transphy3d.camera import intrinsics, invert_rigid, look_at
 from transphy3d.errors import OutputError
+from transphy3d.geometry.camera import intrinsics, invert_rigid, look_at
 from transphy3d.preview import colormaps as cm
 from transphy3d.preview.animation import write_gif, write_mp4
 from transphy3d.preview.checks import (
@@ -313,7 +313,7 @@ def test_scene_yaml_without_denoise_prefilter_still_loads() -> None:
     """``render.denoise_prefilter`` (added for previews) defaults to ACCURATE in older scene.yaml files."""
     import yaml
 
-    from transphy3d.spec import parse_spec, spec_to_yaml
+    from transphy3d.scene.spec import parse_spec, spec_to_yaml
 
     raw = yaml.safe_load(spec_to_yaml(sampled_spec(2)))
     assert raw["render"].pop("denoise_prefilter") == "ACCURATE"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from transphy3d.procedural import FAMILIES, build_mesh, check_params, sample_params
+from transphy3d.scene.procedural import FAMILIES, build_mesh, check_params, sample_params
 
 DRAWS = 25
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from helpers import render, sampled_spec, save
 
-from transphy3d import contract
-from transphy3d.camera import project
-from transphy3d.dataset import open_scene
-from transphy3d.procedural import build_mesh
-from transphy3d.spec import CameraPathSpec, EnvironmentPart, Pose, WaveSpec
-from transphy3d.verify import compare, raycast
+from transphy3d.geometry.camera import project
+from transphy3d.output import contract
+from transphy3d.output.oracle import compare, raycast
+from transphy3d.output.reader import open_scene
+from transphy3d.scene.procedural import build_mesh
+from transphy3d.scene.spec import CameraPathSpec, EnvironmentPart, Pose, WaveSpec
 
 pytestmark = pytest.mark.blender
 
@@ -29,10 +29,10 @@ def mixed_scene(tmp_path_factory):
         "render.height=60",
     )
     materials = ["glass/clear_glass", "metal/steel_polished", "diffuse/painted"]
-    from transphy3d.config import load_config
-    from transphy3d.materials import load_library, sample_material
     from transphy3d.rng import stream
-    from transphy3d.spec import MaterialSpec
+    from transphy3d.scene.config_loader import load_config
+    from transphy3d.scene.materials import load_library, sample_material
+    from transphy3d.scene.spec import MaterialSpec
 
     library = load_library(load_config("tiny").materials_dir or "materials")
     objects = [
@@ -221,7 +221,7 @@ def test_projected_point_lands_where_it_was_drawn(glass_and_wall) -> None:
 
 
 def test_scene_yaml_of_a_recorded_spec_is_kept(glass_and_wall) -> None:
-    from transphy3d.spec import load_spec
+    from transphy3d.scene.spec import load_spec
 
     spec = load_spec(glass_and_wall.path / contract.SCENE_SPEC_FILE)
     assert spec.camera_path.distance == 0.55 and spec.placement == []
@@ -246,7 +246,7 @@ def test_flow_points_to_the_same_surface(tmp_path) -> None:
         "camera.sweep_deg=8",  # a few degrees per frame: little occlusion between frames
     )
     scene = open_scene(tmp_path / "scene")
-    from transphy3d.camera import invert_rigid, unproject
+    from transphy3d.geometry.camera import invert_rigid, unproject
 
     assert scene.flow(scene.num_frames - 1) is None
     for f in range(scene.num_frames - 1):

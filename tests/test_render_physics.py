@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from helpers import render, sampled_spec, save
 
-from transphy3d import contract
-from transphy3d.dataset import open_scene
-from transphy3d.placement import Body, check_resting_poses
-from transphy3d.spec import Pose, load_spec
-from transphy3d.verify import compare
+from transphy3d.output import contract
+from transphy3d.output.oracle import compare
+from transphy3d.output.reader import open_scene
+from transphy3d.scene.placement import Body, check_resting_poses
+from transphy3d.scene.spec import Pose, load_spec
 
 pytestmark = pytest.mark.blender
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from transphy3d import contract
-from transphy3d.camera import look_at
-from transphy3d.io.images import write_rgb_png
+from transphy3d.geometry.camera import look_at
+from transphy3d.output import contract
+from transphy3d.output.png import write_rgb_png
 
 
 def scene_arrays(frames: int, width: int, height: int, seed: int) -> dict[str, np.ndarray]:

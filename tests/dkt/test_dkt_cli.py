@@ -10,7 +10,7 @@ import pytest
 from dkt_fixtures import write_scene
 
 from transphy3d.cli import build_parser, main
-from transphy3d.dataset import iter_scenes
+from transphy3d.output.reader import iter_scenes
 
 
 @pytest.mark.parametrize("command", ["train-dkt", "infer-dkt", "eval-dkt"])

@@ -12,7 +12,6 @@ import torch
 from dkt_fixtures import write_scene
 from PIL import Image
 
-from transphy3d import contract
 from transphy3d.dkt.data import (
     ClipDataset,
     ClipKey,
@@ -36,7 +35,8 @@ from transphy3d.dkt.mixture import (
     parse_data_arg,
 )
 from transphy3d.errors import UserError
-from transphy3d.io.images import write_rgb_png
+from transphy3d.output import contract
+from transphy3d.output.png import write_rgb_png
 
 
 def test_disparity_rule_by_hand() -> None:

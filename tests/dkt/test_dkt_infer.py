@@ -22,8 +22,8 @@ from transphy3d.dkt.infer import (
 from transphy3d.dkt.model import DKTConfig, load_dkt_transformer, load_prompt_embeds
 from transphy3d.dkt.videoio import read_frames, write_mp4
 from transphy3d.errors import UserError
-from transphy3d.io.exr import read_exr
-from transphy3d.io.images import write_rgb_png
+from transphy3d.output.exr import read_exr
+from transphy3d.output.png import write_rgb_png
 
 
 def test_window_spans_and_exact_ramps() -> None:

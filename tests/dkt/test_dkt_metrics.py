@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from transphy3d.camera import look_at
 from transphy3d.dkt import metrics
-from transphy3d.flow import forward_flow
+from transphy3d.geometry.camera import look_at
+from transphy3d.geometry.flow import forward_flow
 
 
 def test_scale_shift_fit_closed_form() -> None:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from transphy3d.dataset import open_scene
 from transphy3d.dkt.data import ClipDataset, ClipKey, ClipSettings, CorruptData
 from transphy3d.dkt.published import PublishedSource, export_render_output
+from transphy3d.output.reader import open_scene
 
 
 def _png(array: np.ndarray) -> bytes:

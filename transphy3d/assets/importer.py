@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from transphy3d.assets.manifest import (
+from transphy3d.errors import UserError
+from transphy3d.scene.asset_bank import (
     AssetRecord,
     Canonical,
     SourceFile,
@@ -23,7 +24,6 @@ from transphy3d.assets.manifest import (
     sha256_file,
     write_manifest,
 )
-from transphy3d.errors import UserError
 
 SUFFIXES = {".blend": "blend", ".glb": "glb", ".gltf": "gltf", ".obj": "obj", ".ply": "ply"}
 SIDECAR_KEYS = {"asset_id", "assetBaseId", "name", "category", "licence", "license", "origin"}

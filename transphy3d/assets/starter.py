@@ -19,7 +19,7 @@ import manifold3d as mf
 import numpy as np
 import trimesh
 
-from transphy3d.procedural import solids
+from transphy3d.scene.procedural import solids
 
 SEGMENTS = 48
 Z_UP_TO_Y_UP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtype=np.float64)
@@ -186,7 +186,7 @@ def write_starter(out_dir: str | Path) -> list[Path]:
 def curate(manifest: str | Path) -> int:
     """Mark the starter assets of ``manifest`` kept, with a curated verdict (what they are made
     of is known by construction); returns how many were marked."""
-    from transphy3d.assets.manifest import Verdict, read_manifest, write_manifest
+    from transphy3d.scene.asset_bank import Verdict, read_manifest, write_manifest
 
     by_id = {f"tp3d-starter-{a.name}": a for a in STARTER}
     records = read_manifest(manifest)

@@ -8,8 +8,8 @@ import os
 import time
 from pathlib import Path
 
-from transphy3d.assets.manifest import read_manifest, relative_to_manifest, resolve, write_manifest
-from transphy3d.spec import StaticSource
+from transphy3d.scene.asset_bank import read_manifest, relative_to_manifest, resolve, write_manifest
+from transphy3d.scene.spec import StaticSource
 
 THUMBNAIL_SIZE_M = 0.2  # the mesh is scaled to this largest extent (framing is relative anyway)
 
@@ -23,9 +23,9 @@ def make_thumbnails(
     manifest: str | Path, views: int = 3, size: int = 160, samples: int = 16, cache: str | Path | None = None
 ) -> dict[str, float]:
     """Render missing thumbnails; returns counts and seconds per rendered asset."""
-    from transphy3d.assets.meshes import load_static_mesh
     from transphy3d.blender.session import captured_output
     from transphy3d.blender.thumbnails import render_views  # bpy: only here
+    from transphy3d.scene.meshes import load_static_mesh
 
     manifest = Path(manifest)
     cache_dir = Path(cache) if cache else manifest.absolute().parent / "cache" / "thumbs"

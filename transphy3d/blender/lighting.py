@@ -7,7 +7,7 @@ import math
 import bpy
 from mathutils import Vector
 
-from transphy3d.spec import LightSpec, WorldSpec
+from transphy3d.scene.spec import LightSpec, WorldSpec
 
 
 def build_world(scene: bpy.types.Scene, spec: WorldSpec) -> None:

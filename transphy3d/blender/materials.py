@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bpy
 
-from transphy3d.spec import MaterialSpec
+from transphy3d.scene.spec import MaterialSpec
 
 PRINCIPLED_INPUTS = {
     "metallic": "Metallic",

@@ -15,9 +15,9 @@ import trimesh
 
 from transphy3d.blender.meshes import mesh_object, set_matrix
 from transphy3d.blender.session import reset
-from transphy3d.environment import part_mesh, part_pose
-from transphy3d.geometry import rotation_angle
-from transphy3d.spec import EnvironmentPart, ObjectSpec, PhysicsSpec
+from transphy3d.geometry.transforms import rotation_angle
+from transphy3d.scene.environment import part_mesh, part_pose
+from transphy3d.scene.spec import EnvironmentPart, ObjectSpec, PhysicsSpec
 
 
 @dataclass

@@ -17,13 +17,13 @@ import bpy
 from tqdm import tqdm
 
 import transphy3d
-from transphy3d import contract
-from transphy3d.blender.render import configure_beauty, configure_data_pass, render_animation
+from transphy3d.blender.cycles import configure_beauty, configure_data_pass, render_animation
 from transphy3d.blender.scene_builder import build_scene
 from transphy3d.blender.session import captured_output, reset, select_device
 from transphy3d.blender.settle import settle
-from transphy3d.spec import Runtime, SceneSpec
-from transphy3d.writer import FrameConverter, write_scene_files
+from transphy3d.output import contract
+from transphy3d.output.writer import FrameConverter, write_scene_files
+from transphy3d.scene.spec import Runtime, SceneSpec
 
 
 @dataclass

@@ -9,10 +9,10 @@ import numpy as np
 from transphy3d.blender.lighting import build_light, build_world
 from transphy3d.blender.materials import build_material
 from transphy3d.blender.meshes import asset_object, mesh_object, set_matrix
-from transphy3d.camera import invert_rigid, opencv_to_blender_camera_to_world
-from transphy3d.environment import part_mesh, part_pose
-from transphy3d.scene_geometry import environment_parts, object_mesh, world_to_camera
-from transphy3d.spec import SceneSpec
+from transphy3d.geometry.camera import invert_rigid, opencv_to_blender_camera_to_world
+from transphy3d.scene.camera_path import environment_parts, object_mesh, world_to_camera
+from transphy3d.scene.environment import part_mesh, part_pose
+from transphy3d.scene.spec import SceneSpec
 
 
 def _keyframe_matrices(obj: bpy.types.Object, matrices: np.ndarray) -> None:

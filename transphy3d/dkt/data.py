@@ -38,9 +38,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from transphy3d import contract
-from transphy3d.dataset import iter_scenes
 from transphy3d.errors import UserError
+from transphy3d.output import contract
+from transphy3d.output.reader import iter_scenes
 
 TASKS = ("depth", "normal")
 MAX_REPLACEMENTS = 8

@@ -21,7 +21,7 @@ import numpy as np
 
 from transphy3d.dkt import metrics
 from transphy3d.errors import UserError
-from transphy3d.flow import forward_flow, object_motions
+from transphy3d.geometry.flow import forward_flow, object_motions
 
 FALLBACK_CLASSES = {"transparent": {"glass", "plastic"}, "reflective": {"metal", "ceramic"}}
 
@@ -56,7 +56,7 @@ def region_ids(objects, region: str) -> list[int]:
 
 
 def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str) -> EvalVideo:
-    """An ``EvalVideo`` of a rendered scene (``transphy3d.dataset.Scene``)."""
+    """An ``EvalVideo`` of a rendered scene (``transphy3d.output.reader.Scene``)."""
     count = scene.num_frames if max_frames is None else min(max_frames, scene.num_frames)
     depth = np.stack([scene.depth(i) for i in range(count)]).astype(np.float32)
     valid = np.isfinite(depth) & (depth > 0)
@@ -120,8 +120,8 @@ def ground_truth(
     paths: Sequence[str | Path], regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str
 ) -> Iterator[EvalVideo]:
     """Every held-out video under ``paths`` (render output, scene dirs or published tars)."""
-    from transphy3d.dataset import iter_scenes
     from transphy3d.dkt.mixture import detect_kind
+    from transphy3d.output.reader import iter_scenes
 
     for path in paths:
         kind = detect_kind(Path(path))
@@ -192,7 +192,7 @@ def evaluate(
 
 def write_results(out_dir: str | Path, results: dict) -> tuple[Path, Path]:
     """``metrics.json`` and ``metrics.md`` under ``out_dir``."""
-    from transphy3d.contract import write_json
+    from transphy3d.output.contract import write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from PIL import Image
 
 from transphy3d.dkt.data import CorruptData, RawClip, read_checked
 from transphy3d.errors import UserError
-from transphy3d.io.exr import read_exr
+from transphy3d.output.exr import read_exr
 
 RGB_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEPTH_SUFFIXES = (".exr", ".npy", ".png", ".tif", ".tiff")

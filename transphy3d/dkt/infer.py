@@ -280,9 +280,9 @@ def write_outputs(
     formats: tuple[str, ...] = ("exr", "npy", "mp4"),
 ) -> list[Path]:
     """Write ``disparity.npy`` / ``normal.npy``, per-frame EXRs and a colour-mapped MP4."""
-    from transphy3d.contract import write_normal
     from transphy3d.dkt.videoio import colorize, write_mp4
-    from transphy3d.io.exr import write_exr
+    from transphy3d.output.contract import write_normal
+    from transphy3d.output.exr import write_exr
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -61,7 +61,7 @@ class DKTConfig:
     step: int = 0
 
     def save(self, directory: Path) -> None:
-        from transphy3d.contract import write_json
+        from transphy3d.output.contract import write_json
 
         write_json(Path(directory) / DKT_CONFIG_FILE, asdict(self))
 

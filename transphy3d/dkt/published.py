@@ -253,7 +253,7 @@ class PublishedSource:
 
 
 def export_scene(scene, out_path: str | Path, sequence_id: str) -> Path:
-    """Write one rendered scene (``transphy3d.dataset.Scene``) as a published-format tar."""
+    """Write one rendered scene (``transphy3d.output.reader.Scene``) as a published-format tar."""
     import webdataset as wds
 
     out_path = Path(out_path)
@@ -289,7 +289,7 @@ def export_scene(scene, out_path: str | Path, sequence_id: str) -> Path:
 
 def export_render_output(root: str | Path, out_dir: str | Path, scene_type: str = "materials") -> list[Path]:
     """Every scene under a render output directory as ``<out>/<id:06d>_<scene_type>.000000.tar``."""
-    from transphy3d.dataset import iter_scenes
+    from transphy3d.output.reader import iter_scenes
 
     written = []
     for number, scene in enumerate(iter_scenes(root)):

@@ -479,7 +479,7 @@ class Trainer:
             self.load(resume)
             self._log(f"resumed from {resume} at step {self.step}")
         if self.accelerator.is_main_process:
-            from transphy3d.contract import write_json
+            from transphy3d.output.contract import write_json
 
             write_json(self.out / "train_config.json", self.s.to_json())
         loader = make_loader(self.dataset, self.sampler, start=self.step * self.accum, num_workers=self.s.num_workers)

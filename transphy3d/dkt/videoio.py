@@ -55,7 +55,7 @@ def read_frames(path: str | Path) -> tuple[np.ndarray, float, list[str]]:
         raise UserError("no such video file or frame folder", path=str(path))
     fps = DEFAULT_FPS
     if (path / "rgb").is_dir() and (path / "camera.json").is_file():
-        from transphy3d.dataset import open_scene
+        from transphy3d.output.reader import open_scene
 
         fps = open_scene(path).fps
         path = path / "rgb"

@@ -14,8 +14,6 @@ from typing import Any
 
 from tqdm import tqdm
 
-from transphy3d.config.loader import config_digest, load_config
-from transphy3d.contract import write_json
 from transphy3d.errors import OutputError, UserError
 from transphy3d.farm import cluster as ray_cluster
 from transphy3d.farm.records import append_record
@@ -33,8 +31,10 @@ from transphy3d.farm.rundir import (
     scene_seed,
 )
 from transphy3d.farm.worker import SceneJob, SceneResult, result_dict, run_scene
-from transphy3d.render_scene import DISK_FULL
-from transphy3d.validate import validate_scene
+from transphy3d.output.contract import write_json
+from transphy3d.output.validate import validate_scene
+from transphy3d.pipeline import DISK_FULL
+from transphy3d.scene.config_loader import config_digest, load_config
 
 GUARD_SECONDS = 120.0  # a task still running this long after its scene timeout is cancelled
 
@@ -164,7 +164,7 @@ def run_farm(options: FarmOptions) -> Summary:
     if options.retries < 0 or options.timeout <= 0:
         raise UserError("--retries must be >= 0 and --timeout > 0")
     config_path = Path(options.config).resolve()
-    from transphy3d.config.loader import parse_overrides
+    from transphy3d.scene.config_loader import parse_overrides
 
     overrides = parse_overrides(options.overrides)
     config = load_config(config_path, overrides)  # fails fast on a bad config

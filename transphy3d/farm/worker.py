@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from transphy3d.farm.rundir import LOG_DIR, scene_name
-from transphy3d.validate import validate_scene
+from transphy3d.output.validate import validate_scene
 
 PR_SET_PDEATHSIG = 1
 

@@ -8,8 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from transphy3d import contract
 from transphy3d.errors import OutputError
+from transphy3d.output import contract
 
 PREVIEW_FILE = "preview.json"  # marks a directory as a preview (safe to replace)
 RUN_FILES = ("index.jsonl", "run.yaml", "failures.jsonl")  # files of a render run's root

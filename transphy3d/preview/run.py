@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 import transphy3d
-from transphy3d import contract
-from transphy3d.config.loader import load_yaml_file
-from transphy3d.dataset import Scene, SceneObject, open_scene
 from transphy3d.errors import UserError
+from transphy3d.output import contract
+from transphy3d.output.reader import Scene, SceneObject, open_scene
+from transphy3d.pipeline import resolve_scene
 from transphy3d.preview.animation import write_animation
 from transphy3d.preview.checks import Solid, preview_warnings
 from transphy3d.preview.contact_sheet import FramePanels, SeedBlock, animation_frames, compose_contact_sheet
@@ -34,8 +34,8 @@ from transphy3d.preview.output import (
     publish,
 )
 from transphy3d.preview.settings import PreviewSettings, preview_frames, preview_spec
-from transphy3d.render_scene import resolve_scene
-from transphy3d.spec import Runtime, SceneSpec, is_spec_document, save_spec
+from transphy3d.scene.config_loader import load_yaml_file
+from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document, save_spec
 
 CONTACT_SHEET = "contact_sheet.png"
 ANIMATION_STEM = "preview"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the CLI imports this module at start-up: keep it light
-    from transphy3d.spec import SceneSpec
+    from transphy3d.scene.spec import SceneSpec
 
 MIN_WIDTH = 16
 

@@ -9,8 +9,8 @@ import json
 import math
 from typing import Any
 
-from transphy3d.assets.manifest import Verdict
 from transphy3d.assets.vlm.prompt import FIELDS, MATERIAL_CLASSES
+from transphy3d.scene.asset_bank import Verdict
 
 BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False}
 RAW_LIMIT = 2000

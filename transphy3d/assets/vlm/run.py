@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from transphy3d.assets.manifest import AssetRecord, Verdict, read_manifest, resolve, write_manifest
 from transphy3d.assets.vlm.parse import error_verdict, parse_answer
 from transphy3d.assets.vlm.select import select
 from transphy3d.errors import UserError
+from transphy3d.scene.asset_bank import AssetRecord, Verdict, read_manifest, resolve, write_manifest
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from transphy3d.assets.manifest import AssetRecord
+from transphy3d.scene.asset_bank import AssetRecord
 
 
 def select(records: list[AssetRecord], keep_top: int | None = None, threshold: float | None = None) -> set[str]:

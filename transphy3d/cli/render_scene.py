@@ -1,0 +1,58 @@
+"""``transphy3d render-scene``: render one scene (used by the farm for each scene)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_override_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set camera.frames=8 --set 'objects.count={randint: [2, 4]}' "
+        "(repeatable; VALUE is YAML)",
+    )
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "render-scene",
+        help="render one scene from a scene config or a recorded scene.yaml",
+        description="Render one scene: sample it from a scene config (with --seed) or re-create a "
+        "recorded scene.yaml exactly, run physics, render RGB, depth, normals, masks and poses with "
+        "Cycles, and write the scene directory atomically.",
+    )
+    parser.add_argument("scene", help="scene config (scene_configs/*.yaml) or a recorded scene.yaml")
+    parser.add_argument("--out", required=True, help="scene directory to write (e.g. out/scene_000000)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for sampling a config (default 0)")
+    add_override_argument(parser)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing scene directory")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or warnings")
+    parser.add_argument("--log", help="where Blender's console log goes if the render fails (default: OUT.log)")
+    parser.add_argument(
+        "--device",
+        choices=["auto", "CPU", "OPTIX", "CUDA", "HIP"],
+        help="render device (default: the config's render.device; auto tries OptiX > CUDA > HIP > CPU)",
+    )
+    parser.add_argument("--threads", type=int, help="CPU threads (default: the config's render.threads; 0 = all)")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from transphy3d.pipeline import run
+    from transphy3d.scene.config_loader import parse_overrides
+
+    return run(
+        args.scene,
+        args.out,
+        args.seed,
+        parse_overrides(args.overrides),
+        args.overwrite,
+        args.quiet,
+        args.log,
+        args.device,
+        args.threads,
+    )

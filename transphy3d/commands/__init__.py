@@ -1,1 +1,0 @@
-"""Sub-commands of the ``transphy3d`` CLI, one module each."""

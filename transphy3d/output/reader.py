@@ -1,0 +1,205 @@
+"""Reader API for rendered scenes (the data contract in docs/format.md).
+
+>>> from transphy3d.output.reader import open_scene
+>>> scene = open_scene("out/scene_000042")
+>>> frame = scene.frame(0)
+>>> frame.depth.shape, frame.K, frame.world_to_camera
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from transphy3d.output import contract
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame's arrays and camera. Depth 0 and normal (0, 0, 0) mean no surface."""
+
+    index: int
+    rgb: np.ndarray  # (H, W, 3) uint8 sRGB
+    depth: np.ndarray  # (H, W) float32 metres, planar (camera +z)
+    normal: np.ndarray  # (H, W, 3) float32, camera frame (OpenCV), facing the camera
+    mask: np.ndarray  # (H, W) uint16 instance id, 0 = environment / background
+    K: np.ndarray  # (3, 3) float64 pixels
+    world_to_camera: np.ndarray  # (4, 4) float64
+    flow: np.ndarray | None = None  # (H, W, 2) float32 pixels, t -> t+1; None if not rendered
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Pixels where a surface was hit."""
+        return self.depth > 0
+
+
+@dataclass(frozen=True)
+class SceneObject:
+    """One object instance of a scene (``objects.json``)."""
+
+    instance_id: int
+    name: str
+    source: dict[str, Any]
+    material: dict[str, Any]
+    mesh_path: Path
+    object_to_world: np.ndarray  # (F, 4, 4)
+
+    def load_mesh(self):
+        """The object's mesh in its own frame (metres) as a ``trimesh.Trimesh``."""
+        import trimesh
+
+        return trimesh.load(self.mesh_path, force="mesh", process=False)
+
+    @property
+    def material_class(self) -> str:
+        return str(self.material.get("class", ""))
+
+
+class Scene:
+    """A finished scene directory, read lazily."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not (self.path / contract.CAMERA_FILE).is_file():
+            raise FileNotFoundError(f"{self.path}: not a scene directory (no {contract.CAMERA_FILE})")
+
+    def __repr__(self) -> str:
+        return f"Scene({str(self.path)!r}, frames={self.num_frames}, {self.width}x{self.height})"
+
+    @cached_property
+    def camera(self) -> dict[str, Any]:
+        return contract.read_json(self.path / contract.CAMERA_FILE)
+
+    @cached_property
+    def objects_file(self) -> dict[str, Any]:
+        return contract.read_json(self.path / contract.OBJECTS_FILE)
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        return contract.read_json(self.path / contract.META_FILE)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.camera["num_frames"])
+
+    @property
+    def width(self) -> int:
+        return int(self.camera["width"])
+
+    @property
+    def height(self) -> int:
+        return int(self.camera["height"])
+
+    @property
+    def fps(self) -> float:
+        return float(self.camera["fps"])
+
+    @cached_property
+    def K(self) -> np.ndarray:
+        return np.asarray(self.camera["K"], dtype=np.float64)
+
+    @cached_property
+    def world_to_camera(self) -> np.ndarray:
+        """(F, 4, 4) world-to-camera matrices, OpenCV camera frame."""
+        return np.asarray(self.camera["world_to_camera"], dtype=np.float64)
+
+    @cached_property
+    def objects(self) -> list[SceneObject]:
+        return [self._object(entry) for entry in self.objects_file["objects"]]
+
+    @cached_property
+    def environment(self) -> list[SceneObject]:
+        return [self._object(entry) for entry in self.objects_file.get("environment", [])]
+
+    def _object(self, entry: dict[str, Any]) -> SceneObject:
+        poses = np.asarray(entry["object_to_world"], dtype=np.float64)
+        if poses.ndim == 2:
+            poses = np.broadcast_to(poses, (self.num_frames, 4, 4))
+        return SceneObject(
+            instance_id=int(entry.get("instance_id", 0)),
+            name=str(entry["name"]),
+            source=entry.get("source", {}),
+            material=entry.get("material", {}),
+            mesh_path=self.path / entry["mesh"],
+            object_to_world=poses,
+        )
+
+    def object_by_id(self, instance_id: int) -> SceneObject:
+        for obj in self.objects:
+            if obj.instance_id == instance_id:
+                return obj
+        raise KeyError(f"{self.path}: no object with instance_id {instance_id}")
+
+    def rgb(self, frame: int) -> np.ndarray:
+        return contract.read_rgb(contract.frame_path(self.path, contract.RGB_DIR, frame))
+
+    def depth(self, frame: int) -> np.ndarray:
+        return contract.read_depth(contract.frame_path(self.path, contract.DEPTH_DIR, frame))
+
+    def normal(self, frame: int) -> np.ndarray:
+        return contract.read_normal(contract.frame_path(self.path, contract.NORMAL_DIR, frame))
+
+    def mask(self, frame: int) -> np.ndarray:
+        return contract.read_mask(contract.frame_path(self.path, contract.MASK_DIR, frame))
+
+    def flow(self, frame: int) -> np.ndarray | None:
+        path = contract.frame_path(self.path, contract.FLOW_DIR, frame)
+        return contract.read_flow(path) if path.is_file() else None
+
+    def frame(self, index: int, with_flow: bool = False) -> Frame:
+        """All arrays of frame ``index`` (0-based)."""
+        if not 0 <= index < self.num_frames:
+            raise IndexError(f"{self.path}: frame {index} out of range 0..{self.num_frames - 1}")
+        return Frame(
+            index=index,
+            rgb=self.rgb(index),
+            depth=self.depth(index),
+            normal=self.normal(index),
+            mask=self.mask(index),
+            K=self.K,
+            world_to_camera=self.world_to_camera[index],
+            flow=self.flow(index) if with_flow else None,
+        )
+
+    def instance_ids(self, material_classes: set[str] | None = None) -> list[int]:
+        """Instance ids, optionally only those whose material class is in ``material_classes``."""
+        return [o.instance_id for o in self.objects if material_classes is None or o.material_class in material_classes]
+
+
+def open_scene(path: str | Path) -> Scene:
+    """Open one scene directory."""
+    return Scene(path)
+
+
+def iter_scenes(root: str | Path) -> Iterator[Scene]:
+    """Finished scenes under a render output directory, in index order.
+
+    Uses ``index.jsonl`` when present (only scenes the farm counted as done), otherwise every
+    ``scene_*`` directory that holds a ``camera.json`` (a partial ``*.partial-*`` never matches).
+    """
+    root = Path(root)
+    index = root / "index.jsonl"
+    if index.is_file():
+        with open(index, encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                path = root / json.loads(line)["scene"]
+                if not (path / contract.CAMERA_FILE).is_file():
+                    warnings.warn(f"{index}: lists {path.name}, which is missing; skipped", stacklevel=2)
+                    continue
+                yield Scene(path)
+        return
+    if (root / contract.CAMERA_FILE).is_file():
+        yield Scene(root)
+        return
+    for path in sorted(root.glob("scene_*")):
+        if path.is_dir() and "partial" not in path.name and (path / contract.CAMERA_FILE).is_file():
+            yield Scene(path)

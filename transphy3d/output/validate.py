@@ -1,0 +1,118 @@
+"""Check scene directories against the data contract: files present and readable, shapes,
+dtypes and value ranges. Pure Python; used by the farm before a scene counts as done and by
+``transphy3d validate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from transphy3d.output import contract
+
+
+@dataclass
+class SceneReport:
+    scene: str
+    problems: list[str] = field(default_factory=list)
+    frames: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _check_pose_track(name: str, poses: np.ndarray, frames: int, problems: list[str]) -> None:
+    if poses.shape != (frames, 4, 4):
+        problems.append(f"objects.json: {name}: object_to_world has shape {poses.shape}, expected ({frames}, 4, 4)")
+        return
+    rotations = poses[:, :3, :3]
+    error = np.abs(np.einsum("fij,fkj->fik", rotations, rotations) - np.eye(3)).max()
+    if error > 1e-5 or np.any(np.abs(poses[:, 3] - [0, 0, 0, 1]) > 1e-9):
+        problems.append(f"objects.json: {name}: object_to_world is not rigid (orthogonality error {error:.2e})")
+
+
+def validate_scene(scene_dir: str | Path, frames: str = "all") -> SceneReport:
+    """Problems of one scene directory. ``frames``: "all" reads every frame, "ends" only the first
+    and the last (files of the others are still checked to exist)."""
+    scene_dir = Path(scene_dir)
+    report = SceneReport(scene_dir.name)
+    problems = report.problems
+    try:
+        camera = contract.read_json(scene_dir / contract.CAMERA_FILE)
+        objects = contract.read_json(scene_dir / contract.OBJECTS_FILE)
+        contract.read_json(scene_dir / contract.META_FILE)
+    except (OSError, ValueError) as error:
+        problems.append(f"cannot read the scene's JSON files: {error}")
+        return report
+    if not (scene_dir / contract.SCENE_SPEC_FILE).is_file():
+        problems.append(f"missing {contract.SCENE_SPEC_FILE}")
+    try:
+        width, height, count = int(camera["width"]), int(camera["height"]), int(camera["num_frames"])
+        K = np.asarray(camera["K"], dtype=np.float64)
+        w2c = np.asarray(camera["world_to_camera"], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as error:
+        problems.append(f"camera.json: malformed ({error})")
+        return report
+    report.frames = count
+    if K.shape != (3, 3) or not (K[0, 0] > 0 and K[1, 1] > 0):
+        problems.append(f"camera.json: K must be 3x3 with positive focal lengths, got {K.tolist()}")
+    _check_pose_track("camera", w2c, count, problems)
+    ids = set()
+    for entry in objects.get("objects", []):
+        ids.add(int(entry["instance_id"]))
+        _check_pose_track(entry["name"], np.asarray(entry["object_to_world"], dtype=np.float64), count, problems)
+        if not (scene_dir / entry["mesh"]).is_file():
+            problems.append(f"objects.json: {entry['name']}: mesh {entry['mesh']} missing")
+    for entry in objects.get("environment", []):
+        if not (scene_dir / entry["mesh"]).is_file():
+            problems.append(f"objects.json: {entry['name']}: mesh {entry['mesh']} missing")
+    for kind, suffix in contract.PER_FRAME_DIRS.items():
+        missing = [f for f in range(count) if not (scene_dir / kind / contract.frame_name(f, suffix)).is_file()]
+        if missing:
+            problems.append(
+                f"{kind}/: {len(missing)} of {count} frames missing (first: {contract.frame_name(missing[0], suffix)})"
+            )
+    if problems:
+        return report
+    to_read = range(count) if frames == "all" else sorted({0, count - 1})
+    for f in to_read:
+        _check_frame(scene_dir, f, width, height, ids, problems)
+        if len(problems) > 10:
+            break
+    return report
+
+
+def _check_frame(scene_dir: Path, f: int, width: int, height: int, ids: set[int], problems: list[str]) -> None:
+    name = contract.frame_name(f, "")
+    try:
+        rgb = contract.read_rgb(contract.frame_path(scene_dir, contract.RGB_DIR, f))
+        depth = contract.read_depth(contract.frame_path(scene_dir, contract.DEPTH_DIR, f))
+        normal = contract.read_normal(contract.frame_path(scene_dir, contract.NORMAL_DIR, f))
+        mask = contract.read_mask(contract.frame_path(scene_dir, contract.MASK_DIR, f))
+    except Exception as error:  # a corrupt file raises whatever its decoder raises
+        problems.append(f"frame {name}: unreadable ({type(error).__name__}: {error})")
+        return
+    for label, array, shape in (
+        ("rgb", rgb, (height, width, 3)),
+        ("depth", depth, (height, width)),
+        ("normal", normal, (height, width, 3)),
+        ("mask", mask, (height, width)),
+    ):
+        if array.shape != shape:
+            problems.append(f"frame {name}: {label} has shape {array.shape}, expected {shape}")
+            return
+    if not np.all(np.isfinite(depth)) or depth.min() < 0:
+        problems.append(f"frame {name}: depth must be finite and >= 0")
+    hit = depth > 0
+    lengths = np.linalg.norm(normal[hit], axis=-1)
+    if lengths.size and np.abs(lengths - 1).max() > 5e-3:
+        problems.append(f"frame {name}: normals are not unit length (worst {lengths.min():.3f}..{lengths.max():.3f})")
+    if normal[~hit].any():
+        problems.append(f"frame {name}: normals where depth is 0 must be 0")
+    unknown = set(np.unique(mask).tolist()) - ids - {0}
+    if unknown:
+        problems.append(f"frame {name}: mask holds ids {sorted(unknown)} not in objects.json")
+    if mask[~hit].any():
+        problems.append(f"frame {name}: mask must be 0 where depth is 0")

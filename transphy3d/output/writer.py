@@ -1,0 +1,151 @@
+"""Writing a scene directory's files (everything except the RGB PNGs Blender writes itself):
+data-pass conversion to depth/normal/mask(/flow), camera.json, objects.json, meshes, scene.yaml."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from transphy3d.geometry.camera import pixel_rays
+from transphy3d.geometry.flow import forward_flow, object_motions
+from transphy3d.output import contract
+from transphy3d.output.exr import read_multilayer_passes
+from transphy3d.scene.camera_path import environment_parts, intrinsics, object_mesh, world_to_camera
+from transphy3d.scene.environment import part_mesh, part_pose
+from transphy3d.scene.spec import SceneSpec, save_spec
+
+NO_HIT_DEPTH = 1e9  # Cycles writes 1e10 where a camera ray escapes
+
+
+def data_pass_to_arrays(
+    passes: dict[str, np.ndarray], K: np.ndarray, world_to_cam: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Depth (0 = no hit), camera-frame unit normals facing the camera, uint16 instance mask from
+    a Cycles data pass (``Depth.Z``, world-space ``Normal.XYZ``, ``IndexOB.X``)."""
+    z = passes["Depth.Z"].astype(np.float32)
+    hit = np.isfinite(z) & (z > 0) & (z < NO_HIT_DEPTH)
+    depth = np.where(hit, z, 0.0).astype(np.float32)
+    normal_world = np.stack([passes["Normal.X"], passes["Normal.Y"], passes["Normal.Z"]], axis=-1).astype(np.float64)
+    normal = normal_world @ world_to_cam[:3, :3].T
+    rays = pixel_rays(K, depth.shape[1], depth.shape[0])
+    facing = np.sum(normal * rays, axis=-1) > 0
+    normal[facing] *= -1
+    length = np.linalg.norm(normal, axis=-1, keepdims=True)
+    normal = np.where((length > 1e-6) & hit[..., None], normal / np.maximum(length, 1e-12), 0.0)
+    mask = np.where(hit, np.rint(passes["IndexOB.X"]), 0).astype(np.uint16)
+    return depth, normal.astype(np.float32), mask
+
+
+class FrameConverter:
+    """Turns one scene's data-pass EXRs into the contract's per-frame files."""
+
+    def __init__(self, spec: SceneSpec, out_dir: Path):
+        self.spec = spec
+        self.out_dir = Path(out_dir)
+        self.K = intrinsics(spec)
+        self.world_to_camera = world_to_camera(spec)
+        self.poses = spec.object_poses()
+        self.compression = spec.output.exr_compression
+        for kind in (contract.DEPTH_DIR, contract.NORMAL_DIR, contract.MASK_DIR):
+            (self.out_dir / kind).mkdir(parents=True, exist_ok=True)
+        if spec.output.flow:
+            (self.out_dir / contract.FLOW_DIR).mkdir(parents=True, exist_ok=True)
+
+    def convert(self, frame: int, exr_path: Path) -> None:
+        passes = read_multilayer_passes(exr_path)
+        depth, normal, mask = data_pass_to_arrays(passes, self.K, self.world_to_camera[frame])
+        contract.write_depth(contract.frame_path(self.out_dir, contract.DEPTH_DIR, frame), depth, self.compression)
+        contract.write_normal(contract.frame_path(self.out_dir, contract.NORMAL_DIR, frame), normal, self.compression)
+        contract.write_mask(contract.frame_path(self.out_dir, contract.MASK_DIR, frame), mask)
+        if self.spec.output.flow and frame + 1 < self.spec.render.frames:
+            flow = forward_flow(
+                depth,
+                mask,
+                self.K,
+                self.world_to_camera[frame],
+                self.world_to_camera[frame + 1],
+                object_motions(self.poses, frame),
+            )
+            contract.write_flow(contract.frame_path(self.out_dir, contract.FLOW_DIR, frame), flow, self.compression)
+
+
+_NUMBER_LIST = re.compile(r"\[\s*(-?[0-9][^\[\]{}\"]*?)\s*\]")
+
+
+def _compact_json(data: Any) -> str:
+    import json
+
+    text = json.dumps(data, indent=1, allow_nan=False)
+    return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(p.strip() for p in m.group(1).split(",")) + "]", text) + "\n"
+
+
+def write_compact_json(path: Path, data: Any) -> None:
+    """JSON with one line per innermost list of numbers (matrix rows stay readable)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(_compact_json(data), encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_camera(spec: SceneSpec, out_dir: Path) -> None:
+    r = spec.render
+    data = contract.camera_json(
+        r.width,
+        r.height,
+        r.fps,
+        intrinsics(spec),
+        list(world_to_camera(spec)),
+        spec.camera.clip_near,
+        spec.camera.clip_far,
+    )
+    write_compact_json(out_dir / contract.CAMERA_FILE, data)
+
+
+def _material_record(material) -> dict[str, Any]:
+    return material.model_dump(mode="json", by_alias=True)
+
+
+def write_objects_and_meshes(spec: SceneSpec, out_dir: Path) -> None:
+    """``objects.json`` and ``meshes/*.ply`` for every object and environment part."""
+    mesh_dir = out_dir / contract.MESH_DIR
+    mesh_dir.mkdir(parents=True, exist_ok=True)
+    poses = spec.object_poses()
+    objects = []
+    for obj in spec.objects:
+        relative = f"{contract.MESH_DIR}/{obj.instance_id:04d}.ply"
+        object_mesh(obj).export(out_dir / relative, file_type="ply")
+        objects.append(
+            {
+                "instance_id": obj.instance_id,
+                "name": obj.name,
+                "source": obj.source.model_dump(mode="json"),
+                "material": _material_record(obj.material),
+                "mesh": relative,
+                "object_to_world": [contract.matrix_list(m) for m in poses[obj.instance_id]],
+            }
+        )
+    environment = []
+    for part in environment_parts(spec):
+        relative = f"{contract.MESH_DIR}/{part.name}.ply"
+        part_mesh(part).export(out_dir / relative, file_type="ply")
+        environment.append(
+            {
+                "name": part.name,
+                "material": _material_record(part.material),
+                "mesh": relative,
+                "object_to_world": contract.matrix_list(part_pose(part)),
+            }
+        )
+    write_compact_json(
+        out_dir / contract.OBJECTS_FILE,
+        {"format_version": contract.FORMAT_VERSION, "objects": objects, "environment": environment},
+    )
+
+
+def write_scene_files(spec: SceneSpec, out_dir: Path) -> None:
+    """scene.yaml, camera.json, objects.json and meshes."""
+    save_spec(spec, out_dir / contract.SCENE_SPEC_FILE)
+    write_camera(spec, out_dir)
+    write_objects_and_meshes(spec, out_dir)

@@ -1,0 +1,180 @@
+"""One scene from a config (and a seed) or a recorded scene.yaml to a finished directory.
+
+The scene is rendered into ``<out>.partial-<pid>`` and renamed to ``<out>`` only when every file
+of the data contract is there, so ``<out>`` is never half-written. Blender's console output goes
+to a log that is deleted on success and kept (``<out>.log``) on failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from transphy3d.errors import OutputError, UserError
+from transphy3d.output import contract
+from transphy3d.scene.config_loader import apply_overrides, load_config, load_yaml_file
+from transphy3d.scene.sampling import sample_scene
+from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document, parse_spec
+
+
+def resolve_scene(
+    path: str | Path, seed: int | None, overrides: dict[str, Any] | None = None
+) -> tuple[SceneSpec, Runtime]:
+    """A SceneSpec from a scene config (sampled with ``seed``, default 0) or a recorded spec, and
+    the runtime settings (device, threads) the config asks for (defaults for a recorded spec)."""
+    path = Path(path)
+    raw = load_yaml_file(path)
+    if is_spec_document(raw):
+        if seed is not None and seed != raw.get("seed"):
+            raise UserError(
+                f"--seed {seed} does not apply to a recorded scene (its seed is {raw.get('seed')}); "
+                "pass the scene config to sample a new scene",
+                path=str(path),
+            )
+        if overrides:
+            raw = apply_overrides(raw, overrides)
+        return parse_spec(raw, str(path)), Runtime()
+    config = load_config(path, overrides)
+    runtime = Runtime(device=config.render.device, threads=config.render.threads)
+    return sample_scene(config, 0 if seed is None else seed, path), runtime
+
+
+DISK_FULL = "No space left on device"
+
+
+def _check_writable(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError("exists and is not a directory", path=str(out_dir))
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise OutputError("already holds a scene; pass --overwrite to replace it", path=str(out_dir))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputError(
+            "cannot create the output directory: a file is in the way", path=str(out_dir.parent)
+        ) from None
+    except OSError as error:
+        raise OutputError(f"cannot create the output directory: {error.strerror}", path=str(out_dir.parent)) from None
+    if not os.access(out_dir.parent, os.W_OK | os.X_OK):
+        raise OutputError("output directory is not writable", path=str(out_dir.parent))
+
+
+def missing_files(scene_dir: Path, spec: SceneSpec) -> list[str]:
+    """Files of the data contract that ``scene_dir`` lacks."""
+    expected = contract.expected_files(spec.render.frames, spec.output.flow)
+    expected += [f"{contract.MESH_DIR}/{o.instance_id:04d}.ply" for o in spec.objects]
+    return [f for f in expected if not (scene_dir / f).is_file()]
+
+
+def render_scene(
+    spec: SceneSpec,
+    out_dir: str | Path,
+    runtime: Runtime | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    log_path: str | Path | None = None,
+):
+    """Render ``spec`` into ``out_dir`` atomically; returns the RealiseResult."""
+    out_dir = Path(out_dir).absolute()
+    _check_writable(out_dir, overwrite)
+    partial = out_dir.with_name(f"{out_dir.name}.partial-{os.getpid()}")
+    log = Path(log_path) if log_path else out_dir.with_name(f"{out_dir.name}.log")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        partial.mkdir(parents=True)
+        try:
+            from transphy3d.blender.realise import realise  # imports bpy: only here
+        except ImportError as error:
+            if error.name != "bpy":
+                raise
+            raise UserError("rendering needs Blender's bpy module: pip install 'transphy3d[render]'") from None
+
+        scratch_log = partial.with_name(partial.name + ".log")
+        result = realise(spec, partial, scratch_log, runtime, progress=progress)
+        missing = missing_files(partial, result.spec)
+        if missing:
+            raise RuntimeError(f"render finished but {len(missing)} files are missing, e.g. {missing[0]}")
+        if out_dir.exists():
+            old = out_dir.with_name(f"{out_dir.name}.old-{os.getpid()}")
+            os.rename(out_dir, old)
+            os.rename(partial, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(partial, out_dir)
+        scratch_log.unlink(missing_ok=True)
+        return result
+    except OSError as error:
+        _keep_log(partial, log)
+        shutil.rmtree(partial, ignore_errors=True)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM):
+            raise OutputError(f"cannot write the scene: {error.strerror} (log: {log})", path=str(out_dir)) from None
+        raise
+    except BaseException as error:
+        _keep_log(partial, log)
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(error, RuntimeError) and DISK_FULL in str(error):  # raised by the image writers
+            raise OutputError(
+                f"cannot write the scene: no space left on device (log: {log})", path=str(out_dir)
+            ) from None
+        raise
+
+
+def _keep_log(partial: Path, log: Path) -> None:
+    scratch_log = partial.with_name(partial.name + ".log")
+    if scratch_log.exists():
+        with contextlib.suppress(OSError):
+            os.replace(scratch_log, log)
+
+
+def summary_line(result, out_dir: Path, seconds: float) -> str:
+    spec: SceneSpec = result.spec
+    classes: dict[str, int] = {}
+    for obj in spec.objects:
+        classes[obj.material.class_name] = classes.get(obj.material.class_name, 0) + 1
+    materials = ", ".join(f"{n} {c}" for c, n in sorted(classes.items()))
+    t = result.timings
+    attempts = len(spec.placement)
+    physics = (
+        "recorded poses"
+        if result.meta.get("physics_recorded")
+        else f"physics {t['physics']:.1f} s ({attempts} attempt{'s' * (attempts != 1)})"
+    )
+    return (
+        f"{out_dir}: {spec.render.frames} frames {spec.render.width}x{spec.render.height}, "
+        f"{len(spec.objects)} objects ({materials}), {spec.environment.type}; {physics}, "
+        f"render {t['render_beauty'] + t['render_data']:.1f} s ({result.meta['seconds_per_frame']:.2f} s/frame on "
+        f"{result.meta['device']['type']}), total {seconds:.1f} s"
+    )
+
+
+def run(
+    path: str,
+    out: str,
+    seed: int | None,
+    overrides: dict[str, Any],
+    overwrite: bool,
+    quiet: bool,
+    log: str | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+) -> int:
+    start = time.perf_counter()
+    spec, runtime = resolve_scene(path, seed, overrides)
+    if device is not None or threads is not None:
+        runtime = runtime.model_copy(
+            update={k: v for k, v in (("device", device), ("threads", threads)) if v is not None}
+        )
+    result = render_scene(
+        spec, out, runtime, overwrite=overwrite, progress=not quiet and sys.stderr.isatty(), log_path=log
+    )
+    if result.spec.dropped and not quiet:
+        for rejection in result.spec.dropped:
+            print(f"warning: object {rejection.instance_id} dropped: {rejection.reason}", file=sys.stderr)
+    print(summary_line(result, Path(out), time.perf_counter() - start))
+    return 0

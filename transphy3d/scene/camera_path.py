@@ -1,0 +1,112 @@
+"""What follows from a SceneSpec by pure computation: object meshes, the camera path anchored on
+the settled objects, per-frame cameras, and the room walls. Shared by the renderer, the writer
+and the tests, so all three see the same numbers."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import trimesh
+
+from transphy3d.geometry import camera as cam
+from transphy3d.geometry.transforms import transform_points
+from transphy3d.scene import environment as env
+from transphy3d.scene.procedural import build_mesh
+from transphy3d.scene.spec import CameraPathSpec, EnvironmentPart, ObjectSpec, SceneSpec
+
+
+@lru_cache(maxsize=256)
+def _procedural_mesh(
+    family: str, params: tuple[tuple[str, float], ...], segments: int, scale: float
+) -> trimesh.Trimesh:
+    return build_mesh(family, dict(params), segments, scale)
+
+
+def object_mesh(obj: ObjectSpec) -> trimesh.Trimesh:
+    """The object's mesh in its own frame (metres, scale applied, centre of mass at the origin)."""
+    source = obj.source
+    if source.kind == "procedural":
+        return _procedural_mesh(source.family, tuple(sorted(source.params.items())), source.segments, obj.scale).copy()
+    from transphy3d.scene.meshes import load_static_mesh
+
+    return load_static_mesh(source, obj.scale)
+
+
+def intrinsics(spec: SceneSpec) -> np.ndarray:
+    r = spec.render
+    return cam.intrinsics(r.width, r.height, spec.camera.focal_length_mm, spec.camera.sensor_width_mm)
+
+
+def orbit(spec: SceneSpec, path: CameraPathSpec) -> cam.Orbit:
+    """The camera orbit in metres, from the sampled camera and the anchored path."""
+    c = spec.camera
+    elevation = math.radians(c.elevation_deg)
+    d = path.distance
+
+    def wave(w, scale: float) -> cam.Wave:
+        return cam.Wave(w.amplitude * scale, w.frequency, w.phase)
+
+    return cam.Orbit(
+        radius=d * math.cos(elevation),
+        height=d * math.sin(elevation),
+        start_azimuth=math.radians(c.start_azimuth_deg),
+        sweep=math.radians(c.sweep_deg),
+        direction=c.direction,
+        radius_wave=wave(c.radius_wave, 1.0),
+        height_wave=wave(c.height_wave, d),
+        look_waves=tuple(wave(w, path.bound_radius) for w in c.look_waves),  # type: ignore[arg-type]
+    )
+
+
+def object_points(spec: SceneSpec, frame_poses: dict[int, np.ndarray] | None = None) -> np.ndarray:
+    """World-space vertices of every object's convex hull over all frames (for framing)."""
+    poses = frame_poses or spec.object_poses()
+    points = []
+    for obj in spec.objects:
+        hull = object_mesh(obj).convex_hull.vertices
+        frames = poses[obj.instance_id]
+        for pose in frames[:: max(1, len(frames) // 8)] if len(frames) > 1 else frames:
+            points.append(transform_points(pose, hull))
+        points.append(transform_points(frames[-1], hull))
+    return np.concatenate(points) if points else np.zeros((0, 3))
+
+
+def anchor_camera_path(spec: SceneSpec) -> CameraPathSpec:
+    """Centre the orbit on the settled objects and fit its distance so they stay in view."""
+    points = object_points(spec)
+    if len(points) == 0:
+        s = spec.environment.support
+        points = np.array([[sum(s.x_range) / 2, sum(s.y_range) / 2, s.z]])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    centre = (lo + hi) / 2
+    bound_radius = max(float(np.linalg.norm(points - centre, axis=1).max()), 0.02)
+    r = spec.render
+    K = intrinsics(spec)
+    half_fov = min(math.atan(r.width / 2 / K[0, 0]), math.atan(r.height / 2 / K[1, 1]))
+    distance = spec.camera.framing * bound_radius / math.sin(half_fov)
+    path = CameraPathSpec(
+        centre=tuple(float(v) for v in centre), bound_radius=bound_radius, distance=distance, distance_scale=1.0
+    )
+    scale = cam.fit_distance_scale(
+        orbit(spec, path), centre, points, K, r.width, r.height, r.frames, spec.camera.keep_in_view_margin
+    )
+    return path.model_copy(update={"distance_scale": float(scale)})
+
+
+def world_to_camera(spec: SceneSpec) -> np.ndarray:
+    """(F, 4, 4) world_to_camera (OpenCV) of every rendered frame."""
+    if spec.camera_path is None:
+        raise ValueError("the camera path is anchored after physics; this spec has none yet")
+    path = spec.camera_path
+    return orbit(spec, path).world_to_camera(np.asarray(path.centre), spec.render.frames, path.distance_scale)
+
+
+def environment_parts(spec: SceneSpec) -> list[EnvironmentPart]:
+    """The environment's parts, with the room walls placed around the camera path."""
+    parts = list(spec.environment.parts)
+    if spec.environment.room is not None and spec.camera_path is not None:
+        eyes = cam.invert_rigid(world_to_camera(spec))[:, :3, 3]
+        parts += env.room_walls(spec.environment.room, np.asarray(spec.camera_path.centre), eyes)
+    return parts

@@ -1,0 +1,298 @@
+"""The scene config schema (``scene_configs/*.yaml``), validated with pydantic.
+
+Sampled values are distributions (see ``transphy3d.scene.distributions``); settings that are not
+sampled (image size, samples) are plain values. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from transphy3d.scene.distributions import Distribution, dist, parse_distribution
+from transphy3d.scene.procedural import FAMILIES
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+def _d(raw: Any) -> Distribution:
+    return parse_distribution(raw)
+
+
+Unit = dist(ge=0.0, le=1.0)
+Positive = dist(gt=0.0)
+Angle = dist(ge=-360.0, le=360.0)
+# A material reference: "class" (any preset of the class, by weight) or "class/preset". Checked
+# against the material library when the config is loaded.
+MaterialRef = dist(strings=True)
+
+
+class ColorDist(Strict):
+    """A colour: constant linear RGB ``[r, g, b]`` or a uniform draw in HSV."""
+
+    rgb: tuple[float, float, float] | None = None
+    hsv: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, raw: Any) -> Any:
+        if isinstance(raw, list | tuple):
+            return {"rgb": raw}
+        return raw
+
+    @model_validator(mode="after")
+    def _check(self) -> ColorDist:
+        if (self.rgb is None) == (self.hsv is None):
+            raise ValueError("a colour is [r, g, b] or {hsv: [[h_lo, h_hi], [s_lo, s_hi], [v_lo, v_hi]]}")
+        values = self.rgb or [v for pair in self.hsv for v in pair]  # type: ignore[union-attr]
+        if any(not 0.0 <= v <= 1.0 for v in values):
+            raise ValueError(f"colour components must lie in [0, 1], got {values}")
+        return self
+
+
+class TextureConfig(Strict):
+    """A procedural texture mixing ``base_color`` and ``color2`` (surfaces)."""
+
+    type: dist(allowed=["none", "noise", "checker", "wave", "voronoi", "brick", "musgrave"]) = _d("none")
+    scale: dist(gt=0.0, le=1000.0) = _d(10.0)
+    color2: ColorDist = ColorDist(rgb=(0.2, 0.2, 0.2))
+    contrast: Unit = _d(1.0)
+
+
+class MaterialPreset(Strict):
+    """One named material preset of a class (``materials/*.yaml``): Principled BSDF parameters."""
+
+    weight: float = Field(1.0, ge=0.0)
+    transparent: bool | None = None  # overrides the class's flag
+    reflective: bool | None = None
+    base_color: ColorDist = ColorDist(rgb=(0.8, 0.8, 0.8))
+    metallic: Unit = _d(0.0)
+    roughness: Unit = _d(0.5)
+    ior: dist(ge=1.0, le=3.0) = _d(1.5)
+    transmission: Unit = _d(0.0)
+    coat_weight: Unit = _d(0.0)
+    coat_roughness: Unit = _d(0.03)
+    anisotropic: Unit = _d(0.0)
+    anisotropic_rotation: Unit = _d(0.0)
+    specular_ior_level: Unit = _d(0.5)
+    thin_film_thickness: dist(ge=0.0, le=2000.0) = _d(0.0)
+    texture: TextureConfig = TextureConfig()
+
+
+class MaterialClassFile(Strict):
+    """A material library file: one class and its presets."""
+
+    class_name: str = Field(alias="class")
+    description: str = ""
+    transparent: bool = False
+    reflective: bool = False
+    presets: dict[str, MaterialPreset]
+
+    @field_validator("presets")
+    @classmethod
+    def _non_empty(cls, value: dict[str, MaterialPreset]) -> dict[str, MaterialPreset]:
+        if not value:
+            raise ValueError("a material class needs at least one preset")
+        return value
+
+
+# ----------------------------------------------------------------------------------------------
+class TabletopConfig(Strict):
+    size_x: dist(ge=0.3, le=5.0) = _d({"uniform": [0.9, 1.6]})
+    size_y: dist(ge=0.3, le=5.0) = _d({"uniform": [0.6, 1.0]})
+    height: dist(ge=0.2, le=1.5) = _d({"uniform": [0.7, 0.8]})
+    thickness: dist(ge=0.01, le=0.2) = _d({"uniform": [0.03, 0.05]})
+    material: MaterialRef = _d("table")
+
+
+class ContainerConfig(Strict):
+    size_x: dist(ge=0.1, le=3.0) = _d({"uniform": [0.4, 0.6]})
+    size_y: dist(ge=0.1, le=3.0) = _d({"uniform": [0.3, 0.45]})
+    height: dist(ge=0.03, le=1.0) = _d({"uniform": [0.1, 0.2]})
+    wall: dist(ge=0.003, le=0.1) = _d({"uniform": [0.008, 0.015]})
+    material: MaterialRef = _d("container")
+
+
+class RoomConfig(Strict):
+    probability: float = Field(0.5, ge=0.0, le=1.0)
+    margin: dist(ge=0.05, le=20.0) = _d({"uniform": [0.3, 1.5]})
+    height: dist(ge=0.5, le=20.0) = _d({"uniform": [2.5, 3.2]})
+    material: MaterialRef = _d("wall")
+
+
+class EnvironmentConfig(Strict):
+    type: dist(allowed=["tabletop", "container"]) = _d({"choice": ["tabletop", "container"]})
+    floor_material: MaterialRef = _d("floor")
+    floor_size: float = Field(30.0, gt=1.0, le=1000.0)
+    tabletop: TabletopConfig = TabletopConfig()
+    container: ContainerConfig = ContainerConfig()
+    room: RoomConfig = RoomConfig()
+
+
+class ObjectsConfig(Strict):
+    count: dist(ge=1, le=64, integer=True) = _d({"randint": [3, 8]})
+    families: dist(allowed=sorted(FAMILIES)) = _d(
+        {"choice": ["bottle", "wine_glass", "mug", "cup", "bowl", "plate", "vase", "flask", "superquadric"]}
+    )
+    family_params: dict[str, dict[str, tuple[float, float]]] = Field(default_factory=dict)
+    scale: dist(ge=0.05, le=20.0) = _d({"uniform": [0.85, 1.15]})
+    materials: MaterialRef = _d(
+        {"choice": ["glass", "plastic", "metal", "ceramic", "diffuse"], "weights": [4, 2, 3, 1, 1]}
+    )
+    mesh_segments: int = Field(64, ge=8, le=512)
+    drop_height: dist(ge=0.0, le=5.0) = _d({"uniform": [0.03, 0.25]})
+    spread: float = Field(0.6, gt=0.0, le=1.0)
+    drop_area: dist(gt=0.0, le=10.0) = _d({"uniform": [0.25, 0.5]})
+    density: dist(ge=10.0, le=30000.0) = _d({"uniform": [800.0, 2600.0]})
+    # Static assets (issue 6): each object is drawn from the asset bank with this probability.
+    static_fraction: float = Field(0.0, ge=0.0, le=1.0)
+    asset_manifest: str | None = None  # .jsonl manifest, relative to the config file's folder
+    static_size: dist(ge=0.01, le=5.0) = _d({"uniform": [0.08, 0.2]})  # largest extent, metres
+    static_materials: dist(allowed=["own", "library"]) = _d("library")  # own: the asset's materials
+    static_require_kept: bool = True  # only assets the VLM filter (or curation) kept
+
+    @field_validator("family_params")
+    @classmethod
+    def _known_params(cls, value: dict[str, dict[str, tuple[float, float]]]) -> dict:
+        for family, ranges in value.items():
+            if family not in FAMILIES:
+                raise ValueError(f"unknown family {family!r}; allowed: {', '.join(sorted(FAMILIES))}")
+            params = FAMILIES[family].params
+            for name, (lo, hi) in ranges.items():
+                if name not in params:
+                    raise ValueError(f"{family}: unknown parameter {name!r}; allowed: {', '.join(sorted(params))}")
+                limit_lo, limit_hi = params[name].limits
+                if not limit_lo <= lo <= hi <= limit_hi:
+                    raise ValueError(
+                        f"{family}.{name}: range [{lo}, {hi}] must be ordered and within [{limit_lo}, {limit_hi}]"
+                    )
+        return value
+
+
+class PhysicsConfig(Strict):
+    mode: Literal["settle", "fall"] = "settle"
+    fps: int = Field(60, ge=10, le=1000)
+    max_seconds: float = Field(8.0, gt=0.0, le=120.0)
+    min_seconds: float = Field(0.5, ge=0.0, le=60.0)
+    settle_linear_speed: float = Field(0.02, gt=0.0, le=1.0)
+    settle_angular_speed: float = Field(0.25, gt=0.0, le=10.0)
+    settle_frames: int = Field(15, ge=1, le=1000)
+    substeps: int = Field(10, ge=1, le=100)
+    solver_iterations: int = Field(20, ge=1, le=200)
+    friction: dist(ge=0.0, le=2.0) = _d({"uniform": [0.6, 0.9]})
+    restitution: dist(ge=0.0, le=1.0) = _d({"uniform": [0.0, 0.2]})
+    linear_damping: float = Field(0.3, ge=0.0, le=1.0)
+    angular_damping: float = Field(0.9, ge=0.0, le=1.0)
+    collision_margin: float = Field(0.0005, ge=0.0, le=0.05)
+    max_attempts: int = Field(4, ge=1, le=50)
+    max_penetration: float = Field(0.02, ge=0.0, le=1.0)
+
+
+class WaveConfig(Strict):
+    amplitude: dist(ge=0.0, le=10.0) = _d(0.0)
+    frequency: dist(ge=0.0, le=100.0) = _d({"uniform": [0.5, 2.0]})
+    phase: dist(ge=-100.0, le=100.0) = _d({"uniform": [0.0, 6.283185307179586]})
+
+
+class CameraConfig(Strict):
+    frames: int = Field(120, ge=1, le=100000)
+    fps: float = Field(24.0, gt=0.0, le=1000.0)
+    focal_length_mm: dist(ge=5.0, le=300.0) = _d({"uniform": [26.0, 42.0]})
+    sensor_width_mm: float = Field(36.0, gt=0.0, le=100.0)
+    framing: dist(ge=0.5, le=10.0) = _d({"uniform": [1.0, 1.35]})
+    elevation_deg: dist(ge=-89.0, le=89.0) = _d({"uniform": [20.0, 55.0]})
+    start_azimuth_deg: Angle = _d({"uniform": [0.0, 360.0]})
+    sweep_deg: dist(ge=0.0, le=3600.0) = _d({"uniform": [90.0, 240.0]})
+    direction: dist(allowed=[-1, 1]) = _d({"choice": [-1, 1]})
+    radius_wave: WaveConfig = WaveConfig(amplitude=_d({"uniform": [0.0, 0.12]}))
+    height_wave: WaveConfig = WaveConfig(amplitude=_d({"uniform": [0.0, 0.1]}))
+    look_wave: WaveConfig = WaveConfig(amplitude=_d({"uniform": [0.0, 0.15]}))
+    keep_in_view_margin: float = Field(0.04, ge=0.0, lt=0.5)
+    clip_near: float = Field(0.01, gt=0.0)
+    clip_far: float = Field(200.0, gt=0.0)
+
+
+class SkyConfig(Strict):
+    sun_elevation_deg: dist(ge=-10.0, le=90.0) = _d({"uniform": [10.0, 70.0]})
+    sun_rotation_deg: Angle = _d({"uniform": [0.0, 360.0]})
+    strength: dist(ge=0.0, le=100.0) = _d({"uniform": [0.15, 0.45]})
+    air_density: dist(ge=0.0, le=10.0) = _d({"uniform": [0.5, 2.0]})
+    dust_density: dist(ge=0.0, le=10.0) = _d({"uniform": [0.0, 3.0]})
+
+
+class GradientConfig(Strict):
+    horizon_color: ColorDist = ColorDist(hsv=((0.0, 1.0), (0.0, 0.3), (0.4, 1.0)))
+    zenith_color: ColorDist = ColorDist(hsv=((0.0, 1.0), (0.0, 0.4), (0.1, 0.8)))
+    strength: dist(ge=0.0, le=100.0) = _d({"uniform": [0.4, 1.5]})
+
+
+class HdriConfig(Strict):
+    directory: str | None = None
+    strength: dist(ge=0.0, le=100.0) = _d({"uniform": [0.6, 1.5]})
+    rotation_deg: Angle = _d({"uniform": [0.0, 360.0]})
+
+
+class LightsConfig(Strict):
+    count: dist(ge=0, le=32, integer=True) = _d({"randint": [1, 4]})
+    type: dist(allowed=["area", "point", "spot"]) = _d({"choice": ["area", "point", "spot"], "weights": [3, 1, 1]})
+    power_w: dist(ge=0.0, le=1e6) = _d({"log_uniform": [30.0, 600.0]})
+    temperature_k: dist(ge=1000.0, le=20000.0) = _d({"uniform": [2700.0, 7500.0]})
+    distance: dist(ge=0.1, le=100.0) = _d({"uniform": [1.0, 3.0]})
+    elevation_deg: dist(ge=-89.0, le=89.0) = _d({"uniform": [25.0, 80.0]})
+    size: dist(ge=0.0, le=10.0) = _d({"uniform": [0.1, 1.0]})
+    spot_angle_deg: dist(ge=1.0, le=180.0) = _d({"uniform": [30.0, 90.0]})
+
+
+class LightingConfig(Strict):
+    world: dist(allowed=["sky", "gradient", "hdri"]) = _d({"choice": ["sky", "gradient"]})
+    sky: SkyConfig = SkyConfig()
+    gradient: GradientConfig = GradientConfig()
+    hdri: HdriConfig = HdriConfig()
+    lights: LightsConfig = LightsConfig()
+
+
+class RenderConfig(Strict):
+    width: int = Field(832, ge=8, le=16384)
+    height: int = Field(480, ge=8, le=16384)
+    samples: int = Field(64, ge=1, le=100000)
+    adaptive_threshold: float = Field(0.01, ge=0.0, le=1.0)
+    denoise: bool = True
+    denoise_prefilter: Literal["ACCURATE", "FAST", "NONE"] = "ACCURATE"
+    max_bounces: int = Field(16, ge=0, le=1024)
+    diffuse_bounces: int = Field(4, ge=0, le=1024)
+    glossy_bounces: int = Field(12, ge=0, le=1024)
+    transmission_bounces: int = Field(12, ge=0, le=1024)
+    transparent_bounces: int = Field(8, ge=0, le=1024)
+    caustics: bool = True
+    clamp_indirect: float = Field(10.0, ge=0.0)
+    pixel_filter_width: float = Field(1.5, ge=0.01, le=10.0)
+    view_transform: Literal["Standard", "AgX", "Filmic", "Khronos PBR Neutral"] = "AgX"
+    device: Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"] = "auto"
+    threads: int = Field(0, ge=0, le=1024)
+    persistent_data: bool = True
+    animated_seed: bool = False
+
+
+class OutputConfig(Strict):
+    flow: bool = False
+    exr_compression: Literal["zip", "zips", "piz", "rle", "none", "zstd", "htj2k"] = "zip"
+    png_compression: int = Field(15, ge=0, le=100)
+    keep_blend: bool = False
+
+
+class SceneConfig(Strict):
+    """A scene config: what a scene may look like. With a seed it gives one SceneSpec."""
+
+    name: str = "unnamed"
+    base: str | None = None
+    materials_dir: str | None = None
+    environment: EnvironmentConfig = EnvironmentConfig()
+    objects: ObjectsConfig = ObjectsConfig()
+    physics: PhysicsConfig = PhysicsConfig()
+    camera: CameraConfig = CameraConfig()
+    lighting: LightingConfig = LightingConfig()
+    render: RenderConfig = RenderConfig()
+    output: OutputConfig = OutputConfig()

@@ -1,0 +1,302 @@
+"""Config + seed -> SceneSpec, in pure Python. Every part of the scene draws from its own named
+stream (``transphy3d.rng.stream``), so adding an object does not move the camera."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from transphy3d.errors import UserError
+from transphy3d.rng import derive_seed, stream
+from transphy3d.scene import environment as env
+from transphy3d.scene.camera_path import object_mesh
+from transphy3d.scene.config import SceneConfig, WaveConfig
+from transphy3d.scene.config_loader import config_digest, materials_dir
+from transphy3d.scene.materials import MaterialLibrary, load_library, sample_color, sample_material
+from transphy3d.scene.placement import Body, drop_pose
+from transphy3d.scene.procedural import sample_params
+from transphy3d.scene.spec import (
+    CameraSpec,
+    ConfigRef,
+    EnvironmentSpec,
+    LightSpec,
+    MaterialSpec,
+    ObjectSpec,
+    OutputSpec,
+    PhysicsSpec,
+    Pose,
+    ProceduralSource,
+    RenderSpec,
+    RoomSpec,
+    SceneSpec,
+    SupportSpec,
+    WaveSpec,
+    WorldSpec,
+)
+
+HDRI_SUFFIXES = (".hdr", ".exr")
+
+
+def _material(library: MaterialLibrary, ref_dist, rng: np.random.Generator) -> MaterialSpec:
+    return MaterialSpec.model_validate(sample_material(library, ref_dist.sample(rng), rng))
+
+
+def drop_region(
+    x_range: tuple[float, float], y_range: tuple[float, float], side: float, spread: float, rng: np.random.Generator
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A square of ``side`` metres (clipped to ``spread`` of the support) placed at random inside
+    the central ``spread`` fraction of the support."""
+    out = []
+    for lo, hi in (x_range, y_range):
+        centre, half = (lo + hi) / 2, (hi - lo) / 2 * spread
+        h = min(side / 2, half)
+        c = centre + rng.uniform(-(half - h), half - h)
+        out.append((float(c - h), float(c + h)))
+    return out[0], out[1]
+
+
+def sample_environment(
+    config: SceneConfig, library: MaterialLibrary, seed: int, min_drop_side: float = 0.0
+) -> EnvironmentSpec:
+    """Floor, table or container, room, and the support with its drop region (at least
+    ``min_drop_side`` metres wide, room permitting)."""
+    ec = config.environment
+    rng = stream(seed, "environment")
+    kind = ec.type.sample(rng)
+    parts = [env.floor_part(ec.floor_size, _material(library, ec.floor_material, rng))]
+    if kind == "tabletop":
+        t = ec.tabletop
+        sx, sy, height, thickness = (
+            t.size_x.sample(rng),
+            t.size_y.sample(rng),
+            t.height.sample(rng),
+            t.thickness.sample(rng),
+        )
+        parts += env.table_parts(sx, sy, height, thickness, _material(library, t.material, rng))
+        x_range, y_range, z = (-sx / 2, sx / 2), (-sy / 2, sy / 2), height
+    else:
+        c = ec.container
+        sx, sy, height, wall = (c.size_x.sample(rng), c.size_y.sample(rng), c.height.sample(rng), c.wall.sample(rng))
+        parts.append(env.container_part(sx, sy, height, wall, _material(library, c.material, rng)))
+        ix, iy = sx / 2 - wall, sy / 2 - wall
+        x_range, y_range, z = (-ix, ix), (-iy, iy), wall
+    side = max(float(config.objects.drop_area.sample(rng)), min_drop_side)
+    drop_x, drop_y = drop_region(x_range, y_range, side, config.objects.spread, rng)
+    support = SupportSpec(kind=kind, x_range=x_range, y_range=y_range, z=z, drop_x_range=drop_x, drop_y_range=drop_y)
+    room_rng = stream(seed, "room")
+    room = None
+    if room_rng.random() < ec.room.probability:
+        r = ec.room
+        room = RoomSpec(
+            margin=r.margin.sample(room_rng),
+            height=r.height.sample(room_rng),
+            material=_material(library, r.material, room_rng),
+        )
+    return EnvironmentSpec(type=kind, parts=parts, support=support, room=room)
+
+
+def _procedural_object(
+    config: SceneConfig, library: MaterialLibrary, instance_id: int, rng: np.random.Generator
+) -> ObjectSpec:
+    oc = config.objects
+    family = oc.families.sample(rng)
+    params = sample_params(family, rng, oc.family_params.get(family))
+    return ObjectSpec(
+        instance_id=instance_id,
+        name=f"obj_{instance_id:04d}_{family}",
+        source=ProceduralSource(family=family, params=params, segments=oc.mesh_segments),
+        scale=float(oc.scale.sample(rng)),
+        material=_material(library, oc.materials, rng),
+        density=float(oc.density.sample(rng)),
+        friction=float(config.physics.friction.sample(rng)),
+        restitution=float(config.physics.restitution.sample(rng)),
+        drop_height=float(oc.drop_height.sample(rng)),
+        initial_pose=Pose(position=(0.0, 0.0, 0.0), quaternion=(1.0, 0.0, 0.0, 0.0)),
+    )
+
+
+def _static_object(config: SceneConfig, library: MaterialLibrary, instance_id: int, bank, seed: int) -> ObjectSpec:
+    """An asset of the bank: which asset, its size and material mode from the ``static_asset``
+    stream; material and physical properties from the object's own stream."""
+    from transphy3d.scene.static_assets import draw_static, own_material, slug
+
+    oc = config.objects
+    manifest, records = bank
+    record, source = draw_static(oc, manifest, records, stream(seed, "static_asset", instance_id))
+    rng = stream(seed, "object", instance_id)
+    return ObjectSpec(
+        instance_id=instance_id,
+        name=f"obj_{instance_id:04d}_{slug(record.asset_id)}",
+        source=source,
+        scale=1.0,
+        material=own_material(record) if source.keep_materials else _material(library, oc.materials, rng),
+        density=float(oc.density.sample(rng)),
+        friction=float(config.physics.friction.sample(rng)),
+        restitution=float(config.physics.restitution.sample(rng)),
+        drop_height=float(oc.drop_height.sample(rng)),
+        initial_pose=Pose(position=(0.0, 0.0, 0.0), quaternion=(1.0, 0.0, 0.0, 0.0)),
+    )
+
+
+def sample_objects(
+    config: SceneConfig, library: MaterialLibrary, seed: int, config_path: Path | None = None
+) -> list[ObjectSpec]:
+    """Shapes, materials and physical properties of the objects; start poses come later
+    (``place_objects``), once the drop region is known. The initial pose is a placeholder.
+    With ``objects.static_fraction`` > 0 each object is a static asset with that probability
+    (the ``object_kind`` stream); with 0 no static-asset stream is drawn from at all."""
+    oc = config.objects
+    count = int(oc.count.sample(stream(seed, "object_count")))
+    bank = None
+    if oc.static_fraction > 0:
+        from transphy3d.scene.static_assets import load_bank
+
+        bank = load_bank(oc, config_path)
+    objects = []
+    for instance_id in range(1, count + 1):
+        if bank is not None and stream(seed, "object_kind", instance_id).random() < oc.static_fraction:
+            objects.append(_static_object(config, library, instance_id, bank, seed))
+        else:
+            objects.append(_procedural_object(config, library, instance_id, stream(seed, "object", instance_id)))
+    return objects
+
+
+def place_objects(objects: list[ObjectSpec], support: SupportSpec, seed: int) -> list[ObjectSpec]:
+    """Random start poses over the drop region (attempt 0 of the placement streams)."""
+    placed: list = []
+    out = []
+    for obj in objects:
+        body = Body(obj.instance_id, object_mesh(obj))
+        pose = drop_pose(body, support, obj.drop_height, placed, stream(seed, "placement", 0, obj.instance_id))
+        out.append(obj.model_copy(update={"initial_pose": pose}))
+    return out
+
+
+def min_drop_side(objects: list[ObjectSpec]) -> float:
+    """The side of a square with room for every object's bounding circle (packing slack 1.2)."""
+    diameters = [2 * Body(o.instance_id, object_mesh(o)).radius for o in objects]
+    return 1.2 * math.sqrt(sum(d * d for d in diameters))
+
+
+def _wave(config: WaveConfig, rng: np.random.Generator) -> WaveSpec:
+    return WaveSpec(
+        amplitude=float(config.amplitude.sample(rng)),
+        frequency=float(config.frequency.sample(rng)),
+        phase=float(config.phase.sample(rng)),
+    )
+
+
+def sample_camera(config: SceneConfig, seed: int) -> CameraSpec:
+    cc = config.camera
+    rng = stream(seed, "camera")
+    return CameraSpec(
+        focal_length_mm=float(cc.focal_length_mm.sample(rng)),
+        sensor_width_mm=cc.sensor_width_mm,
+        framing=float(cc.framing.sample(rng)),
+        elevation_deg=float(cc.elevation_deg.sample(rng)),
+        start_azimuth_deg=float(cc.start_azimuth_deg.sample(rng)),
+        sweep_deg=float(cc.sweep_deg.sample(rng)),
+        direction=int(cc.direction.sample(rng)),
+        radius_wave=_wave(cc.radius_wave, rng),
+        height_wave=_wave(cc.height_wave, rng),
+        look_waves=(_wave(cc.look_wave, rng), _wave(cc.look_wave, rng), _wave(cc.look_wave, rng)),
+        keep_in_view_margin=cc.keep_in_view_margin,
+        clip_near=cc.clip_near,
+        clip_far=cc.clip_far,
+    )
+
+
+def sample_world(config: SceneConfig, seed: int, source: Path | None) -> WorldSpec:
+    lc = config.lighting
+    rng = stream(seed, "world")
+    kind = lc.world.sample(rng)
+    if kind == "sky":
+        s = lc.sky
+        params = {
+            "sun_elevation_deg": s.sun_elevation_deg.sample(rng),
+            "sun_rotation_deg": s.sun_rotation_deg.sample(rng),
+            "strength": s.strength.sample(rng),
+            "air_density": s.air_density.sample(rng),
+            "dust_density": s.dust_density.sample(rng),
+        }
+    elif kind == "gradient":
+        g = lc.gradient
+        params = {
+            "horizon_color": sample_color(g.horizon_color, rng),
+            "zenith_color": sample_color(g.zenith_color, rng),
+            "strength": g.strength.sample(rng),
+        }
+    else:
+        h = lc.hdri
+        if h.directory is None:
+            raise UserError("the 'hdri' world needs a directory of .hdr/.exr files", field="lighting.hdri.directory")
+        directory = Path(h.directory) if source is None else (source.parent / h.directory)
+        files = (
+            sorted(p for p in directory.glob("*") if p.suffix.lower() in HDRI_SUFFIXES) if directory.is_dir() else []
+        )
+        if not files:
+            raise UserError(f"no .hdr/.exr files in {directory}", field="lighting.hdri.directory")
+        params = {
+            "file": str(files[int(rng.integers(len(files)))].resolve()),
+            "strength": h.strength.sample(rng),
+            "rotation_deg": h.rotation_deg.sample(rng),
+        }
+    return WorldSpec(type=kind, params={k: (float(v) if isinstance(v, int | float) else v) for k, v in params.items()})
+
+
+def sample_lights(config: SceneConfig, support: SupportSpec, seed: int) -> list[LightSpec]:
+    lc = config.lighting.lights
+    count = int(lc.count.sample(stream(seed, "light_count")))
+    target = np.array([sum(support.x_range) / 2, sum(support.y_range) / 2, support.z])
+    lights = []
+    for index in range(count):
+        rng = stream(seed, "light", index)
+        azimuth = rng.uniform(0.0, 2 * math.pi)
+        elevation = math.radians(lc.elevation_deg.sample(rng))
+        distance = lc.distance.sample(rng)
+        offset = distance * np.array(
+            [math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)]
+        )
+        lights.append(
+            LightSpec(
+                type=lc.type.sample(rng),
+                position=tuple(float(v) for v in target + offset),
+                target=tuple(float(v) for v in target),
+                power_w=float(lc.power_w.sample(rng)),
+                temperature_k=float(lc.temperature_k.sample(rng)),
+                size=float(lc.size.sample(rng)),
+                spot_angle_deg=float(lc.spot_angle_deg.sample(rng)),
+            )
+        )
+    return lights
+
+
+def sample_scene(config: SceneConfig, seed: int, config_path: str | Path | None = None) -> SceneSpec:
+    """The fully resolved scene for ``config`` and ``seed`` (before physics)."""
+    if seed < 0:
+        raise UserError(f"seed must be >= 0, got {seed}", field="seed")
+    source = Path(config_path) if config_path is not None else None
+    library = load_library(materials_dir(config, source))
+    objects = sample_objects(config, library, seed, source)
+    environment = sample_environment(config, library, seed, min_drop_side(objects))
+    rc, cc = config.render, config.camera
+    render = RenderSpec(
+        **rc.model_dump(exclude={"device", "threads"}),
+        frames=cc.frames,
+        fps=cc.fps,
+        cycles_seed=derive_seed(seed, "cycles"),
+    )
+    return SceneSpec(
+        seed=seed,
+        config=ConfigRef(name=config.name, digest=config_digest(config)),
+        render=render,
+        physics=PhysicsSpec(**config.physics.model_dump(exclude={"friction", "restitution"})),
+        output=OutputSpec(**config.output.model_dump()),
+        environment=environment,
+        objects=place_objects(objects, environment.support, seed),
+        world=sample_world(config, seed, source),
+        lights=sample_lights(config, environment.support, seed),
+        camera=sample_camera(config, seed),
+    )

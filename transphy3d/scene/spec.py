@@ -1,0 +1,325 @@
+"""The resolved scene specification (``scene.yaml``): every sampled number written out.
+
+A SceneSpec is what sampling produces from a config and a seed, and what rendering consumes. After
+physics it also holds the settled poses (and, when the fall is rendered, the trajectory) and the
+camera path's anchor, so rendering a recorded ``scene.yaml`` again re-creates the same scene
+without running physics.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from transphy3d.errors import UserError
+from transphy3d.geometry.transforms import matrix_to_quaternion, pose_matrix
+
+SPEC_VERSION = 1
+Vec3 = tuple[float, float, float]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Pose(Strict):
+    """A rigid pose: position (metres) and unit quaternion (w, x, y, z)."""
+
+    position: Vec3
+    quaternion: tuple[float, float, float, float]
+
+    @field_validator("quaternion")
+    @classmethod
+    def _unit(cls, q: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        norm = float(np.linalg.norm(q))
+        if abs(norm - 1.0) > 1e-6:
+            raise ValueError(f"quaternion must have unit length, got length {norm}")
+        return q
+
+    def matrix(self) -> np.ndarray:
+        return pose_matrix(np.asarray(self.position), np.asarray(self.quaternion))
+
+    @classmethod
+    def from_matrix(cls, matrix: np.ndarray) -> Pose:
+        m = np.asarray(matrix, dtype=np.float64)
+        q = matrix_to_quaternion(m[:3, :3])
+        return cls(position=tuple(float(v) for v in m[:3, 3]), quaternion=tuple(float(v) for v in q))
+
+
+class ProceduralSource(Strict):
+    kind: Literal["procedural"] = "procedural"
+    family: str
+    params: dict[str, float]
+    segments: int = Field(64, ge=8, le=512)
+
+
+class StaticSource(Strict):
+    """An asset of the bank: ``file`` is its canonical mesh (``sha256`` its content hash), scaled
+    to ``size`` and centred; with ``keep_materials`` the renderer takes the asset's own materials
+    from ``blend`` (the same mesh, same vertex order)."""
+
+    kind: Literal["static"] = "static"
+    asset_id: str
+    file: str
+    sha256: str | None = None
+    size: float = Field(..., gt=0.0, description="largest extent after normalisation, metres")
+    keep_materials: bool = False
+    blend: str | None = None
+
+
+Source = Annotated[ProceduralSource | StaticSource, Field(discriminator="kind")]
+
+
+class MaterialSpec(Strict):
+    class_name: str = Field(alias="class")
+    preset: str
+    transparent: bool
+    reflective: bool
+    params: dict[str, Any]
+    texture: dict[str, Any]
+
+
+class ObjectSpec(Strict):
+    instance_id: int = Field(ge=1, le=65535)
+    name: str
+    source: Source
+    scale: float = Field(gt=0.0)
+    material: MaterialSpec
+    density: float = Field(gt=0.0)
+    friction: float = Field(ge=0.0)
+    restitution: float = Field(ge=0.0)
+    drop_height: float = Field(ge=0.0)
+    initial_pose: Pose
+    settled_pose: Pose | None = None
+    trajectory: list[Pose] | None = None
+
+
+class EnvironmentPart(Strict):
+    """A box (``size`` = outer extents) or an open-topped box with ``wall`` thick sides, centred
+    at ``position`` in x/y with its bottom at ``position[2]``, turned by ``rotation_z_deg``."""
+
+    name: str
+    shape: Literal["box", "open_box"]
+    size: Vec3
+    wall: float = 0.0
+    position: Vec3
+    rotation_z_deg: float = 0.0
+    material: MaterialSpec
+    collision: bool = True
+
+
+class SupportSpec(Strict):
+    """Where objects must come to rest (x/y ranges on a surface at height ``z``) and the region
+    above it they are dropped from (``drop_x_range``, ``drop_y_range``)."""
+
+    kind: Literal["tabletop", "container", "floor"]
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    z: float
+    drop_x_range: tuple[float, float]
+    drop_y_range: tuple[float, float]
+
+
+class RoomSpec(Strict):
+    margin: float
+    height: float
+    material: MaterialSpec
+
+
+class EnvironmentSpec(Strict):
+    type: str
+    parts: list[EnvironmentPart]
+    support: SupportSpec
+    room: RoomSpec | None = None
+
+
+class WaveSpec(Strict):
+    amplitude: float
+    frequency: float
+    phase: float
+
+
+class CameraSpec(Strict):
+    focal_length_mm: float
+    sensor_width_mm: float
+    framing: float
+    elevation_deg: float
+    start_azimuth_deg: float
+    sweep_deg: float
+    direction: int
+    radius_wave: WaveSpec
+    height_wave: WaveSpec
+    look_waves: tuple[WaveSpec, WaveSpec, WaveSpec]
+    keep_in_view_margin: float
+    clip_near: float
+    clip_far: float
+
+
+class CameraPathSpec(Strict):
+    """The orbit's anchor, fixed after physics: centre, bounding radius and fitted distance."""
+
+    centre: Vec3
+    bound_radius: float
+    distance: float
+    distance_scale: float
+
+
+class LightSpec(Strict):
+    type: Literal["area", "point", "spot"]
+    position: Vec3
+    target: Vec3
+    power_w: float
+    temperature_k: float
+    size: float
+    spot_angle_deg: float
+
+
+class WorldSpec(Strict):
+    type: Literal["sky", "gradient", "hdri"]
+    params: dict[str, Any]
+
+
+class RenderSpec(Strict):
+    width: int
+    height: int
+    frames: int
+    fps: float
+    samples: int
+    adaptive_threshold: float
+    denoise: bool
+    denoise_prefilter: Literal["ACCURATE", "FAST", "NONE"] = "ACCURATE"  # absent in older scene.yaml files
+    max_bounces: int
+    diffuse_bounces: int
+    glossy_bounces: int
+    transmission_bounces: int
+    transparent_bounces: int
+    caustics: bool
+    clamp_indirect: float
+    pixel_filter_width: float
+    view_transform: str
+    persistent_data: bool
+    animated_seed: bool
+    cycles_seed: int
+
+
+class Runtime(Strict):
+    """How this machine renders a scene (not part of the scene): device and CPU threads."""
+
+    device: Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"] = "auto"
+    threads: int = Field(0, ge=0)
+
+
+class PhysicsSpec(Strict):
+    mode: Literal["settle", "fall"]
+    fps: int
+    max_seconds: float
+    min_seconds: float
+    settle_linear_speed: float
+    settle_angular_speed: float
+    settle_frames: int
+    substeps: int
+    solver_iterations: int
+    linear_damping: float
+    angular_damping: float
+    collision_margin: float
+    max_attempts: int
+    max_penetration: float
+
+
+class OutputSpec(Strict):
+    flow: bool
+    exr_compression: str
+    png_compression: int
+    keep_blend: bool
+
+
+class Rejection(Strict):
+    instance_id: int
+    reason: str
+
+
+class AttemptRecord(Strict):
+    attempt: int
+    simulated_seconds: float
+    settled: bool
+    rejected: list[Rejection]
+
+
+class ConfigRef(Strict):
+    name: str
+    digest: str
+
+
+class SceneSpec(Strict):
+    spec_version: int = SPEC_VERSION
+    seed: int = Field(ge=0)
+    config: ConfigRef
+    render: RenderSpec
+    physics: PhysicsSpec
+    output: OutputSpec
+    environment: EnvironmentSpec
+    objects: list[ObjectSpec]
+    world: WorldSpec
+    lights: list[LightSpec]
+    camera: CameraSpec
+    camera_path: CameraPathSpec | None = None
+    placement: list[AttemptRecord] = Field(default_factory=list)
+    dropped: list[Rejection] = Field(default_factory=list)
+
+    @property
+    def is_settled(self) -> bool:
+        """True once physics has run (or was recorded): every object has a settled pose."""
+        return self.camera_path is not None and all(o.settled_pose is not None for o in self.objects)
+
+    def object_poses(self) -> dict[int, np.ndarray]:
+        """(F, 4, 4) object_to_world per instance id for the rendered frames."""
+        frames = self.render.frames
+        out = {}
+        for obj in self.objects:
+            if obj.trajectory:
+                out[obj.instance_id] = np.stack([p.matrix() for p in obj.trajectory])
+            else:
+                pose = (obj.settled_pose or obj.initial_pose).matrix()
+                out[obj.instance_id] = np.broadcast_to(pose, (frames, 4, 4)).copy()
+        return out
+
+
+def is_spec_document(raw: Any) -> bool:
+    """True if parsed YAML is a resolved SceneSpec (rather than a scene config)."""
+    return isinstance(raw, dict) and "spec_version" in raw
+
+
+def spec_to_yaml(spec: SceneSpec) -> str:
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
+
+
+def save_spec(spec: SceneSpec, path: str | Path) -> None:
+    Path(path).write_text(spec_to_yaml(spec), encoding="utf-8")
+
+
+def parse_spec(raw: Any, source: str) -> SceneSpec:
+    from transphy3d.scene.config_loader import format_validation_error
+
+    if not is_spec_document(raw):
+        raise UserError("not a scene spec (no spec_version key)", path=source)
+    if raw["spec_version"] != SPEC_VERSION:
+        raise UserError(
+            f"unsupported spec_version {raw['spec_version']!r}; allowed: {SPEC_VERSION}",
+            path=source,
+            field="spec_version",
+        )
+    try:
+        return SceneSpec.model_validate(raw)
+    except ValidationError as error:
+        raise UserError(format_validation_error(error, SceneSpec, source)) from None
+
+
+def load_spec(path: str | Path) -> SceneSpec:
+    from transphy3d.scene.config_loader import load_yaml_file
+
+    return parse_spec(load_yaml_file(path), str(path))
