@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from _common import machine, render_scene
 
-from transphy3d.output import contract
+from transphy3d.output import frame_files
 from transphy3d.output.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS
 
 
@@ -54,19 +54,19 @@ def main() -> None:
         print(f"  {'total':7s} {frame_total / 1e6:7.3f} MB (without the optional flow)")
 
         print("\nEXR codecs on the same depth and normal frames (lossless; size, encode, decode):")
-        depths = [contract.read_depth(p) for s in scenes for p in sorted((s / "depth").iterdir())]
-        normals = [contract.read_normal(p) for s in scenes for p in sorted((s / "normal").iterdir())]
+        depths = [frame_files.read_depth(p) for s in scenes for p in sorted((s / "depth").iterdir())]
+        normals = [frame_files.read_normal(p) for s in scenes for p in sorted((s / "normal").iterdir())]
         rows = []
         for name in [*LOSSLESS_COMPRESSIONS, *NEW_LOSSLESS_COMPRESSIONS]:
             sizes, enc, dec = [], 0.0, 0.0
             for i, (d, n) in enumerate(zip(depths, normals, strict=True)):
                 dp, np_ = Path(tmp) / f"d{i}.exr", Path(tmp) / f"n{i}.exr"
                 t = time.perf_counter()
-                contract.write_depth(dp, d, name)
-                contract.write_normal(np_, n, name)
+                frame_files.write_depth(dp, d, name)
+                frame_files.write_normal(np_, n, name)
                 enc += time.perf_counter() - t
                 t = time.perf_counter()
-                back_d, back_n = contract.read_depth(dp), contract.read_normal(np_)
+                back_d, back_n = frame_files.read_depth(dp), frame_files.read_normal(np_)
                 dec += time.perf_counter() - t
                 assert np.array_equal(back_d, d) and np.array_equal(back_n, n.astype(np.float16).astype(np.float32))
                 sizes.append((dp.stat().st_size, np_.stat().st_size))

@@ -31,7 +31,8 @@ import torch
 
 
 def write_fixture(root: Path, scenes: int, frames: int, width: int, height: int, seed: int = 0) -> Path:
-    from transphy3d.output import contract
+    from transphy3d.files import write_json
+    from transphy3d.output import contract, frame_files
     from transphy3d.output.png import write_rgb_png
 
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -41,12 +42,12 @@ def write_fixture(root: Path, scenes: int, frames: int, width: int, height: int,
         path = root / f"scene_{s:06d}"
         for kind in ("rgb", "depth", "normal", "mask"):
             (path / kind).mkdir(parents=True, exist_ok=True)
-        contract.write_json(
+        write_json(
             path / contract.CAMERA_FILE,
-            contract.camera_json(width, height, 24.0, K, [np.eye(4)] * frames, 0.01, 100.0),
+            contract.CameraFile.from_arrays(width, height, 24.0, K, [np.eye(4)] * frames, 0.01, 100.0).to_json(),
         )
-        contract.write_json(path / contract.OBJECTS_FILE, {"format_version": 1, "objects": [], "environment": []})
-        contract.write_json(path / contract.META_FILE, {})
+        write_json(path / contract.OBJECTS_FILE, {"format_version": 1, "objects": [], "environment": []})
+        write_json(path / contract.META_FILE, {})
         (path / contract.SCENE_SPEC_FILE).write_text("seed: 0\n", encoding="utf-8")
         for t in range(frames):
             cx, cy = (0.3 + 0.01 * t) * width, (0.4 + 0.1 * s) * height
@@ -58,9 +59,9 @@ def write_fixture(root: Path, scenes: int, frames: int, width: int, height: int,
             normal = np.zeros((height, width, 3), np.float32)
             normal[..., 2] = -1.0
             write_rgb_png(contract.frame_path(path, "rgb", t), np.round(rgb * 255).astype(np.uint8))
-            contract.write_depth(contract.frame_path(path, "depth", t), depth)
-            contract.write_normal(contract.frame_path(path, "normal", t), normal)
-            contract.write_mask(contract.frame_path(path, "mask", t), disc.astype(np.uint16))
+            frame_files.write_depth(contract.frame_path(path, "depth", t), depth)
+            frame_files.write_normal(contract.frame_path(path, "normal", t), normal)
+            frame_files.write_mask(contract.frame_path(path, "mask", t), disc.astype(np.uint16))
     return root
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from _common import REPO, machine
 
-from transphy3d.farm.records import read_records
+from transphy3d.output.records import read_records
 
 
 def main() -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from _common import machine
 
-from transphy3d.farm.records import append_record
 from transphy3d.farm.rundir import INDEX_FILE, scan, scene_name, scene_seed
+from transphy3d.output.records import append_record
 
 
 def main() -> None:

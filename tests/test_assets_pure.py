@@ -147,7 +147,7 @@ def test_static_assets_are_sampled_from_named_streams() -> None:
             other = plain.objects[obj.instance_id - 1]
             assert obj.model_copy(update={"initial_pose": other.initial_pose}) == other
     # Every static object's mesh has the sampled size.
-    from transphy3d.scene.camera_path import object_mesh
+    from transphy3d.scene.meshes import object_mesh
 
     for obj in static[:4]:
         assert max(object_mesh(obj).extents) == pytest.approx(obj.source.size)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from transphy3d.files import write_json
 from transphy3d.geometry import camera as cam
 from transphy3d.geometry.flow import forward_flow
-from transphy3d.output import contract
+from transphy3d.output import contract, frame_files
 from transphy3d.output.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS, read_exr, write_exr
 from transphy3d.output.reader import iter_scenes, open_scene
 from transphy3d.output.writer import data_pass_to_arrays
@@ -17,8 +18,8 @@ from transphy3d.output.writer import data_pass_to_arrays
 def test_depth_exr_is_lossless(tmp_path, compression: str) -> None:
     depth = np.random.default_rng(0).uniform(0.1, 5.0, size=(37, 53)).astype(np.float32)
     depth[:3] = 0
-    contract.write_depth(tmp_path / "d.exr", depth, compression)
-    assert np.array_equal(contract.read_depth(tmp_path / "d.exr"), depth)
+    frame_files.write_depth(tmp_path / "d.exr", depth, compression)
+    assert np.array_equal(frame_files.read_depth(tmp_path / "d.exr"), depth)
 
 
 def test_exr_rejects_bad_input(tmp_path) -> None:
@@ -32,20 +33,20 @@ def test_exr_rejects_bad_input(tmp_path) -> None:
 
 def test_mask_png_keeps_16_bits(tmp_path) -> None:
     mask = np.array([[0, 1, 300], [65535, 42, 7]], dtype=np.uint16)
-    contract.write_mask(tmp_path / "m.png", mask)
-    back = contract.read_mask(tmp_path / "m.png")
+    frame_files.write_mask(tmp_path / "m.png", mask)
+    back = frame_files.read_mask(tmp_path / "m.png")
     assert back.dtype == np.uint16 and np.array_equal(back, mask)
     with pytest.raises(ValueError, match=r"0\.\.65535"):
-        contract.write_mask(tmp_path / "m.png", np.array([[70000]]))
+        frame_files.write_mask(tmp_path / "m.png", np.array([[70000]]))
 
 
 def test_normals_stored_as_half(tmp_path) -> None:
     rng = np.random.default_rng(2)
     n = rng.normal(size=(8, 9, 3)).astype(np.float32)
     n /= np.linalg.norm(n, axis=-1, keepdims=True)
-    contract.write_normal(tmp_path / "n.exr", n)
+    frame_files.write_normal(tmp_path / "n.exr", n)
     assert {k: v.dtype for k, v in read_exr(tmp_path / "n.exr").items()} == {c: np.float16 for c in "XYZ"}
-    np.testing.assert_allclose(contract.read_normal(tmp_path / "n.exr"), n, atol=1e-3)
+    np.testing.assert_allclose(frame_files.read_normal(tmp_path / "n.exr"), n, atol=1e-3)
 
 
 def test_data_pass_conversion() -> None:
@@ -99,15 +100,15 @@ def write_fixture_scene(path, frames: int = 3, size=(8, 6)) -> None:
     path.mkdir()
     K = cam.intrinsics(w, h, 36.0, 36.0)
     w2c = [cam.invert_rigid(cam.look_at(np.array([0.0, -2.0 - f, 0.5]), np.zeros(3))) for f in range(frames)]
-    contract.write_json(path / contract.CAMERA_FILE, contract.camera_json(w, h, 24, K, w2c, 0.01, 100))
-    contract.write_json(path / contract.OBJECTS_FILE, {"objects": [], "environment": []})
-    contract.write_json(path / contract.META_FILE, {})
+    write_json(path / contract.CAMERA_FILE, contract.CameraFile.from_arrays(w, h, 24, K, w2c, 0.01, 100).to_json())
+    write_json(path / contract.OBJECTS_FILE, {"objects": [], "environment": []})
+    write_json(path / contract.META_FILE, {})
     for kind in contract.PER_FRAME_DIRS:
         (path / kind).mkdir()
     for f in range(frames):
-        contract.write_depth(contract.frame_path(path, "depth", f), np.full((h, w), f + 1.0, np.float32))
-        contract.write_normal(contract.frame_path(path, "normal", f), np.tile([0, 0, -1.0], (h, w, 1)))
-        contract.write_mask(contract.frame_path(path, "mask", f), np.full((h, w), f, np.uint16))
+        frame_files.write_depth(contract.frame_path(path, "depth", f), np.full((h, w), f + 1.0, np.float32))
+        frame_files.write_normal(contract.frame_path(path, "normal", f), np.tile([0, 0, -1.0], (h, w, 1)))
+        frame_files.write_mask(contract.frame_path(path, "mask", f), np.full((h, w), f, np.uint16))
         from transphy3d.output.png import write_rgb_png
 
         write_rgb_png(contract.frame_path(path, "rgb", f), np.full((h, w, 3), 10 * f, np.uint8))

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run_cli
 
-from transphy3d.farm.records import append_record, read_records
 from transphy3d.farm.rundir import scan, scene_seed
 from transphy3d.output import contract
+from transphy3d.output.records import append_record, read_records
 
 pytestmark = [pytest.mark.blender, pytest.mark.farm]
 TINY = ["--config", "scene_configs/tiny.yaml", "--set", "camera.frames=2", "--no-progress"]
@@ -198,7 +198,7 @@ def test_scan_and_records(tmp_path: Path) -> None:
 def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
     path = tmp_path / "index.jsonl"
     code = (
-        "import sys; from transphy3d.farm.records import append_record\n"
+        "import sys; from transphy3d.output.records import append_record\n"
         "for i in range(200): append_record(sys.argv[1], {'writer': sys.argv[2], 'i': i, 'pad': 'x' * 3000})"
     )
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(w)], cwd=REPO) for w in range(4)]

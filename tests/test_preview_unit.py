@@ -13,6 +13,7 @@ from helpers import sampled_spec
 from PIL import Image
 
 from transphy3d.errors import OutputError
+from transphy3d.files import publish_directory
 from transphy3d.geometry.camera import intrinsics, invert_rigid, look_at
 from transphy3d.preview import colormaps as cm
 from transphy3d.preview.animation import write_gif, write_mp4
@@ -30,7 +31,6 @@ from transphy3d.preview.output import (
     default_out_dir,
     preview_name,
     production_root,
-    publish,
 )
 from transphy3d.preview.settings import PreviewSettings, preview_frames, preview_resolution, preview_spec
 
@@ -275,7 +275,7 @@ def test_only_previews_are_replaced(tmp_path: Path) -> None:
     new = tmp_path / "new.partial"
     new.mkdir()
     (new / PREVIEW_FILE).write_text(json.dumps({"n": 2}))
-    publish(new, old)
+    publish_directory(new, old)
     assert json.loads((old / PREVIEW_FILE).read_text()) == {"n": 2} and not new.exists()
 
 

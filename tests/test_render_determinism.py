@@ -38,8 +38,8 @@ def test_replay_reproduces_the_scene_without_physics(three_renders) -> None:
     replay = load_spec(three_renders / "replay" / contract.SCENE_SPEC_FILE)
     assert replay == original
     a, r = open_scene(three_renders / "a"), open_scene(three_renders / "replay")
-    assert r.meta["physics_recorded"] is True and a.meta["physics_recorded"] is False
-    assert r.meta["timings"]["physics"] < 0.05  # no simulation ran
+    assert r.meta.physics_recorded is True and a.meta.physics_recorded is False
+    assert r.meta.timings["physics"] < 0.05  # no simulation ran
     for name in (contract.CAMERA_FILE, contract.OBJECTS_FILE):
         assert (three_renders / "a" / name).read_text() == (three_renders / "replay" / name).read_text()
     for f in range(a.num_frames):

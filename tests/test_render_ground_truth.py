@@ -80,8 +80,8 @@ def test_files_follow_the_contract(mixed_scene) -> None:
         assert set(np.unique(frame.mask)) <= {0} | {o.instance_id for o in s.objects}
     assert 5 < frame.rgb.mean() < 250
     meta = s.meta
-    assert meta["device"]["type"] == "CPU" and meta["denoiser"] == "OPENIMAGEDENOISE"
-    assert meta["blender_version"].startswith("4.5")
+    assert meta.device.type == "CPU" and meta.denoiser == "OPENIMAGEDENOISE"
+    assert meta.blender_version.startswith("4.5")
     for obj in s.objects:
         mesh = obj.load_mesh()
         assert mesh.is_watertight and mesh.volume > 0
@@ -125,14 +125,10 @@ def glass_and_wall(tmp_path_factory):
                     "preset": "clear_glass",
                     "transparent": True,
                     "reflective": True,
-                    "params": {
-                        **base.objects[0].material.params,
-                        "transmission": 1.0,
-                        "roughness": 0.0,
-                        "metallic": 0.0,
-                        "base_color": [1, 1, 1],
-                    },
-                    "texture": {**base.objects[0].material.texture, "type": "none"},
+                    "params": base.objects[0].material.params.model_copy(
+                        update={"transmission": 1.0, "roughness": 0.0, "metallic": 0.0, "base_color": (1, 1, 1)}
+                    ),
+                    "texture": base.objects[0].material.texture.model_copy(update={"type": "none"}),
                 }
             ),
         }
@@ -153,7 +149,7 @@ def glass_and_wall(tmp_path_factory):
                     "preset": "painted",
                     "transparent": False,
                     "reflective": False,
-                    "params": {**base.objects[0].material.params, "transmission": 0.0, "metallic": 0.0},
+                    "params": base.objects[0].material.params.model_copy(update={"transmission": 0.0, "metallic": 0.0}),
                 }
             ),
             "settled_pose": Pose(position=(0.09, -0.05, 0.16), quaternion=(1.0, 0.0, 0.0, 0.0)),
@@ -225,7 +221,7 @@ def test_scene_yaml_of_a_recorded_spec_is_kept(glass_and_wall) -> None:
 
     spec = load_spec(glass_and_wall.path / contract.SCENE_SPEC_FILE)
     assert spec.camera_path.distance == 0.55 and spec.placement == []
-    assert glass_and_wall.meta["physics_recorded"] is True
+    assert glass_and_wall.meta.physics_recorded is True
 
 
 def test_flow_points_to_the_same_surface(tmp_path) -> None:
@@ -270,5 +266,5 @@ def test_flow_points_to_the_same_surface(tmp_path) -> None:
 def test_requested_gpu_falls_back_to_cpu(tmp_path) -> None:
     render("scene_configs/tiny.yaml", tmp_path / "scene", "--set", "render.device=CUDA", "--set", "camera.frames=1")
     meta = open_scene(tmp_path / "scene").meta
-    assert meta["device"]["type"] == "CPU" and meta["denoiser"] == "OPENIMAGEDENOISE"
-    assert any(reason.startswith("CUDA:") for reason in meta["device"]["fallback"])
+    assert meta.device.type == "CPU" and meta.denoiser == "OPENIMAGEDENOISE"
+    assert any(reason.startswith("CUDA:") for reason in meta.device.fallback)

@@ -1,12 +1,25 @@
-"""User-facing errors: one line, naming the file, the field and what is allowed."""
+"""User-facing errors (one line, naming the file, the field and what is allowed) and the exit
+codes of every command."""
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What a ``transphy3d`` command's exit status means."""
+
+    OK = 0
+    FAILED = 1  # the work ran but some of it failed (scenes, validation)
+    BAD_INPUT = 2  # the input is wrong: retrying cannot help
+    OUTPUT = 3  # the output cannot be written (permissions, full disk, existing data)
+    INTERRUPTED = 130  # Ctrl-C or SIGINT
 
 
 class UserError(Exception):
     """An error caused by the user's input; the CLI prints it on one line and exits non-zero."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
     def __init__(self, message: str, *, path: str | None = None, field: str | None = None):
         self.path = path
@@ -22,4 +35,4 @@ class UserError(Exception):
 class OutputError(UserError):
     """The output location cannot be written (permissions, full disk, existing data)."""
 
-    exit_code = 3
+    exit_code = ExitCode.OUTPUT

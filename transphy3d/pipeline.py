@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from transphy3d.documents import load_yaml_file
 from transphy3d.errors import OutputError, UserError
+from transphy3d.files import out_of_space, partial_path, publish_directory
 from transphy3d.output import contract
-from transphy3d.scene.config_loader import apply_overrides, load_config, load_yaml_file
+from transphy3d.scene.config_loader import apply_overrides, load_config
 from transphy3d.scene.sampling import sample_scene
 from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document, parse_spec
 
@@ -45,7 +47,7 @@ def resolve_scene(
     return sample_scene(config, 0 if seed is None else seed, path), runtime
 
 
-DISK_FULL = "No space left on device"
+UNWRITABLE = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM)
 
 
 def _check_writable(out_dir: Path, overwrite: bool) -> None:
@@ -67,8 +69,7 @@ def _check_writable(out_dir: Path, overwrite: bool) -> None:
 
 def missing_files(scene_dir: Path, spec: SceneSpec) -> list[str]:
     """Files of the data contract that ``scene_dir`` lacks."""
-    expected = contract.expected_files(spec.render.frames, spec.output.flow)
-    expected += [f"{contract.MESH_DIR}/{o.instance_id:04d}.ply" for o in spec.objects]
+    expected = contract.expected_files(spec.render.frames, spec.output.flow, [o.instance_id for o in spec.objects])
     return [f for f in expected if not (scene_dir / f).is_file()]
 
 
@@ -83,7 +84,7 @@ def render_scene(
     """Render ``spec`` into ``out_dir`` atomically; returns the RealiseResult."""
     out_dir = Path(out_dir).absolute()
     _check_writable(out_dir, overwrite)
-    partial = out_dir.with_name(f"{out_dir.name}.partial-{os.getpid()}")
+    partial = partial_path(out_dir)
     log = Path(log_path) if log_path else out_dir.with_name(f"{out_dir.name}.log")
     shutil.rmtree(partial, ignore_errors=True)
     try:
@@ -100,25 +101,16 @@ def render_scene(
         missing = missing_files(partial, result.spec)
         if missing:
             raise RuntimeError(f"render finished but {len(missing)} files are missing, e.g. {missing[0]}")
-        if out_dir.exists():
-            old = out_dir.with_name(f"{out_dir.name}.old-{os.getpid()}")
-            os.rename(out_dir, old)
-            os.rename(partial, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(partial, out_dir)
+        publish_directory(partial, out_dir)
         scratch_log.unlink(missing_ok=True)
         return result
-    except OSError as error:
-        _keep_log(partial, log)
-        shutil.rmtree(partial, ignore_errors=True)
-        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM):
-            raise OutputError(f"cannot write the scene: {error.strerror} (log: {log})", path=str(out_dir)) from None
-        raise
     except BaseException as error:
+        disk_full = out_of_space(partial)  # before the partial scene is removed
         _keep_log(partial, log)
         shutil.rmtree(partial, ignore_errors=True)
-        if isinstance(error, RuntimeError) and DISK_FULL in str(error):  # raised by the image writers
+        if isinstance(error, OSError) and error.errno in UNWRITABLE:
+            raise OutputError(f"cannot write the scene: {error.strerror} (log: {log})", path=str(out_dir)) from None
+        if disk_full:  # Blender's image writers report it as a RuntimeError
             raise OutputError(
                 f"cannot write the scene: no space left on device (log: {log})", path=str(out_dir)
             ) from None
@@ -142,14 +134,14 @@ def summary_line(result, out_dir: Path, seconds: float) -> str:
     attempts = len(spec.placement)
     physics = (
         "recorded poses"
-        if result.meta.get("physics_recorded")
+        if result.meta.physics_recorded
         else f"physics {t['physics']:.1f} s ({attempts} attempt{'s' * (attempts != 1)})"
     )
     return (
         f"{out_dir}: {spec.render.frames} frames {spec.render.width}x{spec.render.height}, "
         f"{len(spec.objects)} objects ({materials}), {spec.environment.type}; {physics}, "
-        f"render {t['render_beauty'] + t['render_data']:.1f} s ({result.meta['seconds_per_frame']:.2f} s/frame on "
-        f"{result.meta['device']['type']}), total {seconds:.1f} s"
+        f"render {t['render_beauty'] + t['render_data']:.1f} s ({result.meta.seconds_per_frame:.2f} s/frame on "
+        f"{result.meta.device.type}), total {seconds:.1f} s"
     )
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from transphy3d.files import write_json
 from transphy3d.geometry.camera import look_at
-from transphy3d.output import contract
+from transphy3d.output import contract, frame_files
 from transphy3d.output.png import write_rgb_png
 
 
@@ -59,9 +60,9 @@ def write_scene(
         (path / kind).mkdir(parents=True, exist_ok=True)
     K = np.array([[width, 0, width / 2 - 0.5], [0, width, height / 2 - 0.5], [0, 0, 1.0]])
     w2c = [np.linalg.inv(look_at(np.array([0.01 * t, -2.0, 1.0]), np.zeros(3))) for t in range(frames)]
-    contract.write_json(path / contract.CAMERA_FILE, contract.camera_json(width, height, 24.0, K, w2c, 0.01, 100.0))
+    write_json(path / contract.CAMERA_FILE, contract.CameraFile.from_arrays(width, height, 24.0, K, w2c, 0.01, 100.0).to_json())
     material = material or {"class": "glass", "transparent": True, "reflective": True}
-    contract.write_json(
+    write_json(
         path / contract.OBJECTS_FILE,
         {
             "format_version": 1,
@@ -78,17 +79,17 @@ def write_scene(
             "environment": [],
         },
     )
-    contract.write_json(path / contract.META_FILE, {"resolution": [width, height], "num_frames": frames})
+    write_json(path / contract.META_FILE, {"resolution": [width, height], "num_frames": frames})
     (path / contract.SCENE_SPEC_FILE).write_text("seed: 0\n", encoding="utf-8")
     for t in range(frames):
         write_rgb_png(contract.frame_path(path, "rgb", t), arrays["rgb"][t])
-        contract.write_depth(contract.frame_path(path, "depth", t), arrays["depth"][t])
-        contract.write_normal(contract.frame_path(path, "normal", t), arrays["normal"][t])
-        contract.write_mask(contract.frame_path(path, "mask", t), arrays["mask"][t])
+        frame_files.write_depth(contract.frame_path(path, "depth", t), arrays["depth"][t])
+        frame_files.write_normal(contract.frame_path(path, "normal", t), arrays["normal"][t])
+        frame_files.write_mask(contract.frame_path(path, "mask", t), arrays["mask"][t])
         if flow and t + 1 < frames:
             f = np.zeros((height, width, 2), np.float32)
             f[..., 0] = 0.5
-            contract.write_flow(contract.frame_path(path, "flow", t), f)
+            frame_files.write_flow(contract.frame_path(path, "flow", t), f)
     return path
 
 

@@ -11,16 +11,16 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import bpy
 from tqdm import tqdm
 
-import transphy3d
+from transphy3d._version import __version__
 from transphy3d.blender.cycles import configure_beauty, configure_data_pass, render_animation
 from transphy3d.blender.scene_builder import build_scene
 from transphy3d.blender.session import captured_output, reset, select_device
 from transphy3d.blender.settle import settle
+from transphy3d.files import write_json
 from transphy3d.output import contract
 from transphy3d.output.writer import FrameConverter, write_scene_files
 from transphy3d.scene.spec import Runtime, SceneSpec
@@ -29,7 +29,7 @@ from transphy3d.scene.spec import Runtime, SceneSpec
 @dataclass
 class RealiseResult:
     spec: SceneSpec
-    meta: dict[str, Any]
+    meta: contract.MetaFile
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -77,7 +77,7 @@ def realise(
             # bpy prints the operator's report ("Info: Saved copy ...") through Python's sys.stdout,
             # which captured_output leaves on the terminal: send it to the log.
             with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-                bpy.ops.wm.save_as_mainfile(filepath=str(out_dir / "scene.blend"), copy=True, compress=True)
+                bpy.ops.wm.save_as_mainfile(filepath=str(out_dir / contract.BLEND_FILE), copy=True, compress=True)
         converter = FrameConverter(spec, out_dir)
         timings["setup"] = time.perf_counter() - start
 
@@ -115,25 +115,23 @@ def realise(
         bar.close()
 
         start = time.perf_counter()
-        meta = {
-            "format_version": contract.FORMAT_VERSION,
-            "transphy3d_version": transphy3d.__version__,
-            "blender_version": bpy.app.version_string,
-            "device": device.as_dict(),
-            "samples": spec.render.samples,
-            "denoiser": device.denoiser if spec.render.denoise else None,
-            "view_transform": spec.render.view_transform,
-            "resolution": [spec.render.width, spec.render.height],
-            "num_frames": spec.render.frames,
-            "seed": spec.seed,
-            "physics_recorded": recorded,
-            "seconds_per_frame": (timings["render_beauty"] + timings["render_data"]) / len(rendered),
-        }
-        if selected is not None:
-            meta["rendered_frames"] = selected
         write_scene_files(spec, out_dir)
         timings["write"] = time.perf_counter() - start + timings["convert_wait"]
         timings["total"] = time.perf_counter() - wall_start
-        meta["timings"] = {k: round(v, 4) for k, v in timings.items()}
-        contract.write_json(out_dir / contract.META_FILE, meta)
+        meta = contract.MetaFile(
+            transphy3d_version=__version__,
+            blender_version=bpy.app.version_string,
+            device=contract.DeviceInfo(type=device.type, names=device.names, fallback=device.fallback),
+            samples=spec.render.samples,
+            denoiser=device.denoiser if spec.render.denoise else None,
+            view_transform=spec.render.view_transform,
+            resolution=(spec.render.width, spec.render.height),
+            num_frames=spec.render.frames,
+            seed=spec.seed,
+            physics_recorded=recorded,
+            seconds_per_frame=(timings["render_beauty"] + timings["render_data"]) / len(rendered),
+            rendered_frames=selected,
+            timings={k: round(v, 4) for k, v in timings.items()},
+        )
+        write_json(out_dir / contract.META_FILE, meta.to_json())
     return RealiseResult(spec=spec, meta=meta, timings=timings)

@@ -10,8 +10,9 @@ from transphy3d.blender.lighting import build_light, build_world
 from transphy3d.blender.materials import build_material
 from transphy3d.blender.meshes import asset_object, mesh_object, set_matrix
 from transphy3d.geometry.camera import invert_rigid, opencv_to_blender_camera_to_world
-from transphy3d.scene.camera_path import environment_parts, object_mesh, world_to_camera
-from transphy3d.scene.environment import part_mesh, part_pose
+from transphy3d.scene.camera_path import spec_world_to_camera
+from transphy3d.scene.environment import environment_parts, part_mesh, part_pose
+from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.spec import SceneSpec
 
 
@@ -65,7 +66,7 @@ def build_scene(scene: bpy.types.Scene, spec: SceneSpec) -> dict[str, bpy.types.
     camera = bpy.data.objects.new("camera", camera_data)
     collection.objects.link(camera)
     scene.camera = camera
-    blender_poses = np.stack([opencv_to_blender_camera_to_world(m) for m in invert_rigid(world_to_camera(spec))])
+    blender_poses = np.stack([opencv_to_blender_camera_to_world(m) for m in invert_rigid(spec_world_to_camera(spec))])
     _keyframe_matrices(camera, blender_poses)
     built["camera"] = camera
 

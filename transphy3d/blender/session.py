@@ -62,9 +62,6 @@ class DeviceChoice:
     def denoiser(self) -> str:
         return "OPTIX" if self.type == "OPTIX" else "OPENIMAGEDENOISE"
 
-    def as_dict(self) -> dict:
-        return {"type": self.type, "names": self.names, "fallback": self.fallback}
-
 
 def _probe_render(scene: bpy.types.Scene) -> str | None:
     """Render a 16x16 emission plane on the selected device; None if the image is right, else

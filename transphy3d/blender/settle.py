@@ -8,7 +8,8 @@ import numpy as np
 from transphy3d.blender.physics import simulate
 from transphy3d.errors import UserError
 from transphy3d.rng import stream
-from transphy3d.scene.camera_path import anchor_camera_path, object_mesh
+from transphy3d.scene.camera_path import anchor_camera_path
+from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.placement import Body, check_resting_poses, drop_pose
 from transphy3d.scene.spec import AttemptRecord, Pose, Rejection, SceneSpec
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import bpy
 import trimesh
 
+from transphy3d.blender.materials import new_principled_material
 from transphy3d.blender.meshes import mesh_object
 from transphy3d.blender.session import reset
 
 OWN_MATERIALS = {
-    "glass": {"Base Color": (0.92, 0.97, 1.0, 1.0), "Roughness": 0.02, "IOR": 1.5, "Transmission Weight": 1.0},
-    "metal": {"Base Color": (0.9, 0.88, 0.85, 1.0), "Roughness": 0.15, "Metallic": 1.0},
+    "glass": {"base_color": (0.92, 0.97, 1.0), "roughness": 0.02, "ior": 1.5, "transmission": 1.0},
+    "metal": {"base_color": (0.9, 0.88, 0.85), "roughness": 0.15, "metallic": 1.0},
 }
 
 
@@ -21,11 +22,7 @@ def write_blend(parts: list[trimesh.Trimesh], material: str, path: str | Path) -
     """One object per part (z up, metres), each with the ``material`` preset, saved to ``path``."""
     reset()
     scene = bpy.context.scene
-    mat = bpy.data.materials.new(f"starter_{material}")
-    mat.use_nodes = True
-    bsdf = mat.node_tree.nodes["Principled BSDF"]
-    for socket, value in OWN_MATERIALS[material].items():
-        bsdf.inputs[socket].default_value = value
+    mat = new_principled_material(f"starter_{material}", OWN_MATERIALS[material])
     objects = set()
     for index, part in enumerate(parts):
         obj = mesh_object(f"{Path(path).stem}_{index}", part, scene.collection, smooth=True)

@@ -12,20 +12,16 @@ import numpy as np
 import trimesh
 from mathutils import Euler, Vector
 
+from transphy3d.blender.materials import new_principled_material
 from transphy3d.blender.meshes import asset_object, mesh_object
 from transphy3d.blender.session import reset
 
 ELEVATION_DEG = 25.0
-NEUTRAL = (0.5, 0.5, 0.5, 1.0)
+NEUTRAL = (0.5, 0.5, 0.5)
 
 
 def _neutral_material() -> bpy.types.Material:
-    material = bpy.data.materials.new("neutral")
-    material.use_nodes = True
-    bsdf = material.node_tree.nodes["Principled BSDF"]
-    bsdf.inputs["Base Color"].default_value = NEUTRAL
-    bsdf.inputs["Roughness"].default_value = 0.5
-    return material
+    return new_principled_material("neutral", {"base_color": NEUTRAL, "roughness": 0.5})
 
 
 def _setup(scene: bpy.types.Scene, size: int, samples: int) -> None:

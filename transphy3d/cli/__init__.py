@@ -8,8 +8,8 @@ import argparse
 import importlib
 import sys
 
-from transphy3d import __version__
-from transphy3d.errors import UserError
+from transphy3d._version import __version__
+from transphy3d.errors import ExitCode, UserError
 
 COMMAND_MODULES = [
     "transphy3d.cli.assets",
@@ -40,13 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args) or ExitCode.OK)
     except UserError as error:
         print(f"transphy3d {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(f"transphy3d {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ def register(subparsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from transphy3d.errors import ExitCode
     from transphy3d.farm.driver import FarmOptions, format_summary, run_farm
 
     options = FarmOptions(
@@ -77,5 +78,5 @@ def _run(args: argparse.Namespace) -> int:
     summary = run_farm(options)
     print(format_summary(summary, args.out))
     if summary.interrupted:
-        return 130
-    return 1 if summary.failed else 0
+        return ExitCode.INTERRUPTED
+    return ExitCode.FAILED if summary.failed else ExitCode.OK

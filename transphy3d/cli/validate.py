@@ -25,16 +25,15 @@ def _run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from transphy3d.errors import UserError
+    from transphy3d.errors import ExitCode, UserError
+    from transphy3d.output import contract
     from transphy3d.output.validate import validate_scene
 
     root = args.path
-    if (root / "camera.json").is_file():
+    if contract.is_scene_dir(root):
         scenes = [root]
     elif root.is_dir():
-        scenes = sorted(
-            p for p in root.iterdir() if p.is_dir() and p.name.startswith("scene_") and ".partial-" not in p.name
-        )
+        scenes = contract.scene_dirs(root, finished_only=False)
     else:
         raise UserError("not a directory", path=str(root))
     if not scenes:
@@ -57,4 +56,4 @@ def _run(args: argparse.Namespace) -> int:
     print(
         f"validated {len(reports)} scene(s), {frames_total} frames: {len(reports) - len(bad)} ok, {len(bad)} with problems"
     )
-    return 1 if bad else 0
+    return ExitCode.FAILED if bad else ExitCode.OK

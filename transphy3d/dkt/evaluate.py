@@ -192,7 +192,7 @@ def evaluate(
 
 def write_results(out_dir: str | Path, results: dict) -> tuple[Path, Path]:
     """``metrics.json`` and ``metrics.md`` under ``out_dir``."""
-    from transphy3d.output.contract import write_json
+    from transphy3d.files import write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

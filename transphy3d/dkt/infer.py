@@ -281,7 +281,7 @@ def write_outputs(
 ) -> list[Path]:
     """Write ``disparity.npy`` / ``normal.npy``, per-frame EXRs and a colour-mapped MP4."""
     from transphy3d.dkt.videoio import colorize, write_mp4
-    from transphy3d.output.contract import write_normal
+    from transphy3d.output.frame_files import write_normal
     from transphy3d.output.exr import write_exr
 
     out = Path(out_dir)

@@ -22,6 +22,7 @@ import torch
 
 from transphy3d.dkt.data import ClipDataset, ClipKey, ClipSettings, RenderSource, collate, draw_start
 from transphy3d.errors import UserError
+from transphy3d.output import contract
 
 KINDS = ("render", "published", "images")
 IMAGE_OPTIONS = ("rgb_dir", "depth_dir", "normal_dir", "depth_scale")
@@ -43,11 +44,7 @@ def detect_kind(path: Path) -> str:
         return "published"
     if not path.is_dir():
         raise UserError("no such file or directory", path=str(path), field="--data")
-    if (
-        (path / "camera.json").is_file()
-        or (path / "index.jsonl").is_file()
-        or any((p / "camera.json").is_file() for p in path.glob("scene_*"))
-    ):
+    if contract.is_scene_dir(path) or contract.is_run_dir(path):
         return "render"
     if (path / "rgb").is_dir() and ((path / "depth").is_dir() or (path / "normal").is_dir()):
         return "images"

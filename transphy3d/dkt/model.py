@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from transphy3d.errors import UserError
+from transphy3d.files import atomic_path
 
 LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
 PATCH_EMBEDDING_FILE = "patch_embedding.safetensors"
@@ -61,7 +62,7 @@ class DKTConfig:
     step: int = 0
 
     def save(self, directory: Path) -> None:
-        from transphy3d.output.contract import write_json
+        from transphy3d.files import write_json
 
         write_json(Path(directory) / DKT_CONFIG_FILE, asdict(self))
 
@@ -350,9 +351,8 @@ def encode_prompt_cached(
     del pipe, encoder, tokenizer
     gc.collect()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({"prompt_embeds": embeds}, str(tmp), metadata={"prompt": prompt})
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        save_file({"prompt_embeds": embeds}, str(tmp), metadata={"prompt": prompt})
     return embeds
 
 

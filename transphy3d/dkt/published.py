@@ -33,6 +33,7 @@ from PIL import Image
 
 from transphy3d.dkt.data import CorruptData, RawClip
 from transphy3d.errors import UserError
+from transphy3d.files import atomic_path
 
 SAMPLE_FILES = ("image.png", "depth.png", "depth.json", "normal.png", "metadata.json")
 DEPTH_SCALE = 65535.0
@@ -258,8 +259,7 @@ def export_scene(scene, out_path: str | Path, sequence_id: str) -> Path:
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}")
-    with wds.TarWriter(str(tmp)) as sink:
+    with atomic_path(out_path) as tmp, wds.TarWriter(str(tmp)) as sink:
         for index in range(scene.num_frames):
             frame = scene.frame(index)
             rgb = io.BytesIO()
@@ -283,7 +283,6 @@ def export_scene(scene, out_path: str | Path, sequence_id: str) -> Path:
                     "metadata.json": json.dumps(meta).encode(),
                 }
             )
-    tmp.replace(out_path)
     return out_path
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import random
 import shutil
 import time
@@ -57,6 +56,7 @@ from transphy3d.dkt.objective import (
     weighted_mse,
 )
 from transphy3d.errors import OutputError, UserError
+from transphy3d.files import partial_path, publish_directory, write_text_atomic
 from transphy3d.rng import derive_seed
 
 STATE_FILE = "trainer_state.pt"
@@ -284,7 +284,7 @@ class Trainer:
         acc = self.accelerator
         final = checkpoint_dir(self.out, self.step)
         if acc.is_main_process:
-            tmp = final.with_name(f".{final.name}.partial-{os.getpid()}")
+            tmp = partial_path(final, hidden=True)
             shutil.rmtree(tmp, ignore_errors=True)
             model = acc.unwrap_model(self.model)
             config = self.dkt_config()
@@ -308,13 +308,8 @@ class Trainer:
                 },
                 tmp / STATE_FILE,
             )
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-            latest = final.parent / "latest"
-            latest_tmp = final.parent / f".latest.tmp-{os.getpid()}"
-            latest_tmp.write_text(final.name + "\n", encoding="utf-8")
-            os.replace(latest_tmp, latest)
+            publish_directory(tmp, final)
+            write_text_atomic(final.parent / "latest", final.name + "\n")
             done = sorted(p for p in final.parent.glob("step_*") if p.is_dir())
             for old in done[: max(0, len(done) - self.s.keep_checkpoints)]:
                 shutil.rmtree(old, ignore_errors=True)
@@ -479,7 +474,7 @@ class Trainer:
             self.load(resume)
             self._log(f"resumed from {resume} at step {self.step}")
         if self.accelerator.is_main_process:
-            from transphy3d.output.contract import write_json
+            from transphy3d.files import write_json
 
             write_json(self.out / "train_config.json", self.s.to_json())
         loader = make_loader(self.dataset, self.sampler, start=self.step * self.accum, num_workers=self.s.num_workers)

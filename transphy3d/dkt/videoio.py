@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from transphy3d.errors import UserError
+from transphy3d.output import contract
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -54,11 +55,11 @@ def read_frames(path: str | Path) -> tuple[np.ndarray, float, list[str]]:
     if not path.is_dir():
         raise UserError("no such video file or frame folder", path=str(path))
     fps = DEFAULT_FPS
-    if (path / "rgb").is_dir() and (path / "camera.json").is_file():
+    if (path / contract.RGB_DIR).is_dir() and contract.is_scene_dir(path):
         from transphy3d.output.reader import open_scene
 
         fps = open_scene(path).fps
-        path = path / "rgb"
+        path = path / contract.RGB_DIR
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise UserError(f"no frames ({', '.join(IMAGE_SUFFIXES)}) in the folder", path=str(path))

@@ -8,7 +8,7 @@ import datetime as dt
 import heapq
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +16,28 @@ from tqdm import tqdm
 
 from transphy3d.errors import OutputError, UserError
 from transphy3d.farm import cluster as ray_cluster
-from transphy3d.farm.records import append_record
 from transphy3d.farm.rundir import (
-    FAILURES_FILE,
-    INDEX_FILE,
-    SUMMARY_FILE,
     RunLock,
     check_or_write_run,
     prepare_output,
     remove_partials,
     run_record,
     scan,
-    scene_name,
     scene_seed,
 )
-from transphy3d.farm.worker import SceneJob, SceneResult, result_dict, run_scene
-from transphy3d.output.contract import write_json
+from transphy3d.farm.worker import SceneJob, SceneResult, run_scene
+from transphy3d.files import write_json
+from transphy3d.output.contract import (
+    FAILURES_FILE,
+    INDEX_FILE,
+    SUMMARY_FILE,
+    FailureRecord,
+    IndexRecord,
+    SceneStatus,
+    scene_name,
+)
+from transphy3d.output.records import append_record
 from transphy3d.output.validate import validate_scene
-from transphy3d.pipeline import DISK_FULL
 from transphy3d.scene.config_loader import config_digest, load_config
 
 GUARD_SECONDS = 120.0  # a task still running this long after its scene timeout is cancelled
@@ -136,12 +140,7 @@ def _recover_unindexed(out: Path, indices: list[int], run_seed: int, state_done:
         path = out / scene_name(index)
         report = validate_scene(path, frames="ends")
         if report.ok:
-            record = {
-                "scene": scene_name(index),
-                "index": index,
-                "seed": scene_seed(run_seed, index),
-                "recovered": True,
-            }
+            record = IndexRecord(scene=scene_name(index), index=index, seed=scene_seed(run_seed, index), recovered=True)
             append_record(out / INDEX_FILE, record)
             state_done[index] = record
         else:
@@ -221,7 +220,7 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
                     job, _started = running.pop(ref)
                     result = _collect(ref, job)
                     _record(result, job, options, out, pending, summary, bar_or_none)
-                    if result.status == "ok" or not (result.retryable and job.attempt <= options.retries):
+                    if result.status == SceneStatus.OK or not (result.retryable and job.attempt <= options.retries):
                         bar.update(1)
                         _show_rate(bar, summary)
                 for ref, (_job, started) in list(running.items()):
@@ -249,11 +248,19 @@ def _collect(ref, job: SceneJob) -> SceneResult:
     try:
         return ray.get(ref)
     except TaskCancelledError:
-        return SceneResult(job.index, job.seed, job.attempt, "timeout", None, 0.0, error="worker hung; cancelled")
+        return SceneResult(
+            job.index, job.seed, job.attempt, SceneStatus.TIMEOUT, None, 0.0, error="worker hung; cancelled"
+        )
     except RayError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return SceneResult(
-            job.index, job.seed, job.attempt, "crashed", None, 0.0, error=f"{type(error).__name__}: {first}"[:500]
+            job.index,
+            job.seed,
+            job.attempt,
+            SceneStatus.CRASHED,
+            None,
+            0.0,
+            error=f"{type(error).__name__}: {first}"[:500],
         )
 
 
@@ -262,15 +269,15 @@ def _record(
 ) -> None:
     name = scene_name(job.index)
     summary.worker_seconds += result.seconds
-    if result.status == "ok":
+    if result.status == SceneStatus.OK:
         append_record(
             out / INDEX_FILE,
-            {
-                "scene": name, "index": job.index, "seed": job.seed, "attempts": job.attempt, "frames": result.frames,
-                "seconds": round(result.seconds, 3), "render_seconds": round(result.render_seconds, 3),
-                "device": result.device, "node": result.node,
-                "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            },
+            IndexRecord(
+                scene=name, index=job.index, seed=job.seed, attempts=job.attempt, frames=result.frames,
+                seconds=round(result.seconds, 3), render_seconds=round(result.render_seconds, 3),
+                device=result.device, node=result.node,
+                finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            ),
         )  # fmt: skip
         summary.ok += 1
         summary.frames += result.frames
@@ -278,7 +285,7 @@ def _record(
         if bar is None:
             _say(None, f"{name}: ok, {result.frames} frames in {result.seconds:.1f} s (attempt {job.attempt})")
         return
-    if result.status == "output_error" or DISK_FULL in result.error:
+    if result.status == SceneStatus.OUTPUT_ERROR:
         raise OutputError(f"{name}: {result.error}" + ("" if "log:" in result.error else f" (log: {result.log})"))
     if result.retryable and job.attempt <= options.retries:
         summary.retried += 1
@@ -286,8 +293,7 @@ def _record(
         heapq.heappush(pending, (time.monotonic() + delay, job.index, job.attempt + 1))
         _say(bar, f"{name}: attempt {job.attempt} {result.status}: {result.error}; retrying in {delay:.0f} s")
         return
-    failure = {**result_dict(result), "scene": name, "attempts": job.attempt}
-    append_record(out / FAILURES_FILE, failure)
+    append_record(out / FAILURES_FILE, FailureRecord(**asdict(result), scene=name, attempts=job.attempt))
     summary.failed += 1
     summary.failures.append({"scene": name, "status": result.status, "error": result.error, "log": result.log})
     _say(bar, f"{name}: failed after {job.attempt} attempt(s) ({result.status}): {result.error}")

@@ -15,21 +15,21 @@ from typing import Any
 
 import yaml
 
-from transphy3d import __version__
+from transphy3d._version import __version__
 from transphy3d.errors import OutputError, UserError
-from transphy3d.farm.records import read_records
+from transphy3d.files import is_partial, write_text_atomic
+from transphy3d.output.contract import (
+    FAILURES_FILE,
+    INDEX_FILE,
+    LOCK_FILE,
+    LOG_DIR,
+    RUN_FILE,
+    FailureRecord,
+    IndexRecord,
+    scene_index,
+)
+from transphy3d.output.records import read_failures, read_index
 from transphy3d.rng import derive_seed
-
-RUN_FILE = "run.yaml"
-INDEX_FILE = "index.jsonl"
-FAILURES_FILE = "failures.jsonl"
-SUMMARY_FILE = "summary.json"
-LOCK_FILE = ".run.lock"
-LOG_DIR = "logs"
-
-
-def scene_name(index: int) -> str:
-    return f"scene_{index:06d}"
 
 
 def scene_seed(run_seed: int, index: int) -> int:
@@ -87,9 +87,7 @@ def check_or_write_run(out: Path, record: dict[str, Any], allow_changed_config: 
             {k: existing.get(k) for k in ("config_digest", "run_seed", "created")},
         ]
         record = {**record, "previous_runs": history}
-    tmp = path.with_name(f".{RUN_FILE}.tmp-{os.getpid()}")
-    tmp.write_text(yaml.safe_dump(record, sort_keys=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, yaml.safe_dump(record, sort_keys=False))
     return record
 
 
@@ -133,8 +131,8 @@ class RunLock:
 class RunState:
     """What an output directory holds, from index.jsonl and one directory listing."""
 
-    done: dict[int, dict[str, Any]] = field(default_factory=dict)
-    failed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    done: dict[int, IndexRecord] = field(default_factory=dict)
+    failed: dict[int, FailureRecord] = field(default_factory=dict)
     partial: list[str] = field(default_factory=list)
     unindexed: list[int] = field(default_factory=list)
 
@@ -147,18 +145,19 @@ def scan(out: Path) -> RunState:
         names = set(os.listdir(out))
     except FileNotFoundError:
         return state
-    for record in read_records(out / INDEX_FILE):
-        if record.get("scene") in names:
-            state.done[int(record["index"])] = record
-    for record in read_records(out / FAILURES_FILE):
-        index = int(record["index"])
-        if index not in state.done:
-            state.failed[index] = record
+    for record in read_index(out / INDEX_FILE):
+        index = record.index if record.index is not None else scene_index(record.scene)
+        if record.scene in names and index is not None:
+            state.done[index] = record
+    for failure in read_failures(out / FAILURES_FILE):
+        if failure.index not in state.done:
+            state.failed[failure.index] = failure
     for name in names:
-        if ".partial-" in name:
+        index = scene_index(name)
+        if is_partial(name):
             state.partial.append(name)
-        elif name.startswith("scene_") and name[6:].isdigit() and int(name[6:]) not in state.done:
-            state.unindexed.append(int(name[6:]))
+        elif index is not None and index not in state.done:
+            state.unindexed.append(index)
     state.partial.sort()
     state.unindexed.sort()
     return state

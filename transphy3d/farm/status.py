@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 
 from transphy3d.errors import UserError
-from transphy3d.farm.rundir import RUN_FILE, SUMMARY_FILE, scan
+from transphy3d.farm.rundir import scan
+from transphy3d.output.contract import RUN_FILE, SUMMARY_FILE
 
 
 def describe(out: Path) -> str:
@@ -18,7 +19,7 @@ def describe(out: Path) -> str:
         raise UserError(f"no {RUN_FILE}: not a render output directory", path=str(out))
     run = yaml.safe_load((out / RUN_FILE).read_text()) or {}
     state = scan(out)
-    frames = sum(int(r.get("frames", 0)) for r in state.done.values())
+    frames = sum(r.frames or 0 for r in state.done.values())
     lines = [
         f"{out}: config {run.get('config_name')!r} ({run.get('config_path')}, digest {run.get('config_digest')}), "
         f"run seed {run.get('run_seed')}",
@@ -36,8 +37,8 @@ def describe(out: Path) -> str:
             lines.append(f"  gaps below the highest finished index: {len(missing)} (first: {missing[0]})")
     for _index, failure in sorted(state.failed.items()):
         lines.append(
-            f"  FAILED {failure.get('scene')} after {failure.get('attempts')} attempt(s) ({failure.get('status')}): "
-            f"{failure.get('error')}  log: {failure.get('log')}"
+            f"  FAILED {failure.scene} after {failure.attempts} attempt(s) ({failure.status}): "
+            f"{failure.error}  log: {failure.log}"
         )
     summary_path = out / SUMMARY_FILE
     if summary_path.is_file():

@@ -5,7 +5,6 @@ when the worker itself dies; the finished directory is validated before it count
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import shlex
 import shutil
@@ -14,17 +13,15 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from transphy3d.farm.rundir import LOG_DIR, scene_name
+from transphy3d.errors import ExitCode
+from transphy3d.files import PARTIAL_MARK, out_of_space, read_json
+from transphy3d.output.contract import LOG_DIR, META_FILE, MetaFile, SceneStatus, attempt_log, scene_name
 from transphy3d.output.validate import validate_scene
 
 PR_SET_PDEATHSIG = 1
-
-# render-scene exit codes (transphy3d.errors): 2 bad input (deterministic), 3 output unwritable.
-EXIT_BAD_INPUT = 2
-EXIT_OUTPUT = 3
 
 
 @dataclass
@@ -45,7 +42,7 @@ class SceneResult:
     index: int
     seed: int
     attempt: int
-    status: str  # ok, crashed, timeout, bad_input, output_error, invalid
+    status: SceneStatus
     returncode: int | None
     seconds: float
     error: str = ""
@@ -57,7 +54,7 @@ class SceneResult:
 
     @property
     def retryable(self) -> bool:
-        return self.status in ("crashed", "timeout", "invalid")
+        return self.status.retryable
 
 
 def _child_setup() -> None:  # runs in the child between fork and exec
@@ -68,7 +65,7 @@ def _child_setup() -> None:  # runs in the child between fork and exec
 
 def command(job: SceneJob) -> list[str]:
     out = Path(job.out) / scene_name(job.index)
-    log = Path(job.out) / LOG_DIR / f"{scene_name(job.index)}.attempt{job.attempt}.blender.log"
+    log = Path(job.out) / LOG_DIR / attempt_log(job.index, job.attempt, blender=True)
     args = [sys.executable, "-m", "transphy3d", "render-scene", job.source, "--seed", str(job.seed), "--out", str(out)]
     args += ["--quiet", "--overwrite", "--log", str(log), "--threads", str(job.threads)]
     for item in job.overrides:
@@ -80,11 +77,11 @@ def _clean_leftovers(out: Path, job: SceneJob) -> None:
     """Remove what a killed or failed attempt left (its ``*.partial-*`` directory), keeping its
     Blender log with the attempt's logs. Only one attempt of a scene runs at a time."""
     name = scene_name(job.index)
-    for path in out.glob(f"{name}.partial-*"):
+    for path in out.glob(f"{name}{PARTIAL_MARK}*"):
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:
-            target = out / LOG_DIR / f"{name}.attempt{job.attempt}.blender.log"
+            target = out / LOG_DIR / attempt_log(job.index, job.attempt, blender=True)
             if not target.exists():
                 os.replace(path, target)
             else:
@@ -105,10 +102,10 @@ def _last_error_line(text: str) -> str:
 def run_scene(job: SceneJob) -> SceneResult:
     """Render one scene in a child process and classify the outcome."""
     out_dir = Path(job.out) / scene_name(job.index)
-    log_path = Path(job.out) / LOG_DIR / f"{scene_name(job.index)}.attempt{job.attempt}.log"
+    log_path = Path(job.out) / LOG_DIR / attempt_log(job.index, job.attempt)
     start = time.perf_counter()
     result = SceneResult(
-        job.index, job.seed, job.attempt, "crashed", None, 0.0, log=str(log_path), node=socket.gethostname()
+        job.index, job.seed, job.attempt, SceneStatus.CRASHED, None, 0.0, log=str(log_path), node=socket.gethostname()
     )
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(log_path, "wb") as log:
@@ -125,41 +122,42 @@ def run_scene(job: SceneJob) -> SceneResult:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            result.status, result.returncode = "timeout", process.returncode
+            result.status, result.returncode = SceneStatus.TIMEOUT, process.returncode
             result.error = f"timed out after {job.timeout:g} s; killed"
         finally:
             if process.poll() is None:  # the task was cancelled: take the renderer down with it
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
     result.seconds = time.perf_counter() - start
-    if result.status == "timeout" or result.returncode != 0:
+    failed = result.status == SceneStatus.TIMEOUT or result.returncode != 0
+    disk_full = failed and out_of_space(job.out)
+    if failed:
         _clean_leftovers(Path(job.out), job)
-    if result.status == "timeout":
+    if disk_full:
+        result.status, result.error = SceneStatus.OUTPUT_ERROR, "cannot write the scene: no space left on device"
+        return result
+    if result.status == SceneStatus.TIMEOUT:
         return result
     text = log_path.read_text(errors="replace")
     code = result.returncode
-    if code == 0:
+    if code == ExitCode.OK:
         report = validate_scene(out_dir, frames="ends")
         if not report.ok:
-            result.status, result.error = "invalid", f"output failed validation: {report.problems[0]}"
+            result.status, result.error = SceneStatus.INVALID, f"output failed validation: {report.problems[0]}"
             return result
-        meta = json.loads((out_dir / "meta.json").read_text())
-        result.status = "ok"
-        result.frames = int(meta["num_frames"])
-        result.render_seconds = float(meta["timings"]["render_beauty"] + meta["timings"]["render_data"])
-        result.device = str(meta["device"]["type"])
+        meta = MetaFile.model_validate(read_json(out_dir / META_FILE))
+        result.status = SceneStatus.OK
+        result.frames = meta.num_frames
+        result.render_seconds = float(meta.timings["render_beauty"] + meta.timings["render_data"])
+        result.device = meta.device.type
         log_path.unlink(missing_ok=True)
         result.log = ""
         return result
-    if code == EXIT_BAD_INPUT:
-        result.status = "bad_input"
-    elif code == EXIT_OUTPUT:
-        result.status = "output_error"
+    if code == ExitCode.BAD_INPUT:
+        result.status = SceneStatus.BAD_INPUT
+    elif code == ExitCode.OUTPUT:
+        result.status = SceneStatus.OUTPUT_ERROR
     elif code is not None and code < 0:
         result.error = f"worker process killed by signal {signal.Signals(-code).name}"
     result.error = result.error or _last_error_line(text) or f"worker process exited with code {code}"
     return result
-
-
-def result_dict(result: SceneResult) -> dict:
-    return asdict(result)

@@ -1,21 +1,21 @@
-"""The on-disk layout of one rendered scene (see docs/format.md): names, writers, checks.
+"""The data contract of a render output (docs/format.md): every file and directory name, at run
+and at scene level, and the typed layout of its JSON files.
 
-Everything that knows a file name of the data contract lives here, so the renderer, the reader,
-the validator and the tests agree by construction.
+Writers, readers, the validator, the farm, the preview and the trainer import these; none of
+them spells a name of the contract itself. The per-frame arrays are encoded in
+``transphy3d.output.frame_files``.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import re
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from transphy3d.output.exr import read_exr, write_exr
-from transphy3d.output.png import read_mask_png, read_rgb_png, write_mask_png
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 FORMAT_VERSION = 1
 CAMERA_CONVENTION = (
@@ -24,10 +24,41 @@ CAMERA_CONVENTION = (
     "World frame: z up, metres. world_to_camera maps world points to this camera frame."
 )
 
+# ---------------------------------------------------------------------------------- run level
+RUN_FILE = "run.yaml"  # what was asked for: config, seed, tool versions
+INDEX_FILE = "index.jsonl"  # one IndexRecord per finished scene
+FAILURES_FILE = "failures.jsonl"  # one FailureRecord per scene that used up its retries
+SUMMARY_FILE = "summary.json"  # the last run's summary
+LOCK_FILE = ".run.lock"  # held by the farm driver writing into the run
+LOG_DIR = "logs"  # logs of failed attempts
+RUN_FILES = (RUN_FILE, INDEX_FILE, FAILURES_FILE)  # any of them marks a directory as a render run
+SCENE_PREFIX = "scene_"
+_SCENE_NAME = re.compile(rf"{SCENE_PREFIX}(\d+)")
+
+
+def scene_name(index: int) -> str:
+    """Directory name of scene ``index``: ``scene_000042``."""
+    return f"{SCENE_PREFIX}{index:06d}"
+
+
+def scene_index(name: str) -> int | None:
+    """The index of a scene directory name (``scene_000042`` -> 42); None for anything else,
+    partial directories included."""
+    match = _SCENE_NAME.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+def attempt_log(index: int, attempt: int, blender: bool = False) -> str:
+    """Name of a scene attempt's log under ``logs/``: the worker's output, or Blender's console."""
+    return f"{scene_name(index)}.attempt{attempt}{'.blender' * blender}.log"
+
+
+# -------------------------------------------------------------------------------- scene level
 SCENE_SPEC_FILE = "scene.yaml"
 CAMERA_FILE = "camera.json"
 OBJECTS_FILE = "objects.json"
 META_FILE = "meta.json"
+BLEND_FILE = "scene.blend"  # only when output.keep_blend (and in previews)
 MESH_DIR = "meshes"
 RGB_DIR = "rgb"
 DEPTH_DIR = "depth"
@@ -35,6 +66,7 @@ NORMAL_DIR = "normal"
 MASK_DIR = "mask"
 FLOW_DIR = "flow"
 PER_FRAME_DIRS = {RGB_DIR: ".png", DEPTH_DIR: ".exr", NORMAL_DIR: ".exr", MASK_DIR: ".png"}
+FLOW_SUFFIX = ".exr"
 DEPTH_CHANNEL = "Z"
 NORMAL_CHANNELS = ("X", "Y", "Z")
 FLOW_CHANNELS = ("X", "Y")
@@ -47,96 +79,221 @@ def frame_name(frame: int, suffix: str) -> str:
 
 def frame_path(scene_dir: str | Path, kind: str, frame: int) -> Path:
     """Path of one per-frame file: ``kind`` is rgb, depth, normal, mask or flow."""
-    suffix = ".exr" if kind == FLOW_DIR else PER_FRAME_DIRS[kind]
+    suffix = FLOW_SUFFIX if kind == FLOW_DIR else PER_FRAME_DIRS[kind]
     return Path(scene_dir) / kind / frame_name(frame, suffix)
 
 
-def write_json(path: str | Path, data: Any) -> None:
-    """Write JSON atomically (temporary file in the same directory, then rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, allow_nan=False)
-        handle.write("\n")
-    os.replace(tmp, path)
+def object_mesh_file(instance_id: int) -> str:
+    """Relative path of an object's mesh: ``meshes/0001.ply``."""
+    return f"{MESH_DIR}/{instance_id:04d}.ply"
 
 
-def read_json(path: str | Path) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+def part_mesh_file(name: str) -> str:
+    """Relative path of an environment part's mesh: ``meshes/env_floor.ply``."""
+    return f"{MESH_DIR}/{name}.ply"
 
 
-def matrix_list(matrix: np.ndarray) -> list[list[float]]:
-    """A 4x4 (or 3x3) matrix as nested lists of Python floats (exact repr in JSON)."""
-    return [[float(v) for v in row] for row in np.asarray(matrix, dtype=np.float64)]
-
-
-def camera_json(
-    width: int,
-    height: int,
-    fps: float,
-    K: np.ndarray,
-    world_to_camera: Sequence[np.ndarray],
-    clip_near: float,
-    clip_far: float,
-) -> dict[str, Any]:
-    """The content of ``camera.json``."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "convention": CAMERA_CONVENTION,
-        "width": int(width),
-        "height": int(height),
-        "fps": float(fps),
-        "num_frames": len(world_to_camera),
-        "K": matrix_list(K),
-        "clip_near": float(clip_near),
-        "clip_far": float(clip_far),
-        "world_to_camera": [matrix_list(m) for m in world_to_camera],
-    }
-
-
-def write_depth(path: str | Path, depth: np.ndarray, compression: str = "zip") -> None:
-    """Planar depth in metres along the camera's +z, float32, 0 where no surface was hit."""
-    write_exr(path, {DEPTH_CHANNEL: np.asarray(depth, dtype=np.float32)}, compression)
-
-
-def read_depth(path: str | Path) -> np.ndarray:
-    return read_exr(path)[DEPTH_CHANNEL].astype(np.float32)
-
-
-def write_normal(path: str | Path, normal: np.ndarray, compression: str = "zip") -> None:
-    """Unit normals (H, W, 3) in the camera frame, stored as half floats X, Y, Z; 0 = no surface."""
-    normal = np.asarray(normal, dtype=np.float16)
-    write_exr(path, {c: normal[..., i] for i, c in enumerate(NORMAL_CHANNELS)}, compression)
-
-
-def read_normal(path: str | Path) -> np.ndarray:
-    channels = read_exr(path)
-    return np.stack([channels[c] for c in NORMAL_CHANNELS], axis=-1).astype(np.float32)
-
-
-def write_flow(path: str | Path, flow: np.ndarray, compression: str = "zip") -> None:
-    """Forward optical flow (H, W, 2) in pixels, frame t -> t+1, as half floats (0.03 px steps
-    below 64 px); 0 off-surface."""
-    flow = np.asarray(flow, dtype=np.float16)
-    write_exr(path, {c: flow[..., i] for i, c in enumerate(FLOW_CHANNELS)}, compression)
-
-
-def read_flow(path: str | Path) -> np.ndarray:
-    channels = read_exr(path)
-    return np.stack([channels[c] for c in FLOW_CHANNELS], axis=-1).astype(np.float32)
-
-
-write_mask = write_mask_png
-read_mask = read_mask_png
-read_rgb = read_rgb_png
-
-
-def expected_files(num_frames: int, with_flow: bool = False) -> list[str]:
-    """Relative paths every complete scene directory holds (meshes excluded)."""
+def expected_files(num_frames: int, with_flow: bool = False, instance_ids: Sequence[int] = ()) -> list[str]:
+    """Relative paths every complete scene directory holds (environment meshes excluded)."""
     files = [SCENE_SPEC_FILE, CAMERA_FILE, OBJECTS_FILE, META_FILE]
     for kind, suffix in PER_FRAME_DIRS.items():
         files += [f"{kind}/{frame_name(f, suffix)}" for f in range(num_frames)]
     if with_flow:
-        files += [f"{FLOW_DIR}/{frame_name(f, '.exr')}" for f in range(max(num_frames - 1, 0))]
-    return files
+        files += [f"{FLOW_DIR}/{frame_name(f, FLOW_SUFFIX)}" for f in range(max(num_frames - 1, 0))]
+    return files + [object_mesh_file(i) for i in instance_ids]
+
+
+def is_scene_dir(path: str | Path) -> bool:
+    """True if ``path`` is a finished scene directory (it has a camera.json)."""
+    return (Path(path) / CAMERA_FILE).is_file()
+
+
+def is_run_dir(path: str | Path) -> bool:
+    """True if ``path`` is a render run: its run files, or finished ``scene_*`` directories."""
+    path = Path(path)
+    if any((path / name).is_file() for name in RUN_FILES):
+        return True
+    return any(
+        child.is_dir() and scene_index(child.name) is not None and is_scene_dir(child)
+        for child in path.glob(f"{SCENE_PREFIX}*")
+    )
+
+
+def scene_dirs(root: str | Path, finished_only: bool = True) -> list[Path]:
+    """The ``scene_NNNNNN`` directories under ``root`` by name (never partial ones); with
+    ``finished_only`` those that hold a camera.json."""
+    candidates = (p for p in Path(root).glob(f"{SCENE_PREFIX}*") if scene_index(p.name) is not None and p.is_dir())
+    return sorted(p for p in candidates if is_scene_dir(p) or not finished_only)
+
+
+# ------------------------------------------------------------------------------ JSON layouts
+Matrix = list[list[float]]
+
+
+def matrix_list(matrix: np.ndarray) -> Matrix:
+    """A 4x4 (or 3x3) matrix as nested lists of Python floats (exact repr in JSON)."""
+    return [[float(v) for v in row] for row in np.asarray(matrix, dtype=np.float64)]
+
+
+class ContractModel(BaseModel):
+    """A JSON layout of the contract. Readers ignore keys they do not know (a newer writer may add
+    some); writers dump fields in declaration order."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict in the contract's key order."""
+        return self.model_dump(mode="json")
+
+
+class CameraFile(ContractModel):
+    """``camera.json``: intrinsics and the per-frame world_to_camera (OpenCV camera frame)."""
+
+    format_version: int = FORMAT_VERSION
+    convention: str = CAMERA_CONVENTION
+    width: int
+    height: int
+    fps: float
+    num_frames: int
+    K: Matrix
+    clip_near: float
+    clip_far: float
+    world_to_camera: list[Matrix]
+
+    @classmethod
+    def from_arrays(
+        cls,
+        width: int,
+        height: int,
+        fps: float,
+        K: np.ndarray,
+        world_to_camera: Sequence[np.ndarray],
+        clip_near: float,
+        clip_far: float,
+    ) -> CameraFile:
+        return cls(
+            width=width,
+            height=height,
+            fps=fps,
+            num_frames=len(world_to_camera),
+            K=matrix_list(K),
+            clip_near=clip_near,
+            clip_far=clip_far,
+            world_to_camera=[matrix_list(m) for m in world_to_camera],
+        )
+
+
+class ObjectEntry(ContractModel):
+    """One object of ``objects.json``: ``source`` and ``material`` are the SceneSpec's records."""
+
+    instance_id: int
+    name: str
+    source: dict[str, Any]
+    material: dict[str, Any]
+    mesh: str  # relative to the scene directory
+    object_to_world: list[Matrix]  # one 4x4 per frame
+
+
+class EnvironmentEntry(ContractModel):
+    """One environment part of ``objects.json`` (instance id 0 in the masks)."""
+
+    name: str
+    material: dict[str, Any]
+    mesh: str
+    object_to_world: Matrix  # static: one 4x4
+
+
+class ObjectsFile(ContractModel):
+    """``objects.json``: the objects and the environment parts with meshes and poses."""
+
+    format_version: int = FORMAT_VERSION
+    objects: list[ObjectEntry]
+    environment: list[EnvironmentEntry] = []
+
+
+class DeviceInfo(ContractModel):
+    type: str  # CPU, OPTIX, CUDA or HIP
+    names: list[str]
+    fallback: list[str]  # why faster devices were passed over
+
+
+class MetaFile(ContractModel):
+    """``meta.json``: the facts of the render. ``rendered_frames`` only when a subset was rendered
+    (previews)."""
+
+    format_version: int = FORMAT_VERSION
+    transphy3d_version: str
+    blender_version: str
+    device: DeviceInfo
+    samples: int
+    denoiser: str | None
+    view_transform: str
+    resolution: tuple[int, int]
+    num_frames: int
+    seed: int
+    physics_recorded: bool
+    seconds_per_frame: float
+    rendered_frames: list[int] | None = None
+    timings: dict[str, float] = {}
+
+    @model_serializer(mode="wrap")
+    def _omit_rendered_frames(self, handler) -> dict[str, Any]:
+        data = handler(self)
+        if self.rendered_frames is None:
+            data.pop("rendered_frames", None)
+        return data
+
+
+class SceneStatus(StrEnum):
+    """How a scene attempt on the farm ended."""
+
+    OK = "ok"
+    CRASHED = "crashed"
+    TIMEOUT = "timeout"
+    BAD_INPUT = "bad_input"  # deterministic: the config or spec is wrong; not retried
+    OUTPUT_ERROR = "output_error"  # the output cannot be written: stops the run
+    INVALID = "invalid"  # finished but failed validation
+
+    @property
+    def retryable(self) -> bool:
+        return self in (SceneStatus.CRASHED, SceneStatus.TIMEOUT, SceneStatus.INVALID)
+
+
+class IndexRecord(ContractModel):
+    """One line of ``index.jsonl``: a finished, validated scene. ``recovered`` marks a whole scene
+    found on disk whose line was lost; it has only scene, index and seed. Readers of scenes need
+    only ``scene`` (a hand-written index of a subset may hold nothing else)."""
+
+    scene: str
+    index: int | None = None
+    seed: int | None = None
+    attempts: int | None = None
+    frames: int | None = None
+    seconds: float | None = None  # worker process wall time
+    render_seconds: float | None = None  # Cycles
+    device: str | None = None
+    node: str | None = None
+    finished: str | None = None  # UTC, ISO 8601
+    recovered: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class FailureRecord(ContractModel):
+    """One line of ``failures.jsonl``: the last attempt of a scene that used up its retries."""
+
+    scene: str
+    index: int
+    seed: int | None = None
+    attempt: int | None = None
+    attempts: int | None = None
+    status: SceneStatus | None = None
+    returncode: int | None = None
+    seconds: float | None = None
+    error: str = ""
+    log: str = ""
+    frames: int = 0
+    render_seconds: float = 0.0
+    device: str = ""
+    node: str = ""

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from transphy3d.output import contract
+from transphy3d.files import read_json
+from transphy3d.output import contract, frame_files
+from transphy3d.output.records import read_index
 
 
 @dataclass(frozen=True)
@@ -67,67 +68,67 @@ class Scene:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if not (self.path / contract.CAMERA_FILE).is_file():
+        if not contract.is_scene_dir(self.path):
             raise FileNotFoundError(f"{self.path}: not a scene directory (no {contract.CAMERA_FILE})")
 
     def __repr__(self) -> str:
         return f"Scene({str(self.path)!r}, frames={self.num_frames}, {self.width}x{self.height})"
 
     @cached_property
-    def camera(self) -> dict[str, Any]:
-        return contract.read_json(self.path / contract.CAMERA_FILE)
+    def camera(self) -> contract.CameraFile:
+        return contract.CameraFile.model_validate(read_json(self.path / contract.CAMERA_FILE))
 
     @cached_property
-    def objects_file(self) -> dict[str, Any]:
-        return contract.read_json(self.path / contract.OBJECTS_FILE)
+    def objects_file(self) -> contract.ObjectsFile:
+        return contract.ObjectsFile.model_validate(read_json(self.path / contract.OBJECTS_FILE))
 
     @cached_property
-    def meta(self) -> dict[str, Any]:
-        return contract.read_json(self.path / contract.META_FILE)
+    def meta(self) -> contract.MetaFile:
+        return contract.MetaFile.model_validate(read_json(self.path / contract.META_FILE))
 
     @property
     def num_frames(self) -> int:
-        return int(self.camera["num_frames"])
+        return self.camera.num_frames
 
     @property
     def width(self) -> int:
-        return int(self.camera["width"])
+        return self.camera.width
 
     @property
     def height(self) -> int:
-        return int(self.camera["height"])
+        return self.camera.height
 
     @property
     def fps(self) -> float:
-        return float(self.camera["fps"])
+        return self.camera.fps
 
     @cached_property
     def K(self) -> np.ndarray:
-        return np.asarray(self.camera["K"], dtype=np.float64)
+        return np.asarray(self.camera.K, dtype=np.float64)
 
     @cached_property
     def world_to_camera(self) -> np.ndarray:
         """(F, 4, 4) world-to-camera matrices, OpenCV camera frame."""
-        return np.asarray(self.camera["world_to_camera"], dtype=np.float64)
+        return np.asarray(self.camera.world_to_camera, dtype=np.float64)
 
     @cached_property
     def objects(self) -> list[SceneObject]:
-        return [self._object(entry) for entry in self.objects_file["objects"]]
+        return [self._object(entry) for entry in self.objects_file.objects]
 
     @cached_property
     def environment(self) -> list[SceneObject]:
-        return [self._object(entry) for entry in self.objects_file.get("environment", [])]
+        return [self._object(entry) for entry in self.objects_file.environment]
 
-    def _object(self, entry: dict[str, Any]) -> SceneObject:
-        poses = np.asarray(entry["object_to_world"], dtype=np.float64)
+    def _object(self, entry: contract.ObjectEntry | contract.EnvironmentEntry) -> SceneObject:
+        poses = np.asarray(entry.object_to_world, dtype=np.float64)
         if poses.ndim == 2:
             poses = np.broadcast_to(poses, (self.num_frames, 4, 4))
         return SceneObject(
-            instance_id=int(entry.get("instance_id", 0)),
-            name=str(entry["name"]),
-            source=entry.get("source", {}),
-            material=entry.get("material", {}),
-            mesh_path=self.path / entry["mesh"],
+            instance_id=getattr(entry, "instance_id", 0),
+            name=entry.name,
+            source=getattr(entry, "source", {}),
+            material=entry.material,
+            mesh_path=self.path / entry.mesh,
             object_to_world=poses,
         )
 
@@ -137,21 +138,24 @@ class Scene:
                 return obj
         raise KeyError(f"{self.path}: no object with instance_id {instance_id}")
 
+    def _frame_path(self, kind: str, frame: int) -> Path:
+        return contract.frame_path(self.path, kind, frame)
+
     def rgb(self, frame: int) -> np.ndarray:
-        return contract.read_rgb(contract.frame_path(self.path, contract.RGB_DIR, frame))
+        return frame_files.read_rgb(self._frame_path(contract.RGB_DIR, frame))
 
     def depth(self, frame: int) -> np.ndarray:
-        return contract.read_depth(contract.frame_path(self.path, contract.DEPTH_DIR, frame))
+        return frame_files.read_depth(self._frame_path(contract.DEPTH_DIR, frame))
 
     def normal(self, frame: int) -> np.ndarray:
-        return contract.read_normal(contract.frame_path(self.path, contract.NORMAL_DIR, frame))
+        return frame_files.read_normal(self._frame_path(contract.NORMAL_DIR, frame))
 
     def mask(self, frame: int) -> np.ndarray:
-        return contract.read_mask(contract.frame_path(self.path, contract.MASK_DIR, frame))
+        return frame_files.read_mask(self._frame_path(contract.MASK_DIR, frame))
 
     def flow(self, frame: int) -> np.ndarray | None:
-        path = contract.frame_path(self.path, contract.FLOW_DIR, frame)
-        return contract.read_flow(path) if path.is_file() else None
+        path = self._frame_path(contract.FLOW_DIR, frame)
+        return frame_files.read_flow(path) if path.is_file() else None
 
     def frame(self, index: int, with_flow: bool = False) -> Frame:
         """All arrays of frame ``index`` (0-based)."""
@@ -181,25 +185,22 @@ def open_scene(path: str | Path) -> Scene:
 def iter_scenes(root: str | Path) -> Iterator[Scene]:
     """Finished scenes under a render output directory, in index order.
 
-    Uses ``index.jsonl`` when present (only scenes the farm counted as done), otherwise every
-    ``scene_*`` directory that holds a ``camera.json`` (a partial ``*.partial-*`` never matches).
+    Uses ``index.jsonl`` when present (only scenes the farm counted as done; a torn last line is
+    skipped), otherwise every ``scene_*`` directory that holds a ``camera.json`` (a partial
+    ``*.partial-*`` never matches).
     """
     root = Path(root)
-    index = root / "index.jsonl"
+    index = root / contract.INDEX_FILE
     if index.is_file():
-        with open(index, encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                path = root / json.loads(line)["scene"]
-                if not (path / contract.CAMERA_FILE).is_file():
-                    warnings.warn(f"{index}: lists {path.name}, which is missing; skipped", stacklevel=2)
-                    continue
-                yield Scene(path)
+        for record in read_index(index):
+            path = root / record.scene
+            if not contract.is_scene_dir(path):
+                warnings.warn(f"{index}: lists {path.name}, which is missing; skipped", stacklevel=2)
+                continue
+            yield Scene(path)
         return
-    if (root / contract.CAMERA_FILE).is_file():
+    if contract.is_scene_dir(root):
         yield Scene(root)
         return
-    for path in sorted(root.glob("scene_*")):
-        if path.is_dir() and "partial" not in path.name and (path / contract.CAMERA_FILE).is_file():
-            yield Scene(path)
+    for path in contract.scene_dirs(root):
+        yield Scene(path)

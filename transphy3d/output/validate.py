@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 
-from transphy3d.output import contract
+from transphy3d.files import read_json
+from transphy3d.output import contract, frame_files
 
 
 @dataclass
@@ -39,35 +41,37 @@ def validate_scene(scene_dir: str | Path, frames: str = "all") -> SceneReport:
     scene_dir = Path(scene_dir)
     report = SceneReport(scene_dir.name)
     problems = report.problems
-    try:
-        camera = contract.read_json(scene_dir / contract.CAMERA_FILE)
-        objects = contract.read_json(scene_dir / contract.OBJECTS_FILE)
-        contract.read_json(scene_dir / contract.META_FILE)
-    except (OSError, ValueError) as error:
-        problems.append(f"cannot read the scene's JSON files: {error}")
-        return report
+    layouts = {}
+    for name, layout in ((contract.CAMERA_FILE, contract.CameraFile), (contract.OBJECTS_FILE, contract.ObjectsFile),
+                         (contract.META_FILE, contract.MetaFile)):  # fmt: skip
+        try:
+            raw = read_json(scene_dir / name)
+        except (OSError, ValueError) as error:
+            problems.append(f"cannot read the scene's JSON files: {error}")
+            return report
+        try:
+            layouts[name] = layout.model_validate(raw)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            problems.append(f"{name}: malformed ({'.'.join(map(str, first['loc']))}: {first['msg']})")
+            return report
+    camera, objects = layouts[contract.CAMERA_FILE], layouts[contract.OBJECTS_FILE]
     if not (scene_dir / contract.SCENE_SPEC_FILE).is_file():
         problems.append(f"missing {contract.SCENE_SPEC_FILE}")
-    try:
-        width, height, count = int(camera["width"]), int(camera["height"]), int(camera["num_frames"])
-        K = np.asarray(camera["K"], dtype=np.float64)
-        w2c = np.asarray(camera["world_to_camera"], dtype=np.float64)
-    except (KeyError, TypeError, ValueError) as error:
-        problems.append(f"camera.json: malformed ({error})")
-        return report
+    width, height, count = camera.width, camera.height, camera.num_frames
+    K = np.asarray(camera.K, dtype=np.float64)
+    w2c = np.asarray(camera.world_to_camera, dtype=np.float64)
     report.frames = count
     if K.shape != (3, 3) or not (K[0, 0] > 0 and K[1, 1] > 0):
         problems.append(f"camera.json: K must be 3x3 with positive focal lengths, got {K.tolist()}")
     _check_pose_track("camera", w2c, count, problems)
     ids = set()
-    for entry in objects.get("objects", []):
-        ids.add(int(entry["instance_id"]))
-        _check_pose_track(entry["name"], np.asarray(entry["object_to_world"], dtype=np.float64), count, problems)
-        if not (scene_dir / entry["mesh"]).is_file():
-            problems.append(f"objects.json: {entry['name']}: mesh {entry['mesh']} missing")
-    for entry in objects.get("environment", []):
-        if not (scene_dir / entry["mesh"]).is_file():
-            problems.append(f"objects.json: {entry['name']}: mesh {entry['mesh']} missing")
+    for entry in objects.objects:
+        ids.add(entry.instance_id)
+        _check_pose_track(entry.name, np.asarray(entry.object_to_world, dtype=np.float64), count, problems)
+    for entry in [*objects.objects, *objects.environment]:
+        if not (scene_dir / entry.mesh).is_file():
+            problems.append(f"objects.json: {entry.name}: mesh {entry.mesh} missing")
     for kind, suffix in contract.PER_FRAME_DIRS.items():
         missing = [f for f in range(count) if not (scene_dir / kind / contract.frame_name(f, suffix)).is_file()]
         if missing:
@@ -87,10 +91,10 @@ def validate_scene(scene_dir: str | Path, frames: str = "all") -> SceneReport:
 def _check_frame(scene_dir: Path, f: int, width: int, height: int, ids: set[int], problems: list[str]) -> None:
     name = contract.frame_name(f, "")
     try:
-        rgb = contract.read_rgb(contract.frame_path(scene_dir, contract.RGB_DIR, f))
-        depth = contract.read_depth(contract.frame_path(scene_dir, contract.DEPTH_DIR, f))
-        normal = contract.read_normal(contract.frame_path(scene_dir, contract.NORMAL_DIR, f))
-        mask = contract.read_mask(contract.frame_path(scene_dir, contract.MASK_DIR, f))
+        rgb = frame_files.read_rgb(contract.frame_path(scene_dir, contract.RGB_DIR, f))
+        depth = frame_files.read_depth(contract.frame_path(scene_dir, contract.DEPTH_DIR, f))
+        normal = frame_files.read_normal(contract.frame_path(scene_dir, contract.NORMAL_DIR, f))
+        mask = frame_files.read_mask(contract.frame_path(scene_dir, contract.MASK_DIR, f))
     except Exception as error:  # a corrupt file raises whatever its decoder raises
         problems.append(f"frame {name}: unreadable ({type(error).__name__}: {error})")
         return

@@ -3,19 +3,23 @@ data-pass conversion to depth/normal/mask(/flow), camera.json, objects.json, mes
 
 from __future__ import annotations
 
+import json
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from transphy3d.files import write_text_atomic
 from transphy3d.geometry.camera import pixel_rays
 from transphy3d.geometry.flow import forward_flow, object_motions
-from transphy3d.output import contract
+from transphy3d.output import contract, frame_files
 from transphy3d.output.exr import read_multilayer_passes
-from transphy3d.scene.camera_path import environment_parts, intrinsics, object_mesh, world_to_camera
-from transphy3d.scene.environment import part_mesh, part_pose
-from transphy3d.scene.spec import SceneSpec, save_spec
+from transphy3d.scene.camera_path import spec_intrinsics, spec_world_to_camera
+from transphy3d.scene.environment import environment_parts, part_mesh, part_pose
+from transphy3d.scene.meshes import object_mesh
+from transphy3d.scene.spec import MaterialSpec, SceneSpec, save_spec
 
 NO_HIT_DEPTH = 1e9  # Cycles writes 1e10 where a camera ray escapes
 
@@ -45,8 +49,8 @@ class FrameConverter:
     def __init__(self, spec: SceneSpec, out_dir: Path):
         self.spec = spec
         self.out_dir = Path(out_dir)
-        self.K = intrinsics(spec)
-        self.world_to_camera = world_to_camera(spec)
+        self.K = spec_intrinsics(spec)
+        self.world_to_camera = spec_world_to_camera(spec)
         self.poses = spec.object_poses()
         self.compression = spec.output.exr_compression
         for kind in (contract.DEPTH_DIR, contract.NORMAL_DIR, contract.MASK_DIR):
@@ -57,9 +61,10 @@ class FrameConverter:
     def convert(self, frame: int, exr_path: Path) -> None:
         passes = read_multilayer_passes(exr_path)
         depth, normal, mask = data_pass_to_arrays(passes, self.K, self.world_to_camera[frame])
-        contract.write_depth(contract.frame_path(self.out_dir, contract.DEPTH_DIR, frame), depth, self.compression)
-        contract.write_normal(contract.frame_path(self.out_dir, contract.NORMAL_DIR, frame), normal, self.compression)
-        contract.write_mask(contract.frame_path(self.out_dir, contract.MASK_DIR, frame), mask)
+        path = partial(contract.frame_path, self.out_dir, frame=frame)
+        frame_files.write_depth(path(contract.DEPTH_DIR), depth, self.compression)
+        frame_files.write_normal(path(contract.NORMAL_DIR), normal, self.compression)
+        frame_files.write_mask(path(contract.MASK_DIR), mask)
         if self.spec.output.flow and frame + 1 < self.spec.render.frames:
             flow = forward_flow(
                 depth,
@@ -69,79 +74,68 @@ class FrameConverter:
                 self.world_to_camera[frame + 1],
                 object_motions(self.poses, frame),
             )
-            contract.write_flow(contract.frame_path(self.out_dir, contract.FLOW_DIR, frame), flow, self.compression)
+            frame_files.write_flow(path(contract.FLOW_DIR), flow, self.compression)
 
 
 _NUMBER_LIST = re.compile(r"\[\s*(-?[0-9][^\[\]{}\"]*?)\s*\]")
 
 
-def _compact_json(data: Any) -> str:
-    import json
-
+def compact_json(data: Any) -> str:
+    """JSON with one line per innermost list of numbers (matrix rows stay readable)."""
     text = json.dumps(data, indent=1, allow_nan=False)
     return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(p.strip() for p in m.group(1).split(",")) + "]", text) + "\n"
 
 
-def write_compact_json(path: Path, data: Any) -> None:
-    """JSON with one line per innermost list of numbers (matrix rows stay readable)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(_compact_json(data), encoding="utf-8")
-    tmp.replace(path)
-
-
 def write_camera(spec: SceneSpec, out_dir: Path) -> None:
     r = spec.render
-    data = contract.camera_json(
+    camera = contract.CameraFile.from_arrays(
         r.width,
         r.height,
         r.fps,
-        intrinsics(spec),
-        list(world_to_camera(spec)),
+        spec_intrinsics(spec),
+        list(spec_world_to_camera(spec)),
         spec.camera.clip_near,
         spec.camera.clip_far,
     )
-    write_compact_json(out_dir / contract.CAMERA_FILE, data)
+    write_text_atomic(out_dir / contract.CAMERA_FILE, compact_json(camera.to_json()))
 
 
-def _material_record(material) -> dict[str, Any]:
-    return material.model_dump(mode="json", by_alias=True)
+def _material_record(material: MaterialSpec) -> dict[str, Any]:
+    return material.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def write_objects_and_meshes(spec: SceneSpec, out_dir: Path) -> None:
     """``objects.json`` and ``meshes/*.ply`` for every object and environment part."""
-    mesh_dir = out_dir / contract.MESH_DIR
-    mesh_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / contract.MESH_DIR).mkdir(parents=True, exist_ok=True)
     poses = spec.object_poses()
     objects = []
     for obj in spec.objects:
-        relative = f"{contract.MESH_DIR}/{obj.instance_id:04d}.ply"
+        relative = contract.object_mesh_file(obj.instance_id)
         object_mesh(obj).export(out_dir / relative, file_type="ply")
         objects.append(
-            {
-                "instance_id": obj.instance_id,
-                "name": obj.name,
-                "source": obj.source.model_dump(mode="json"),
-                "material": _material_record(obj.material),
-                "mesh": relative,
-                "object_to_world": [contract.matrix_list(m) for m in poses[obj.instance_id]],
-            }
+            contract.ObjectEntry(
+                instance_id=obj.instance_id,
+                name=obj.name,
+                source=obj.source.model_dump(mode="json"),
+                material=_material_record(obj.material),
+                mesh=relative,
+                object_to_world=[contract.matrix_list(m) for m in poses[obj.instance_id]],
+            )
         )
     environment = []
     for part in environment_parts(spec):
-        relative = f"{contract.MESH_DIR}/{part.name}.ply"
+        relative = contract.part_mesh_file(part.name)
         part_mesh(part).export(out_dir / relative, file_type="ply")
         environment.append(
-            {
-                "name": part.name,
-                "material": _material_record(part.material),
-                "mesh": relative,
-                "object_to_world": contract.matrix_list(part_pose(part)),
-            }
+            contract.EnvironmentEntry(
+                name=part.name,
+                material=_material_record(part.material),
+                mesh=relative,
+                object_to_world=contract.matrix_list(part_pose(part)),
+            )
         )
-    write_compact_json(
-        out_dir / contract.OBJECTS_FILE,
-        {"format_version": contract.FORMAT_VERSION, "objects": objects, "environment": environment},
-    )
+    layout = contract.ObjectsFile(objects=objects, environment=environment)
+    write_text_atomic(out_dir / contract.OBJECTS_FILE, compact_json(layout.to_json()))
 
 
 def write_scene_files(spec: SceneSpec, out_dir: Path) -> None:

@@ -3,16 +3,15 @@ under the current directory, written under a temporary name and swapped in when 
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from transphy3d.errors import OutputError
+from transphy3d.files import partial_path
 from transphy3d.output import contract
 
 PREVIEW_FILE = "preview.json"  # marks a directory as a preview (safe to replace)
-RUN_FILES = ("index.jsonl", "run.yaml", "failures.jsonl")  # files of a render run's root
 
 
 def is_render_output(directory: Path) -> bool:
@@ -21,9 +20,7 @@ def is_render_output(directory: Path) -> bool:
     try:
         if not directory.is_dir():
             return False
-        if any((directory / name).is_file() for name in (*RUN_FILES, contract.CAMERA_FILE)):
-            return True
-        return any(child.is_dir() and (child / contract.CAMERA_FILE).is_file() for child in directory.glob("scene_*"))
+        return contract.is_run_dir(directory) or contract.is_scene_dir(directory)
     except OSError:
         return False
 
@@ -76,7 +73,7 @@ def check_out_dir(out: Path) -> None:
 
 def make_partial(out: Path) -> Path:
     """A fresh sibling ``<out>.partial-<pid>`` to write the preview into."""
-    partial = out.with_name(f"{out.name}.partial-{os.getpid()}")
+    partial = partial_path(out)
     shutil.rmtree(partial, ignore_errors=True)
     try:
         partial.mkdir(parents=True)
@@ -85,14 +82,3 @@ def make_partial(out: Path) -> Path:
     except OSError as error:
         raise OutputError(f"cannot create the output directory: {error.strerror}", path=str(out.parent)) from None
     return partial
-
-
-def publish(partial: Path, out: Path) -> None:
-    """Move the finished preview into place, replacing an older preview at ``out``."""
-    if out.exists():
-        old = out.with_name(f"{out.name}.old-{os.getpid()}")
-        os.rename(out, old)
-        os.rename(partial, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(partial, out)

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-import transphy3d
+from transphy3d._version import __version__
+from transphy3d.documents import load_yaml_file
 from transphy3d.errors import UserError
+from transphy3d.files import publish_directory, write_json
 from transphy3d.output import contract
 from transphy3d.output.reader import Scene, SceneObject, open_scene
 from transphy3d.pipeline import resolve_scene
@@ -31,10 +33,8 @@ from transphy3d.preview.output import (
     default_out_dir,
     make_partial,
     preview_name,
-    publish,
 )
 from transphy3d.preview.settings import PreviewSettings, preview_frames, preview_spec
-from transphy3d.scene.config_loader import load_yaml_file
 from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document, save_spec
 
 CONTACT_SHEET = "contact_sheet.png"
@@ -139,7 +139,7 @@ def preview_scene(
     shown = preview_spec(settled, settings)
     frames = preview_frames(shown.render.frames, settings.frames)
     result = realise(shown, render_dir, log, runtime, progress=progress, frames=frames)
-    os.replace(render_dir / "scene.blend", seed_dir / "scene.blend")
+    os.replace(render_dir / contract.BLEND_FILE, seed_dir / contract.BLEND_FILE)
     scene = open_scene(render_dir)
     start = time.perf_counter()
     warnings = scene_warnings(settled, scene, frames)
@@ -162,7 +162,7 @@ def preview_scene(
     record = ScenePreview(
         seed=settled.seed,
         dir=name,
-        blend=f"{name}/scene.blend",
+        blend=f"{name}/{contract.BLEND_FILE}",
         scene_yaml=f"{name}/{contract.SCENE_SPEC_FILE}",
         render=f"{name}/render",
         warnings=warnings,
@@ -238,11 +238,11 @@ def run(
         sheet.save(partial / CONTACT_SHEET)
         animation = write_animation(partial / ANIMATION_STEM, animation_frames(sheet, layout))
         compose = time.perf_counter() - compose_start
-        contract.write_json(
+        write_json(
             partial / PREVIEW_FILE,
             {
                 "format_version": 1,
-                "transphy3d_version": transphy3d.__version__,
+                "transphy3d_version": __version__,
                 "input": str(path),
                 "recorded": recorded,
                 "overrides": json.loads(json.dumps(overrides, default=str)),  # YAML dates and the like
@@ -257,7 +257,7 @@ def run(
                 "timings": {"compose": round(compose, 3), "total": round(time.perf_counter() - start, 3)},
             },
         )
-        publish(partial, out_dir)
+        publish_directory(partial, out_dir)
         log.unlink(missing_ok=True)
     except BaseException:
         kept = _keep_log(log, out_dir)

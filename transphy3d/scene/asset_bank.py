@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from transphy3d.documents import StrictModel
 from transphy3d.errors import UserError
+from transphy3d.files import atomic_path
 
 MANIFEST_VERSION = 1
 LICENCES = ("cc_zero", "royalty_free", "own", "unknown")
-FORMATS = ("blend", "glb", "gltf", "obj", "ply")
 Vec3 = tuple[float, float, float]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SourceFile(Strict):
+class SourceFile(StrictModel):
     """The file the asset was imported from."""
 
     file: str
@@ -36,7 +32,7 @@ class SourceFile(Strict):
     format: Literal["blend", "glb", "gltf", "obj", "ply"]
 
 
-class Canonical(Strict):
+class Canonical(StrictModel):
     """The normalised geometry made once at import: one triangulated mesh, z up, metres. ``blend``
     holds the same mesh (same vertex order) with the asset's own materials, when it has any."""
 
@@ -45,7 +41,7 @@ class Canonical(Strict):
     blend: str | None = None
 
 
-class Verdict(Strict):
+class Verdict(StrictModel):
     """A vision-language model's answer about an asset. ``status``: ok (every field), partial (some
     fields missing or invalid: they stay null), malformed (no JSON object: ``raw`` keeps the text),
     error (the request failed: retried on the next run)."""
@@ -64,7 +60,7 @@ class Verdict(Strict):
     model: str
 
 
-class AssetRecord(Strict):
+class AssetRecord(StrictModel):
     """One asset of the bank."""
 
     manifest_version: int = MANIFEST_VERSION
@@ -141,11 +137,9 @@ def write_manifest(path: str | Path, records: Iterable[AssetRecord]) -> None:
     """Write all records atomically (temporary file, then rename), sorted by asset id."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         for record in sorted(records, key=lambda r: r.asset_id):
             handle.write(json.dumps(record.model_dump(mode="json"), separators=(",", ":"), allow_nan=False) + "\n")
-    tmp.replace(path)
 
 
 def kept_assets(path: str | Path, require_kept: bool = True) -> list[AssetRecord]:

@@ -1,40 +1,21 @@
-"""What follows from a SceneSpec by pure computation: object meshes, the camera path anchored on
-the settled objects, per-frame cameras, and the room walls. Shared by the renderer, the writer
-and the tests, so all three see the same numbers."""
+"""The camera of a SceneSpec by pure computation: the orbit anchored on the settled objects,
+the intrinsics and the per-frame world_to_camera. Shared by the renderer, the writer and the
+tests, so all three see the same numbers."""
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
-import trimesh
 
 from transphy3d.geometry import camera as cam
 from transphy3d.geometry.transforms import transform_points
-from transphy3d.scene import environment as env
-from transphy3d.scene.procedural import build_mesh
-from transphy3d.scene.spec import CameraPathSpec, EnvironmentPart, ObjectSpec, SceneSpec
+from transphy3d.scene.meshes import object_mesh
+from transphy3d.scene.spec import CameraPathSpec, SceneSpec
 
 
-@lru_cache(maxsize=256)
-def _procedural_mesh(
-    family: str, params: tuple[tuple[str, float], ...], segments: int, scale: float
-) -> trimesh.Trimesh:
-    return build_mesh(family, dict(params), segments, scale)
-
-
-def object_mesh(obj: ObjectSpec) -> trimesh.Trimesh:
-    """The object's mesh in its own frame (metres, scale applied, centre of mass at the origin)."""
-    source = obj.source
-    if source.kind == "procedural":
-        return _procedural_mesh(source.family, tuple(sorted(source.params.items())), source.segments, obj.scale).copy()
-    from transphy3d.scene.meshes import load_static_mesh
-
-    return load_static_mesh(source, obj.scale)
-
-
-def intrinsics(spec: SceneSpec) -> np.ndarray:
+def spec_intrinsics(spec: SceneSpec) -> np.ndarray:
+    """The 3x3 K of the scene's camera at the render size."""
     r = spec.render
     return cam.intrinsics(r.width, r.height, spec.camera.focal_length_mm, spec.camera.sensor_width_mm)
 
@@ -83,7 +64,7 @@ def anchor_camera_path(spec: SceneSpec) -> CameraPathSpec:
     centre = (lo + hi) / 2
     bound_radius = max(float(np.linalg.norm(points - centre, axis=1).max()), 0.02)
     r = spec.render
-    K = intrinsics(spec)
+    K = spec_intrinsics(spec)
     half_fov = min(math.atan(r.width / 2 / K[0, 0]), math.atan(r.height / 2 / K[1, 1]))
     distance = spec.camera.framing * bound_radius / math.sin(half_fov)
     path = CameraPathSpec(
@@ -95,18 +76,9 @@ def anchor_camera_path(spec: SceneSpec) -> CameraPathSpec:
     return path.model_copy(update={"distance_scale": float(scale)})
 
 
-def world_to_camera(spec: SceneSpec) -> np.ndarray:
+def spec_world_to_camera(spec: SceneSpec) -> np.ndarray:
     """(F, 4, 4) world_to_camera (OpenCV) of every rendered frame."""
     if spec.camera_path is None:
         raise ValueError("the camera path is anchored after physics; this spec has none yet")
     path = spec.camera_path
     return orbit(spec, path).world_to_camera(np.asarray(path.centre), spec.render.frames, path.distance_scale)
-
-
-def environment_parts(spec: SceneSpec) -> list[EnvironmentPart]:
-    """The environment's parts, with the room walls placed around the camera path."""
-    parts = list(spec.environment.parts)
-    if spec.environment.room is not None and spec.camera_path is not None:
-        eyes = cam.invert_rigid(world_to_camera(spec))[:, :3, 3]
-        parts += env.room_walls(spec.environment.room, np.asarray(spec.camera_path.centre), eyes)
-    return parts

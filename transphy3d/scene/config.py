@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from transphy3d.scene.distributions import Distribution, dist, parse_distribution
+from transphy3d.documents import FrozenModel
+from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
 from transphy3d.scene.procedural import FAMILIES
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
 def _d(raw: Any) -> Distribution:
@@ -23,84 +20,13 @@ def _d(raw: Any) -> Distribution:
 
 
 Unit = dist(ge=0.0, le=1.0)
-Positive = dist(gt=0.0)
 Angle = dist(ge=-360.0, le=360.0)
 # A material reference: "class" (any preset of the class, by weight) or "class/preset". Checked
 # against the material library when the config is loaded.
 MaterialRef = dist(strings=True)
 
 
-class ColorDist(Strict):
-    """A colour: constant linear RGB ``[r, g, b]`` or a uniform draw in HSV."""
-
-    rgb: tuple[float, float, float] | None = None
-    hsv: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _parse(cls, raw: Any) -> Any:
-        if isinstance(raw, list | tuple):
-            return {"rgb": raw}
-        return raw
-
-    @model_validator(mode="after")
-    def _check(self) -> ColorDist:
-        if (self.rgb is None) == (self.hsv is None):
-            raise ValueError("a colour is [r, g, b] or {hsv: [[h_lo, h_hi], [s_lo, s_hi], [v_lo, v_hi]]}")
-        values = self.rgb or [v for pair in self.hsv for v in pair]  # type: ignore[union-attr]
-        if any(not 0.0 <= v <= 1.0 for v in values):
-            raise ValueError(f"colour components must lie in [0, 1], got {values}")
-        return self
-
-
-class TextureConfig(Strict):
-    """A procedural texture mixing ``base_color`` and ``color2`` (surfaces)."""
-
-    type: dist(allowed=["none", "noise", "checker", "wave", "voronoi", "brick", "musgrave"]) = _d("none")
-    scale: dist(gt=0.0, le=1000.0) = _d(10.0)
-    color2: ColorDist = ColorDist(rgb=(0.2, 0.2, 0.2))
-    contrast: Unit = _d(1.0)
-
-
-class MaterialPreset(Strict):
-    """One named material preset of a class (``materials/*.yaml``): Principled BSDF parameters."""
-
-    weight: float = Field(1.0, ge=0.0)
-    transparent: bool | None = None  # overrides the class's flag
-    reflective: bool | None = None
-    base_color: ColorDist = ColorDist(rgb=(0.8, 0.8, 0.8))
-    metallic: Unit = _d(0.0)
-    roughness: Unit = _d(0.5)
-    ior: dist(ge=1.0, le=3.0) = _d(1.5)
-    transmission: Unit = _d(0.0)
-    coat_weight: Unit = _d(0.0)
-    coat_roughness: Unit = _d(0.03)
-    anisotropic: Unit = _d(0.0)
-    anisotropic_rotation: Unit = _d(0.0)
-    specular_ior_level: Unit = _d(0.5)
-    thin_film_thickness: dist(ge=0.0, le=2000.0) = _d(0.0)
-    texture: TextureConfig = TextureConfig()
-
-
-class MaterialClassFile(Strict):
-    """A material library file: one class and its presets."""
-
-    class_name: str = Field(alias="class")
-    description: str = ""
-    transparent: bool = False
-    reflective: bool = False
-    presets: dict[str, MaterialPreset]
-
-    @field_validator("presets")
-    @classmethod
-    def _non_empty(cls, value: dict[str, MaterialPreset]) -> dict[str, MaterialPreset]:
-        if not value:
-            raise ValueError("a material class needs at least one preset")
-        return value
-
-
-# ----------------------------------------------------------------------------------------------
-class TabletopConfig(Strict):
+class TabletopConfig(FrozenModel):
     size_x: dist(ge=0.3, le=5.0) = _d({"uniform": [0.9, 1.6]})
     size_y: dist(ge=0.3, le=5.0) = _d({"uniform": [0.6, 1.0]})
     height: dist(ge=0.2, le=1.5) = _d({"uniform": [0.7, 0.8]})
@@ -108,7 +34,7 @@ class TabletopConfig(Strict):
     material: MaterialRef = _d("table")
 
 
-class ContainerConfig(Strict):
+class ContainerConfig(FrozenModel):
     size_x: dist(ge=0.1, le=3.0) = _d({"uniform": [0.4, 0.6]})
     size_y: dist(ge=0.1, le=3.0) = _d({"uniform": [0.3, 0.45]})
     height: dist(ge=0.03, le=1.0) = _d({"uniform": [0.1, 0.2]})
@@ -116,14 +42,14 @@ class ContainerConfig(Strict):
     material: MaterialRef = _d("container")
 
 
-class RoomConfig(Strict):
+class RoomConfig(FrozenModel):
     probability: float = Field(0.5, ge=0.0, le=1.0)
     margin: dist(ge=0.05, le=20.0) = _d({"uniform": [0.3, 1.5]})
     height: dist(ge=0.5, le=20.0) = _d({"uniform": [2.5, 3.2]})
     material: MaterialRef = _d("wall")
 
 
-class EnvironmentConfig(Strict):
+class EnvironmentConfig(FrozenModel):
     type: dist(allowed=["tabletop", "container"]) = _d({"choice": ["tabletop", "container"]})
     floor_material: MaterialRef = _d("floor")
     floor_size: float = Field(30.0, gt=1.0, le=1000.0)
@@ -132,7 +58,7 @@ class EnvironmentConfig(Strict):
     room: RoomConfig = RoomConfig()
 
 
-class ObjectsConfig(Strict):
+class ObjectsConfig(FrozenModel):
     count: dist(ge=1, le=64, integer=True) = _d({"randint": [3, 8]})
     families: dist(allowed=sorted(FAMILIES)) = _d(
         {"choice": ["bottle", "wine_glass", "mug", "cup", "bowl", "plate", "vase", "flask", "superquadric"]}
@@ -172,7 +98,7 @@ class ObjectsConfig(Strict):
         return value
 
 
-class PhysicsConfig(Strict):
+class PhysicsConfig(FrozenModel):
     mode: Literal["settle", "fall"] = "settle"
     fps: int = Field(60, ge=10, le=1000)
     max_seconds: float = Field(8.0, gt=0.0, le=120.0)
@@ -191,13 +117,13 @@ class PhysicsConfig(Strict):
     max_penetration: float = Field(0.02, ge=0.0, le=1.0)
 
 
-class WaveConfig(Strict):
+class WaveConfig(FrozenModel):
     amplitude: dist(ge=0.0, le=10.0) = _d(0.0)
     frequency: dist(ge=0.0, le=100.0) = _d({"uniform": [0.5, 2.0]})
     phase: dist(ge=-100.0, le=100.0) = _d({"uniform": [0.0, 6.283185307179586]})
 
 
-class CameraConfig(Strict):
+class CameraConfig(FrozenModel):
     frames: int = Field(120, ge=1, le=100000)
     fps: float = Field(24.0, gt=0.0, le=1000.0)
     focal_length_mm: dist(ge=5.0, le=300.0) = _d({"uniform": [26.0, 42.0]})
@@ -215,7 +141,7 @@ class CameraConfig(Strict):
     clip_far: float = Field(200.0, gt=0.0)
 
 
-class SkyConfig(Strict):
+class SkyConfig(FrozenModel):
     sun_elevation_deg: dist(ge=-10.0, le=90.0) = _d({"uniform": [10.0, 70.0]})
     sun_rotation_deg: Angle = _d({"uniform": [0.0, 360.0]})
     strength: dist(ge=0.0, le=100.0) = _d({"uniform": [0.15, 0.45]})
@@ -223,19 +149,19 @@ class SkyConfig(Strict):
     dust_density: dist(ge=0.0, le=10.0) = _d({"uniform": [0.0, 3.0]})
 
 
-class GradientConfig(Strict):
+class GradientConfig(FrozenModel):
     horizon_color: ColorDist = ColorDist(hsv=((0.0, 1.0), (0.0, 0.3), (0.4, 1.0)))
     zenith_color: ColorDist = ColorDist(hsv=((0.0, 1.0), (0.0, 0.4), (0.1, 0.8)))
     strength: dist(ge=0.0, le=100.0) = _d({"uniform": [0.4, 1.5]})
 
 
-class HdriConfig(Strict):
+class HdriConfig(FrozenModel):
     directory: str | None = None
     strength: dist(ge=0.0, le=100.0) = _d({"uniform": [0.6, 1.5]})
     rotation_deg: Angle = _d({"uniform": [0.0, 360.0]})
 
 
-class LightsConfig(Strict):
+class LightsConfig(FrozenModel):
     count: dist(ge=0, le=32, integer=True) = _d({"randint": [1, 4]})
     type: dist(allowed=["area", "point", "spot"]) = _d({"choice": ["area", "point", "spot"], "weights": [3, 1, 1]})
     power_w: dist(ge=0.0, le=1e6) = _d({"log_uniform": [30.0, 600.0]})
@@ -246,7 +172,7 @@ class LightsConfig(Strict):
     spot_angle_deg: dist(ge=1.0, le=180.0) = _d({"uniform": [30.0, 90.0]})
 
 
-class LightingConfig(Strict):
+class LightingConfig(FrozenModel):
     world: dist(allowed=["sky", "gradient", "hdri"]) = _d({"choice": ["sky", "gradient"]})
     sky: SkyConfig = SkyConfig()
     gradient: GradientConfig = GradientConfig()
@@ -254,7 +180,7 @@ class LightingConfig(Strict):
     lights: LightsConfig = LightsConfig()
 
 
-class RenderConfig(Strict):
+class RenderConfig(FrozenModel):
     width: int = Field(832, ge=8, le=16384)
     height: int = Field(480, ge=8, le=16384)
     samples: int = Field(64, ge=1, le=100000)
@@ -276,14 +202,14 @@ class RenderConfig(Strict):
     animated_seed: bool = False
 
 
-class OutputConfig(Strict):
+class OutputConfig(FrozenModel):
     flow: bool = False
     exr_compression: Literal["zip", "zips", "piz", "rle", "none", "zstd", "htj2k"] = "zip"
     png_compression: int = Field(15, ge=0, le=100)
     keep_blend: bool = False
 
 
-class SceneConfig(Strict):
+class SceneConfig(FrozenModel):
     """A scene config: what a scene may look like. With a seed it gives one SceneSpec."""
 
     name: str = "unnamed"

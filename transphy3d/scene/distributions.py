@@ -15,13 +15,16 @@ Every draw takes an explicit ``numpy.random.Generator``.
 
 from __future__ import annotations
 
+import colorsys
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, model_validator
+
+from transphy3d.documents import FrozenModel
 
 KINDS = ("uniform", "log_uniform", "normal", "randint", "choice")
 
@@ -206,8 +209,32 @@ def dist(
     return Annotated[Distribution, BeforeValidator(validate), PlainSerializer(lambda d: d.to_yaml())]
 
 
-def sample_map(
-    distributions: dict[str, Distribution], rng: np.random.Generator, cast: Callable[[Any], Any] = lambda v: v
-) -> dict[str, Any]:
-    """Draw every distribution of a name -> distribution map, in sorted name order."""
-    return {name: cast(distributions[name].sample(rng)) for name in sorted(distributions)}
+class ColorDist(FrozenModel):
+    """A colour: constant linear RGB ``[r, g, b]`` or a uniform draw in HSV."""
+
+    rgb: tuple[float, float, float] | None = None
+    hsv: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, raw: Any) -> Any:
+        if isinstance(raw, list | tuple):
+            return {"rgb": raw}
+        return raw
+
+    @model_validator(mode="after")
+    def _check(self) -> ColorDist:
+        if (self.rgb is None) == (self.hsv is None):
+            raise ValueError("a colour is [r, g, b] or {hsv: [[h_lo, h_hi], [s_lo, s_hi], [v_lo, v_hi]]}")
+        values = self.rgb or [v for pair in self.hsv for v in pair]  # type: ignore[union-attr]
+        if any(not 0.0 <= v <= 1.0 for v in values):
+            raise ValueError(f"colour components must lie in [0, 1], got {values}")
+        return self
+
+    def sample(self, rng: np.random.Generator) -> list[float]:
+        """Linear RGB: the constant, or a uniform draw in HSV."""
+        if self.rgb is not None:
+            return [float(c) for c in self.rgb]
+        (h0, h1), (s0, s1), (v0, v1) = self.hsv  # type: ignore[misc]
+        h, s, v = rng.uniform(h0, h1), rng.uniform(s0, s1), rng.uniform(v0, v1)
+        return [float(c) for c in colorsys.hsv_to_rgb(h, s, v)]

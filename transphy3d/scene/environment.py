@@ -8,8 +8,10 @@ import manifold3d as mf
 import numpy as np
 import trimesh
 
+from transphy3d.geometry.camera import invert_rigid
+from transphy3d.scene.camera_path import spec_world_to_camera
 from transphy3d.scene.procedural.solids import to_trimesh
-from transphy3d.scene.spec import EnvironmentPart, MaterialSpec, RoomSpec
+from transphy3d.scene.spec import EnvironmentPart, MaterialSpec, RoomSpec, SceneSpec
 
 FLOOR_THICKNESS = 0.1
 LEG_SIZE = 0.05
@@ -110,4 +112,13 @@ def room_walls(room: RoomSpec, centre: np.ndarray, camera_positions: np.ndarray)
                 collision=False,
             )
         )
+    return parts
+
+
+def environment_parts(spec: SceneSpec) -> list[EnvironmentPart]:
+    """The environment's parts, with the room walls placed around the camera path."""
+    parts = list(spec.environment.parts)
+    if spec.environment.room is not None and spec.camera_path is not None:
+        eyes = invert_rigid(spec_world_to_camera(spec))[:, :3, 3]
+        parts += room_walls(spec.environment.room, np.asarray(spec.camera_path.centre), eyes)
     return parts

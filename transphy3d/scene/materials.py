@@ -1,27 +1,73 @@
-"""The material library (``materials/*.yaml``): loading, reference checks and sampling.
+"""The material library (``materials/*.yaml``): its schema, loading, reference checks and sampling.
 
 Each file is one class (glass, plastic, metal, ceramic, diffuse for objects; floor, table,
 container, wall for surfaces) with named presets. A config refers to materials as ``class``
-(a preset drawn by weight) or ``class/preset``. The bpy layer turns a sampled material into a
-Cycles node tree (``transphy3d.blender.materials``).
+(a preset drawn by weight) or ``class/preset``. The parameters a preset may set are described
+once in ``transphy3d.scene.material_params``; the Blender layer turns a sampled ``MaterialSpec``
+into a Cycles node tree (``transphy3d.blender.materials``).
 """
 
 from __future__ import annotations
 
-import colorsys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import Field, create_model, field_validator
 
+from transphy3d.documents import FrozenModel, load_yaml_file, validate_document
 from transphy3d.errors import UserError
-from transphy3d.scene.config import ColorDist, MaterialClassFile, MaterialPreset, SceneConfig
-from transphy3d.scene.config_loader import format_validation_error, load_yaml_file
-from transphy3d.scene.distributions import Distribution
+from transphy3d.scene import material_params as mp
+from transphy3d.scene.config import SceneConfig
+from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
+from transphy3d.scene.spec import MaterialSpec, PrincipledParams, TextureSpec
 
-OBJECT_CLASSES = ("glass", "plastic", "metal", "ceramic", "diffuse")
+
+class TextureConfig(FrozenModel):
+    """A procedural texture mixing ``base_color`` and ``color2`` (surfaces)."""
+
+    type: dist(allowed=mp.TEXTURE_KINDS) = parse_distribution("none")
+    scale: dist(gt=0.0, le=mp.TEXTURE_SCALE_MAX) = parse_distribution(mp.TEXTURE_SCALE_DEFAULT)
+    color2: ColorDist = ColorDist(rgb=mp.TEXTURE_COLOR2_DEFAULT)
+    contrast: dist(ge=0.0, le=1.0) = parse_distribution(mp.TEXTURE_CONTRAST_DEFAULT)
+
+
+class _PresetBase(FrozenModel):
+    weight: float = Field(1.0, ge=0.0)
+    transparent: bool | None = None  # overrides the class's flag
+    reflective: bool | None = None
+    base_color: ColorDist = ColorDist(rgb=mp.BASE_COLOR_DEFAULT)
+    texture: TextureConfig = TextureConfig()
+
+
+# One named preset of a class: a distribution (within the input's range) for every shader input.
+MaterialPreset = create_model(
+    "MaterialPreset",
+    __base__=_PresetBase,
+    __doc__="One named material preset of a class (``materials/*.yaml``): Principled BSDF parameters.",
+    **{
+        i.name: (dist(ge=i.low, le=i.high), parse_distribution(i.default))  # type: ignore[misc]
+        for i in mp.PRINCIPLED_INPUTS
+    },
+)
+
+
+class MaterialClassFile(FrozenModel):
+    """A material library file: one class and its presets."""
+
+    class_name: str = Field(alias="class")
+    description: str = ""
+    transparent: bool = False
+    reflective: bool = False
+    presets: dict[str, MaterialPreset]  # type: ignore[valid-type]
+
+    @field_validator("presets")
+    @classmethod
+    def _non_empty(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError("a material class needs at least one preset")
+        return value
 
 
 @dataclass(frozen=True)
@@ -56,11 +102,7 @@ def load_library(directory: str | Path) -> MaterialLibrary:
         raise UserError("material library directory not found", path=str(directory))
     classes: dict[str, MaterialClassFile] = {}
     for path in sorted(directory.glob("*.yaml")):
-        raw = load_yaml_file(path)
-        try:
-            parsed = MaterialClassFile.model_validate(raw)
-        except ValidationError as error:
-            raise UserError(format_validation_error(error, MaterialClassFile, str(path))) from None
+        parsed = validate_document(MaterialClassFile, load_yaml_file(path), str(path))
         if parsed.class_name in classes:
             raise UserError(f"class {parsed.class_name!r} is defined twice", path=str(path), field="class")
         classes[parsed.class_name] = parsed
@@ -100,44 +142,22 @@ def check_config_materials(
                 ) from None
 
 
-def sample_color(color: ColorDist, rng: np.random.Generator) -> list[float]:
-    """Linear RGB of a colour distribution."""
-    if color.rgb is not None:
-        return [float(c) for c in color.rgb]
-    (h0, h1), (s0, s1), (v0, v1) = color.hsv  # type: ignore[misc]
-    h, s, v = rng.uniform(h0, h1), rng.uniform(s0, s1), rng.uniform(v0, v1)
-    return [float(c) for c in colorsys.hsv_to_rgb(h, s, v)]
-
-
-PRINCIPLED_PARAMS = (
-    "metallic",
-    "roughness",
-    "ior",
-    "transmission",
-    "coat_weight",
-    "coat_roughness",
-    "anisotropic",
-    "anisotropic_rotation",
-    "specular_ior_level",
-    "thin_film_thickness",
-)
-
-
-def _sample_preset(preset: MaterialPreset, rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
-    params: dict[str, Any] = {"base_color": sample_color(preset.base_color, rng)}
-    for name in PRINCIPLED_PARAMS:
-        params[name] = float(getattr(preset, name).sample(rng))
+def _sample_preset(preset: Any, rng: np.random.Generator) -> tuple[PrincipledParams, TextureSpec]:
+    params = PrincipledParams(
+        base_color=preset.base_color.sample(rng),
+        **{i.name: float(getattr(preset, i.name).sample(rng)) for i in mp.PRINCIPLED_INPUTS},
+    )
     tex = preset.texture
-    texture = {
-        "type": str(tex.type.sample(rng)),
-        "scale": float(tex.scale.sample(rng)),
-        "color2": sample_color(tex.color2, rng),
-        "contrast": float(tex.contrast.sample(rng)),
-    }
+    texture = TextureSpec(
+        type=str(tex.type.sample(rng)),
+        scale=float(tex.scale.sample(rng)),
+        color2=tex.color2.sample(rng),
+        contrast=float(tex.contrast.sample(rng)),
+    )
     return params, texture
 
 
-def sample_material(library: MaterialLibrary, ref: str, rng: np.random.Generator) -> dict[str, Any]:
+def sample_material(library: MaterialLibrary, ref: str, rng: np.random.Generator) -> MaterialSpec:
     """A resolved material (what ``scene.yaml`` and ``objects.json`` record) for a reference."""
     class_name, preset_name = library.resolve(ref)
     cls = library.classes[class_name]
@@ -149,11 +169,11 @@ def sample_material(library: MaterialLibrary, ref: str, rng: np.random.Generator
         preset_name = names[int(rng.choice(len(names), p=weights / weights.sum()))]
     preset = cls.presets[preset_name]
     params, texture = _sample_preset(preset, rng)
-    return {
-        "class": class_name,
-        "preset": preset_name,
-        "transparent": cls.transparent if preset.transparent is None else preset.transparent,
-        "reflective": cls.reflective if preset.reflective is None else preset.reflective,
-        "params": params,
-        "texture": texture,
-    }
+    return MaterialSpec(
+        class_name=class_name,
+        preset=preset_name,
+        transparent=cls.transparent if preset.transparent is None else preset.transparent,
+        reflective=cls.reflective if preset.reflective is None else preset.reflective,
+        params=params,
+        texture=texture,
+    )

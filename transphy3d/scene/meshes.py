@@ -1,7 +1,8 @@
-"""Loading a static asset's mesh for a scene: the canonical mesh made at import (one triangulated
-mesh, z up, metres), scaled to its recorded size and centred on its centre of mass (or its
-bounding-box centre when the mesh is not watertight). Vertex and face order are kept, so the
-asset's ``.blend`` (same mesh) can take these coordinates."""
+"""An object's mesh in its own frame: a procedural family built from its parameters (cached), or
+a static asset's canonical mesh (one triangulated mesh, z up, metres, made at import) scaled to
+its recorded size and centred on its centre of mass (or its bounding-box centre when the mesh is
+not watertight). Vertex and face order of assets are kept, so the asset's ``.blend`` (same mesh)
+can take these coordinates."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import numpy as np
 import trimesh
 
 from transphy3d.errors import UserError
-from transphy3d.scene.spec import StaticSource
+from transphy3d.scene.asset_bank import sha256_file
+from transphy3d.scene.procedural import build_mesh
+from transphy3d.scene.spec import ObjectSpec, StaticSource
 
 
 @lru_cache(maxsize=64)
 def _canonical(path: str, sha256: str | None, mtime_ns: int) -> trimesh.Trimesh:
-    from transphy3d.scene.asset_bank import sha256_file
-
     if sha256 is not None and sha256_file(path) != sha256:
         raise UserError("canonical mesh changed since the scene was sampled (sha256 differs)", path=path)
     try:
@@ -46,3 +47,18 @@ def load_static_mesh(source: StaticSource, scale: float = 1.0) -> trimesh.Trimes
     centre = mesh.center_mass if mesh.is_watertight and mesh.volume > 0 else mesh.bounds.mean(axis=0)
     mesh.apply_translation(-centre)
     return mesh
+
+
+@lru_cache(maxsize=256)
+def _procedural_mesh(
+    family: str, params: tuple[tuple[str, float], ...], segments: int, scale: float
+) -> trimesh.Trimesh:
+    return build_mesh(family, dict(params), segments, scale)
+
+
+def object_mesh(obj: ObjectSpec) -> trimesh.Trimesh:
+    """The object's mesh in its own frame (metres, scale applied, centre of mass at the origin)."""
+    source = obj.source
+    if source.kind == "procedural":
+        return _procedural_mesh(source.family, tuple(sorted(source.params.items())), source.segments, obj.scale).copy()
+    return load_static_mesh(source, obj.scale)

@@ -11,10 +11,10 @@ import numpy as np
 from transphy3d.errors import UserError
 from transphy3d.rng import derive_seed, stream
 from transphy3d.scene import environment as env
-from transphy3d.scene.camera_path import object_mesh
 from transphy3d.scene.config import SceneConfig, WaveConfig
 from transphy3d.scene.config_loader import config_digest, materials_dir
-from transphy3d.scene.materials import MaterialLibrary, load_library, sample_color, sample_material
+from transphy3d.scene.materials import MaterialLibrary, load_library, sample_material
+from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.placement import Body, drop_pose
 from transphy3d.scene.procedural import sample_params
 from transphy3d.scene.spec import (
@@ -40,7 +40,7 @@ HDRI_SUFFIXES = (".hdr", ".exr")
 
 
 def _material(library: MaterialLibrary, ref_dist, rng: np.random.Generator) -> MaterialSpec:
-    return MaterialSpec.model_validate(sample_material(library, ref_dist.sample(rng), rng))
+    return sample_material(library, ref_dist.sample(rng), rng)
 
 
 def drop_region(
@@ -224,8 +224,8 @@ def sample_world(config: SceneConfig, seed: int, source: Path | None) -> WorldSp
     elif kind == "gradient":
         g = lc.gradient
         params = {
-            "horizon_color": sample_color(g.horizon_color, rng),
-            "zenith_color": sample_color(g.zenith_color, rng),
+            "horizon_color": g.horizon_color.sample(rng),
+            "zenith_color": g.zenith_color.sample(rng),
             "strength": g.strength.sample(rng),
         }
     else:

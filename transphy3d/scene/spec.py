@@ -13,20 +13,18 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, create_model, field_validator
 
+from transphy3d.documents import StrictModel, load_yaml_file, validate_document
 from transphy3d.errors import UserError
 from transphy3d.geometry.transforms import matrix_to_quaternion, pose_matrix
+from transphy3d.scene import material_params as mp
 
 SPEC_VERSION = 1
 Vec3 = tuple[float, float, float]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Pose(Strict):
+class Pose(StrictModel):
     """A rigid pose: position (metres) and unit quaternion (w, x, y, z)."""
 
     position: Vec3
@@ -50,14 +48,14 @@ class Pose(Strict):
         return cls(position=tuple(float(v) for v in m[:3, 3]), quaternion=tuple(float(v) for v in q))
 
 
-class ProceduralSource(Strict):
+class ProceduralSource(StrictModel):
     kind: Literal["procedural"] = "procedural"
     family: str
     params: dict[str, float]
     segments: int = Field(64, ge=8, le=512)
 
 
-class StaticSource(Strict):
+class StaticSource(StrictModel):
     """An asset of the bank: ``file`` is its canonical mesh (``sha256`` its content hash), scaled
     to ``size`` and centred; with ``keep_materials`` the renderer takes the asset's own materials
     from ``blend`` (the same mesh, same vertex order)."""
@@ -74,16 +72,44 @@ class StaticSource(Strict):
 Source = Annotated[ProceduralSource | StaticSource, Field(discriminator="kind")]
 
 
-class MaterialSpec(Strict):
+class _PrincipledBase(StrictModel):
+    base_color: mp.RGB
+
+
+# The sampled Principled BSDF inputs of a material: ``base_color`` and one float per shader input.
+PrincipledParams = create_model(
+    "PrincipledParams",
+    __base__=_PrincipledBase,
+    __doc__="Sampled Principled BSDF inputs: base colour (linear RGB) and every scalar shader input.",
+    **{i.name: (float, ...) for i in mp.PRINCIPLED_INPUTS},  # type: ignore[misc]
+)
+
+
+class AssetMaterialParams(StrictModel):
+    """A static asset rendered with its own materials: their names in the asset's ``.blend``."""
+
+    materials: list[str]
+
+
+class TextureSpec(StrictModel):
+    """The sampled procedural texture; only ``type`` for a material that has none of its own."""
+
+    type: mp.TextureKind
+    scale: float | None = None
+    color2: mp.RGB | None = None
+    contrast: float | None = None
+
+
+class MaterialSpec(StrictModel):
     class_name: str = Field(alias="class")
     preset: str
     transparent: bool
     reflective: bool
-    params: dict[str, Any]
-    texture: dict[str, Any]
+    params: PrincipledParams | AssetMaterialParams  # type: ignore[valid-type]
+    texture: TextureSpec
 
 
-class ObjectSpec(Strict):
+class ObjectSpec(StrictModel):
     instance_id: int = Field(ge=1, le=65535)
     name: str
     source: Source
@@ -98,7 +124,7 @@ class ObjectSpec(Strict):
     trajectory: list[Pose] | None = None
 
 
-class EnvironmentPart(Strict):
+class EnvironmentPart(StrictModel):
     """A box (``size`` = outer extents) or an open-topped box with ``wall`` thick sides, centred
     at ``position`` in x/y with its bottom at ``position[2]``, turned by ``rotation_z_deg``."""
 
@@ -112,7 +138,7 @@ class EnvironmentPart(Strict):
     collision: bool = True
 
 
-class SupportSpec(Strict):
+class SupportSpec(StrictModel):
     """Where objects must come to rest (x/y ranges on a surface at height ``z``) and the region
     above it they are dropped from (``drop_x_range``, ``drop_y_range``)."""
 
@@ -124,26 +150,26 @@ class SupportSpec(Strict):
     drop_y_range: tuple[float, float]
 
 
-class RoomSpec(Strict):
+class RoomSpec(StrictModel):
     margin: float
     height: float
     material: MaterialSpec
 
 
-class EnvironmentSpec(Strict):
+class EnvironmentSpec(StrictModel):
     type: str
     parts: list[EnvironmentPart]
     support: SupportSpec
     room: RoomSpec | None = None
 
 
-class WaveSpec(Strict):
+class WaveSpec(StrictModel):
     amplitude: float
     frequency: float
     phase: float
 
 
-class CameraSpec(Strict):
+class CameraSpec(StrictModel):
     focal_length_mm: float
     sensor_width_mm: float
     framing: float
@@ -159,7 +185,7 @@ class CameraSpec(Strict):
     clip_far: float
 
 
-class CameraPathSpec(Strict):
+class CameraPathSpec(StrictModel):
     """The orbit's anchor, fixed after physics: centre, bounding radius and fitted distance."""
 
     centre: Vec3
@@ -168,7 +194,7 @@ class CameraPathSpec(Strict):
     distance_scale: float
 
 
-class LightSpec(Strict):
+class LightSpec(StrictModel):
     type: Literal["area", "point", "spot"]
     position: Vec3
     target: Vec3
@@ -178,12 +204,12 @@ class LightSpec(Strict):
     spot_angle_deg: float
 
 
-class WorldSpec(Strict):
+class WorldSpec(StrictModel):
     type: Literal["sky", "gradient", "hdri"]
     params: dict[str, Any]
 
 
-class RenderSpec(Strict):
+class RenderSpec(StrictModel):
     width: int
     height: int
     frames: int
@@ -206,14 +232,14 @@ class RenderSpec(Strict):
     cycles_seed: int
 
 
-class Runtime(Strict):
+class Runtime(StrictModel):
     """How this machine renders a scene (not part of the scene): device and CPU threads."""
 
     device: Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"] = "auto"
     threads: int = Field(0, ge=0)
 
 
-class PhysicsSpec(Strict):
+class PhysicsSpec(StrictModel):
     mode: Literal["settle", "fall"]
     fps: int
     max_seconds: float
@@ -230,31 +256,31 @@ class PhysicsSpec(Strict):
     max_penetration: float
 
 
-class OutputSpec(Strict):
+class OutputSpec(StrictModel):
     flow: bool
     exr_compression: str
     png_compression: int
     keep_blend: bool
 
 
-class Rejection(Strict):
+class Rejection(StrictModel):
     instance_id: int
     reason: str
 
 
-class AttemptRecord(Strict):
+class AttemptRecord(StrictModel):
     attempt: int
     simulated_seconds: float
     settled: bool
     rejected: list[Rejection]
 
 
-class ConfigRef(Strict):
+class ConfigRef(StrictModel):
     name: str
     digest: str
 
 
-class SceneSpec(Strict):
+class SceneSpec(StrictModel):
     spec_version: int = SPEC_VERSION
     seed: int = Field(ge=0)
     config: ConfigRef
@@ -303,8 +329,7 @@ def save_spec(spec: SceneSpec, path: str | Path) -> None:
 
 
 def parse_spec(raw: Any, source: str) -> SceneSpec:
-    from transphy3d.scene.config_loader import format_validation_error
-
+    """A SceneSpec from parsed YAML; one-line UserErrors naming ``source`` and the key."""
     if not is_spec_document(raw):
         raise UserError("not a scene spec (no spec_version key)", path=source)
     if raw["spec_version"] != SPEC_VERSION:
@@ -313,13 +338,9 @@ def parse_spec(raw: Any, source: str) -> SceneSpec:
             path=source,
             field="spec_version",
         )
-    try:
-        return SceneSpec.model_validate(raw)
-    except ValidationError as error:
-        raise UserError(format_validation_error(error, SceneSpec, source)) from None
+    return validate_document(SceneSpec, raw, source)
 
 
 def load_spec(path: str | Path) -> SceneSpec:
-    from transphy3d.scene.config_loader import load_yaml_file
-
+    """Read a recorded ``scene.yaml``."""
     return parse_spec(load_yaml_file(path), str(path))

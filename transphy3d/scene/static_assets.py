@@ -13,7 +13,7 @@ import numpy as np
 from transphy3d.errors import UserError
 from transphy3d.scene.asset_bank import AssetRecord, kept_assets, resolve
 from transphy3d.scene.config import ObjectsConfig
-from transphy3d.scene.spec import MaterialSpec, StaticSource
+from transphy3d.scene.spec import AssetMaterialParams, MaterialSpec, StaticSource, TextureSpec
 
 
 @lru_cache(maxsize=8)
@@ -45,15 +45,13 @@ def own_material(record: AssetRecord) -> MaterialSpec:
     """The material record of an asset rendered with its own materials: class ``asset``; the
     transparent/reflective flags are the filter's verdict (false when unknown)."""
     verdict = record.verdict
-    return MaterialSpec.model_validate(
-        {
-            "class": "asset",
-            "preset": record.asset_id,
-            "transparent": bool(verdict and verdict.transparent),
-            "reflective": bool(verdict and verdict.reflective),
-            "params": {"materials": list(record.materials)},
-            "texture": {"type": "none"},
-        }
+    return MaterialSpec(
+        class_name="asset",
+        preset=record.asset_id,
+        transparent=bool(verdict and verdict.transparent),
+        reflective=bool(verdict and verdict.reflective),
+        params=AssetMaterialParams(materials=list(record.materials)),
+        texture=TextureSpec(type="none"),
     )
 
 

@@ -11,9 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from transphy3d.output.contract import ContractModel, FailureRecord, IndexRecord
 
-def append_record(path: str | Path, record: dict[str, Any]) -> None:
-    line = (json.dumps(record, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
+
+def append_record(path: str | Path, record: ContractModel | dict[str, Any]) -> None:
+    """Append one record as a line of sorted-key JSON."""
+    data = record.to_json() if isinstance(record, ContractModel) else record
+    line = (json.dumps(data, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -36,3 +40,15 @@ def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
                     continue
     except FileNotFoundError:
         return
+
+
+def read_index(path: str | Path) -> Iterator[IndexRecord]:
+    """The records of an ``index.jsonl``."""
+    for record in read_records(path):
+        yield IndexRecord.model_validate(record)
+
+
+def read_failures(path: str | Path) -> Iterator[FailureRecord]:
+    """The records of a ``failures.jsonl``."""
+    for record in read_records(path):
+        yield FailureRecord.model_validate(record)

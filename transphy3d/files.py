@@ -1,0 +1,88 @@
+"""Writing files and directories so that a reader never sees them half-written.
+
+- ``atomic_path``: write a file under a temporary sibling name, renamed over the target when done.
+- ``partial_path`` / ``publish_directory``: build a directory under a temporary sibling name
+  (``<name>.partial-<pid>``) and move it into place, replacing an older one, when complete.
+- ``out_of_space``: whether a failed write was a full disk (checked on the file system, not by
+  reading error messages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+PARTIAL_MARK = ".partial-"  # <name>.partial-<pid>: a directory still being written (or left by a crash)
+FULL_DISK_BYTES = 1 << 20  # free space below this (or 1 % of a small disk) counts as a full disk
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` to write to; renamed to ``path`` when the block ends
+    without an error, removed when it raises."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write JSON (one-space indent, no NaN) atomically."""
+    write_text_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def partial_path(final: str | Path, hidden: bool = False) -> Path:
+    """Where this process builds the directory ``final``: ``<final>.partial-<pid>`` next to it
+    (``.<final>.partial-<pid>`` when ``hidden``, for folders listed by a ``<prefix>*`` glob)."""
+    final = Path(final)
+    return final.with_name(f"{'.' * hidden}{final.name}{PARTIAL_MARK}{os.getpid()}")
+
+
+def is_partial(name: str) -> bool:
+    """True for the name of a directory (or its log) that was never published."""
+    return PARTIAL_MARK in name
+
+
+def publish_directory(partial: str | Path, final: str | Path) -> None:
+    """Move the finished directory ``partial`` to ``final``, replacing an older ``final``: the old
+    one is renamed away first, so ``final`` is at every moment either the old or the new whole."""
+    partial, final = Path(partial), Path(final)
+    if final.exists():
+        old = final.with_name(f"{final.name}.old-{os.getpid()}")
+        os.rename(final, old)
+        os.rename(partial, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(partial, final)
+
+
+def out_of_space(path: str | Path) -> bool:
+    """True if the file system holding ``path`` (or its nearest existing parent) is full."""
+    path = Path(path).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError:
+        return False
+    return usage.free < min(FULL_DISK_BYTES, usage.total // 100)

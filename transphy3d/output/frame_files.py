@@ -1,0 +1,55 @@
+"""The per-frame files of a scene (docs/format.md): how each array is encoded.
+
+- depth: float32 EXR channel ``Z``, planar metres along the camera's +z, 0 = no surface;
+- normal: half-float EXR channels ``X, Y, Z``, unit normals in the camera frame, 0 = no surface;
+- flow: half-float EXR channels ``X, Y``, forward flow in pixels (frame t -> t+1);
+- mask: 16-bit greyscale PNG of instance ids, 0 = environment;
+- rgb: 8-bit sRGB PNG (written by Blender).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from transphy3d.output.contract import DEPTH_CHANNEL, FLOW_CHANNELS, NORMAL_CHANNELS
+from transphy3d.output.exr import read_exr, write_exr
+from transphy3d.output.png import read_mask_png, read_rgb_png, write_mask_png
+
+
+def write_depth(path: str | Path, depth: np.ndarray, compression: str = "zip") -> None:
+    """Planar depth in metres along the camera's +z, float32, 0 where no surface was hit."""
+    write_exr(path, {DEPTH_CHANNEL: np.asarray(depth, dtype=np.float32)}, compression)
+
+
+def read_depth(path: str | Path) -> np.ndarray:
+    return read_exr(path)[DEPTH_CHANNEL].astype(np.float32)
+
+
+def write_normal(path: str | Path, normal: np.ndarray, compression: str = "zip") -> None:
+    """Unit normals (H, W, 3) in the camera frame, stored as half floats X, Y, Z; 0 = no surface."""
+    normal = np.asarray(normal, dtype=np.float16)
+    write_exr(path, {c: normal[..., i] for i, c in enumerate(NORMAL_CHANNELS)}, compression)
+
+
+def read_normal(path: str | Path) -> np.ndarray:
+    channels = read_exr(path)
+    return np.stack([channels[c] for c in NORMAL_CHANNELS], axis=-1).astype(np.float32)
+
+
+def write_flow(path: str | Path, flow: np.ndarray, compression: str = "zip") -> None:
+    """Forward optical flow (H, W, 2) in pixels, frame t -> t+1, as half floats (0.03 px steps
+    below 64 px); 0 off-surface."""
+    flow = np.asarray(flow, dtype=np.float16)
+    write_exr(path, {c: flow[..., i] for i, c in enumerate(FLOW_CHANNELS)}, compression)
+
+
+def read_flow(path: str | Path) -> np.ndarray:
+    channels = read_exr(path)
+    return np.stack([channels[c] for c in FLOW_CHANNELS], axis=-1).astype(np.float32)
+
+
+write_mask = write_mask_png
+read_mask = read_mask_png
+read_rgb = read_rgb_png
