@@ -21,8 +21,9 @@ import numpy as np
 from _common import REPO, machine
 from PIL import Image
 
+from transphy3d.assets.vlm.backends import FilterOptions
 from transphy3d.assets.vlm.local import LocalBackend
-from transphy3d.assets.vlm.run import FilterOptions, run_filter
+from transphy3d.assets.vlm.run import run_filter
 from transphy3d.assets.vlm.tiny import build_tiny_qwen
 from transphy3d.scene.asset_bank import read_manifest, write_manifest
 

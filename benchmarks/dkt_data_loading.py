@@ -67,10 +67,13 @@ def write_fixture(root: Path, scenes: int, frames: int, width: int, height: int,
 
 def loader_rate(root: Path, width: int, height: int, frames: int, workers: int, clips: int) -> float:
     """Clips per second of the training DataLoader after its first batch."""
-    from transphy3d.dkt.data import ClipSettings
-    from transphy3d.dkt.mixture import FrameSettings, MixtureSampler, SourceSpec, build_mixture, make_loader
+    from transphy3d.dkt.mixture import MixtureSampler, build_mixture, make_loader
+    from transphy3d.dkt.settings import ClipSettings, FrameSettings
+    from transphy3d.dkt.sources import SourceSpec
 
-    dataset, weights, _ = build_mixture([SourceSpec("render", str(root))], ClipSettings(width, height))
+    dataset, weights, _ = build_mixture(
+        [SourceSpec(kind="render", path=str(root))], ClipSettings(resolution=(width, height))
+    )
     sampler = MixtureSampler(dataset.sources, weights, FrameSettings.fixed(frames), micro_batch=1, seed=0)
     loader = iter(make_loader(dataset, sampler, start=0, count=clips + 1, num_workers=workers))
     next(loader)  # worker start-up and the first clip
@@ -81,18 +84,18 @@ def loader_rate(root: Path, width: int, height: int, frames: int, workers: int, 
 
 def step_seconds(root: Path, base: Path, width: int, height: int, frames: int, repeats: int) -> float:
     """Median seconds of ``Trainer.train_step`` with one clip per step (loading not included)."""
-    from transphy3d.dkt.data import ClipSettings
-    from transphy3d.dkt.mixture import FrameSettings, SourceSpec, make_loader
-    from transphy3d.dkt.model import LoraSettings
-    from transphy3d.dkt.train import Trainer, TrainSettings
+    from transphy3d.dkt.mixture import make_loader
+    from transphy3d.dkt.settings import ClipSettings, FrameSettings, LoraSettings, TrainSettings
+    from transphy3d.dkt.sources import SourceSpec
+    from transphy3d.dkt.train import Trainer
 
     settings = TrainSettings(
         base=str(base),
         out=str(root.parent / "run"),
-        data=[SourceSpec("render", str(root))],
-        clip=ClipSettings(width, height),
+        data=[SourceSpec(kind="render", path=str(root))],
+        clip=ClipSettings(resolution=(width, height)),
         frames=FrameSettings.fixed(frames),
-        lora=LoraSettings(32, 32.0),
+        lora=LoraSettings(rank=32, alpha=32.0),
         batch_size=1,
         micro_batch_size=1,
         max_steps=repeats + 1,

@@ -59,13 +59,14 @@ def cast_like_from_pretrained(model: torch.nn.Module, dtype: torch.dtype) -> Non
 def build(preset: str, rank: int, device: torch.device, dtype: torch.dtype, checkpointing: bool):
     from diffusers.training_utils import cast_training_params
 
-    from transphy3d.dkt.model import LatentCodec, LoraSettings, add_lora, widen_patch_embedding
+    from transphy3d.dkt.model import LatentCodec, add_lora, widen_patch_embedding
     from transphy3d.dkt.random_wan import random_transformer, random_vae
+    from transphy3d.dkt.settings import LoraSettings
 
     transformer = random_transformer(preset, seed=0).to(device)
     cast_like_from_pretrained(transformer, dtype)
     widen_patch_embedding(transformer)
-    add_lora(transformer, LoraSettings(rank, float(rank)), seed=0)
+    add_lora(transformer, LoraSettings(rank=rank, alpha=float(rank)), seed=0)
     cast_training_params(transformer, torch.float32)
     if checkpointing:
         transformer.enable_gradient_checkpointing()
@@ -112,12 +113,13 @@ def train_steps(transformer, codec, prompt, args, device, dtype) -> tuple[float,
 
 def inference(transformer, codec, prompt, args, device) -> tuple[float, float]:
     """(milliseconds per frame, peak GB) of ``predict_video`` on ``infer_frames`` frames."""
-    from transphy3d.dkt.infer import InferenceSettings, make_model_fn, predict_video
+    from transphy3d.dkt.infer import make_model_fn, predict_video
     from transphy3d.dkt.model import DKTConfig
+    from transphy3d.dkt.settings import InferenceSettings
 
     transformer.eval()
     fn = make_model_fn(transformer, prompt)
-    settings = InferenceSettings(steps=args.steps, width=args.width, height=args.height)
+    settings = InferenceSettings(steps=args.steps, resolution=(args.width, args.height))
     frames = np.random.Generator(np.random.PCG64(0)).integers(
         0, 256, (args.infer_frames, args.height, args.width, 3), dtype=np.uint8
     )

@@ -18,8 +18,9 @@ import pytest
 from helpers import REPO, run_cli
 from test_assets_vlm import make_bank
 
+from transphy3d.assets.vlm.backends import FilterOptions
 from transphy3d.assets.vlm.prompt import JSON_SCHEMA
-from transphy3d.assets.vlm.run import FilterOptions, run_filter
+from transphy3d.assets.vlm.run import run_filter
 from transphy3d.scene.asset_bank import read_manifest
 
 GOOD = {"transparent": True, "reflective": True, "material_class": "glass", "category": "jar", "confidence": 0.9}

@@ -13,8 +13,9 @@ import pytest
 from helpers import REPO, run_cli
 from PIL import Image
 
+from transphy3d.assets.vlm.backends import FilterOptions
 from transphy3d.assets.vlm.local import LocalBackend
-from transphy3d.assets.vlm.run import FilterOptions, run_filter
+from transphy3d.assets.vlm.run import run_filter
 from transphy3d.assets.vlm.select import select
 from transphy3d.assets.vlm.vision import VisionPath, detect_vision_path
 from transphy3d.scene.asset_bank import read_manifest, write_manifest

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from transphy3d.errors import UserError
 
@@ -123,3 +123,57 @@ def validate_document(model: type[BaseModel], raw: Any, source: str, overrides: 
         return model.model_validate(raw)
     except ValidationError as error:
         raise UserError(format_validation_error(error, model, source, overrides)) from None
+
+
+
+# ------------------------------------------------------------------------- settings models
+def option(
+    default: Any, help: str, flag: str | None = None, *, ge: float | None = None, gt: float | None = None, **cli: Any
+) -> Any:
+    """A field of a settings model: its default, its range, its help text and, with ``flag``, its
+    command-line option (``cli``: argparse keywords such as ``metavar``, ``nargs``, ``const``;
+    ``group`` for the help section; ``shown`` for the default as the help shows it; ``dest`` for
+    an input the model maps onto this field and others). ``transphy3d.cli.options`` builds the
+    option from it."""
+    extra = {"cli": {"flag": flag, **cli}} if flag else None
+    return Field(default, ge=ge, gt=gt, description=help, json_schema_extra=extra)
+
+
+class Settings(FrozenModel):
+    """A settings model (trainer, sampler, farm): a validation error becomes a one-line UserError
+    naming the command-line flag."""
+
+    def __init__(self, **data: Any):
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise UserError(_settings_problem(error, type(self))) from None
+
+
+def flag_of(model: type[BaseModel], loc: tuple) -> str:
+    """The command-line flag of the field at ``loc`` (its dotted name when it has none)."""
+    current: Any = model
+    for part in loc:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            break
+        extra = field.json_schema_extra
+        cli = extra.get("cli") if isinstance(extra, dict) else None
+        if cli and cli.get("flag"):
+            return cli["flag"]
+        current = field.annotation
+    return ".".join(str(p) for p in loc)
+
+
+_BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">")}
+
+
+def _settings_problem(error: ValidationError, model: type[BaseModel]) -> str:
+    first = error.errors(include_url=False)[0]
+    value = first.get("input")
+    where = flag_of(model, tuple(first["loc"]))
+    if first["type"] in _BOUNDS:
+        key, symbol = _BOUNDS[first["type"]]
+        return f"{where}: must be {symbol} {first['ctx'][key]}, got {value}"
+    shown = "" if isinstance(value, dict) else f"{value!r}: "
+    return f"{where}: {shown}{first['msg'].removeprefix('Value error, ')}"

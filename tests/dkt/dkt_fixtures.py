@@ -60,7 +60,9 @@ def write_scene(
         (path / kind).mkdir(parents=True, exist_ok=True)
     K = np.array([[width, 0, width / 2 - 0.5], [0, width, height / 2 - 0.5], [0, 0, 1.0]])
     w2c = [np.linalg.inv(look_at(np.array([0.01 * t, -2.0, 1.0]), np.zeros(3))) for t in range(frames)]
-    write_json(path / contract.CAMERA_FILE, contract.CameraFile.from_arrays(width, height, 24.0, K, w2c, 0.01, 100.0).to_json())
+    write_json(
+        path / contract.CAMERA_FILE, contract.CameraFile.from_arrays(width, height, 24.0, K, w2c, 0.01, 100.0).to_json()
+    )
     material = material or {"class": "glass", "transparent": True, "reflective": True}
     write_json(
         path / contract.OBJECTS_FILE,
@@ -95,18 +97,16 @@ def write_scene(
 
 def tiny_train_settings(base: Path, out: Path, data: Path, **overrides):
     """TrainSettings for a seconds-long CPU run on 32x32 clips of 5 frames."""
-    from transphy3d.dkt.data import ClipSettings
-    from transphy3d.dkt.mixture import FrameSettings, SourceSpec
-    from transphy3d.dkt.model import LoraSettings
-    from transphy3d.dkt.train import TrainSettings
+    from transphy3d.dkt.settings import ClipSettings, FrameSettings, LoraSettings, TrainSettings
+    from transphy3d.dkt.sources import SourceSpec
 
     values = {
         "base": str(base),
         "out": str(out),
-        "data": [SourceSpec("render", str(data))],
-        "clip": ClipSettings(32, 32, random_crop=False),
+        "data": [SourceSpec(kind="render", path=str(data))],
+        "clip": ClipSettings(resolution=(32, 32), random_crop=False),
         "frames": FrameSettings.fixed(5),
-        "lora": LoraSettings(8, 8.0),
+        "lora": LoraSettings(rank=8, alpha=8.0),
         "learning_rate": 1e-2,
         "batch_size": 2,
         "micro_batch_size": 1,

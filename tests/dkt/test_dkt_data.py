@@ -15,7 +15,6 @@ from PIL import Image
 from transphy3d.dkt.data import (
     ClipDataset,
     ClipKey,
-    ClipSettings,
     CorruptData,
     RenderSource,
     collate,
@@ -24,16 +23,9 @@ from transphy3d.dkt.data import (
     normalize_disparity,
 )
 from transphy3d.dkt.images import ImageFolderSource
-from transphy3d.dkt.mixture import (
-    FrameSettings,
-    MixtureSampler,
-    SourceSpec,
-    build_mixture,
-    detect_kind,
-    load_mixture_file,
-    make_loader,
-    parse_data_arg,
-)
+from transphy3d.dkt.mixture import MixtureSampler, build_mixture, make_loader
+from transphy3d.dkt.settings import ClipSettings, FrameSettings
+from transphy3d.dkt.sources import SourceSpec, detect_kind, load_mixture_file, parse_data_arg
 from transphy3d.errors import UserError
 from transphy3d.output import contract
 from transphy3d.output.png import write_rgb_png
@@ -58,7 +50,7 @@ def test_render_clip_shapes_resize_and_masks(tmp_path: Path) -> None:
     write_scene(tmp_path / "r" / "scene_000000", frames=9, width=48, height=40)
     source = RenderSource(tmp_path / "r")
     assert source.lengths == [9]
-    dataset = ClipDataset([source], ClipSettings(32, 32, random_crop=False))
+    dataset = ClipDataset([source], ClipSettings(resolution=(32, 32), random_crop=False))
     sample = dataset[ClipKey(0, 0, 2, 5, seed=0, stride=1)]
     assert sample["rgb"].shape == (3, 5, 32, 32) and sample["rgb"].dtype == torch.uint8
     assert sample["target"].shape == (1, 5, 32, 32) and sample["target"].dtype == torch.float32
@@ -75,7 +67,9 @@ def test_render_clip_shapes_resize_and_masks(tmp_path: Path) -> None:
     assert cover_size(40, 48, 32, 32) == (32, 39)
     stride = dataset[ClipKey(0, 0, 0, 3, seed=0, stride=4)]
     assert stride["rgb"].shape[1] == 3
-    normals = ClipDataset([RenderSource(tmp_path / "r", task="normal")], ClipSettings(32, 32, "normal"))
+    normals = ClipDataset(
+        [RenderSource(tmp_path / "r", task="normal")], ClipSettings(resolution=(32, 32), task="normal")
+    )
     n = normals[ClipKey(0, 0, 0, 1, seed=0)]
     assert torch.allclose(n["target"][2][n["valid"]], torch.tensor(-1.0))
     assert torch.all(n["target"][:, ~n["valid"]] == 0)
@@ -83,7 +77,7 @@ def test_render_clip_shapes_resize_and_masks(tmp_path: Path) -> None:
 
 def test_bad_clip_settings() -> None:
     with pytest.raises(UserError, match="multiples of 16"):
-        ClipSettings(830, 480)
+        ClipSettings(resolution=(830, 480))
     with pytest.raises(UserError, match="4N"):
         FrameSettings.fixed(6)
     with pytest.raises(UserError, match="task"):
@@ -101,7 +95,7 @@ def test_corrupt_and_inconsistent_frames_are_counted_and_named(tmp_path: Path) -
         source.load(0, [2, 3])
     with pytest.raises(CorruptData, match=r"rgb/000005\.png: shape \(16, 16, 3\)"):
         source.load(0, [5])
-    dataset = ClipDataset([source], ClipSettings(32, 32, random_crop=False))
+    dataset = ClipDataset([source], ClipSettings(resolution=(32, 32), random_crop=False))
     sample = dataset[ClipKey(0, 0, 1, 5, seed=4)]  # frames 1..5 hit both bad files
     assert sample["rgb"].shape == (3, 5, 32, 32)
     assert sample["skipped"] and "scene_000000" in sample["skipped"][0]
@@ -119,7 +113,7 @@ def test_all_clips_corrupt_is_an_error(tmp_path: Path) -> None:
     write_scene(root / "scene_000000", frames=5)
     for t in range(5):
         contract.frame_path(root / "scene_000000", "rgb", t).write_bytes(b"garbage")
-    dataset = ClipDataset([RenderSource(root)], ClipSettings(32, 32))
+    dataset = ClipDataset([RenderSource(root)], ClipSettings(resolution=(32, 32)))
     with pytest.raises(UserError, match="could not be read"):
         dataset[ClipKey(0, 0, 0, 5, seed=0)]
     (root / "scene_000001").mkdir()
@@ -164,11 +158,11 @@ def test_image_folder_source(tmp_path: Path) -> None:
 def test_co_training_sampler(tmp_path: Path, render_root: Path) -> None:
     images = _image_folder(tmp_path / "imgs")
     specs = [
-        SourceSpec("render", str(render_root), 1.0),
-        SourceSpec("images", str(images), 3.0, {"depth_scale": 0.001}),
+        SourceSpec(kind="render", path=str(render_root), weight=1.0),
+        SourceSpec(kind="images", path=str(images), weight=3.0, options={"depth_scale": 0.001}),
     ]
-    dataset, weights, _ = build_mixture(specs, ClipSettings(32, 32))
-    sampler = MixtureSampler(dataset.sources, weights, FrameSettings(0, 2), micro_batch=4, seed=7)
+    dataset, weights, _ = build_mixture(specs, ClipSettings(resolution=(32, 32)))
+    sampler = MixtureSampler(dataset.sources, weights, FrameSettings(n_range=(0, 2)), micro_batch=4, seed=7)
     by_length: dict[int, Counter] = {}
     for index in range(300):
         keys = sampler.keys(index)
@@ -182,14 +176,14 @@ def test_co_training_sampler(tmp_path: Path, render_root: Path) -> None:
     assert ones[0] > 0 and ones[1] > 0  # F = 1: images and single video frames mixed
     assert ones[1] / (ones[0] + ones[1]) == pytest.approx(0.75, abs=0.08)  # weights 1 : 3
     assert sampler.keys(12) == sampler.keys(12)
-    other = MixtureSampler(dataset.sources, weights, FrameSettings(0, 2), micro_batch=4, seed=7, rank=1)
+    other = MixtureSampler(dataset.sources, weights, FrameSettings(n_range=(0, 2)), micro_batch=4, seed=7, rank=1)
     assert other.keys(12) != sampler.keys(12)
     batch = next(iter(make_loader(dataset, sampler, start=3, count=1)))
     assert batch["keys"] == sampler.keys(3)
     assert batch["rgb"].shape[:2] == (4, 3)
     with pytest.raises(UserError, match="at least 41 frames"):
         MixtureSampler(dataset.sources, weights, FrameSettings.fixed(41), seed=0)
-    only_images = MixtureSampler(dataset.sources, [0.0, 1.0], FrameSettings(0, 5), seed=0)
+    only_images = MixtureSampler(dataset.sources, [0.0, 1.0], FrameSettings(n_range=(0, 5)), seed=0)
     assert {k.num_frames for i in range(20) for k in only_images.keys(i)} == {1}
 
 

@@ -10,7 +10,6 @@ import torch
 
 from transphy3d.cli import main
 from transphy3d.dkt.infer import (
-    InferenceSettings,
     blend_weights,
     lstsq_scale_shift,
     make_model_fn,
@@ -20,6 +19,7 @@ from transphy3d.dkt.infer import (
     window_spans,
 )
 from transphy3d.dkt.model import DKTConfig, load_dkt_transformer, load_prompt_embeds
+from transphy3d.dkt.settings import InferenceSettings
 from transphy3d.dkt.videoio import read_frames, write_mp4
 from transphy3d.errors import UserError
 from transphy3d.output.exr import read_exr
@@ -76,7 +76,7 @@ def test_windows_equal_single_window_for_a_frame_local_model() -> None:
     single = sample_latents(
         frame_local,
         rgb,
-        InferenceSettings(window=21, width=16, height=16),
+        InferenceSettings(window=21, resolution=(16, 16)),
         config,
         torch.Generator().manual_seed(5),
     )
@@ -84,7 +84,7 @@ def test_windows_equal_single_window_for_a_frame_local_model() -> None:
         windowed = sample_latents(
             frame_local,
             rgb,
-            InferenceSettings(window=window, overlap=overlap, width=16, height=16),
+            InferenceSettings(window=window, overlap=overlap, resolution=(16, 16)),
             config,
             torch.Generator().manual_seed(5),
         )
@@ -96,7 +96,7 @@ def test_real_model_one_window_equals_direct_sampling(tiny_base: Path, trained_r
     transformer, _, config = load_dkt_transformer(tiny_base, result.checkpoint)
     fn = make_model_fn(transformer, load_prompt_embeds(result.checkpoint))
     rgb = torch.randn(1, 16, 3, 4, 4, generator=torch.Generator().manual_seed(2))
-    settings = InferenceSettings(steps=3, window=3, overlap=1, width=16, height=16)
+    settings = InferenceSettings(steps=3, window=3, overlap=1, resolution=(16, 16))
     windowed = sample_latents(fn, rgb, settings, config, torch.Generator().manual_seed(9))
     x = torch.randn(rgb.shape, generator=torch.Generator().manual_seed(9))
     from transphy3d.dkt.objective import euler_schedule
@@ -132,7 +132,7 @@ def test_least_squares_alignment_removes_per_window_scale_and_shift() -> None:
 def test_settings_checked() -> None:
     assert [pad_frames(n) for n in (1, 2, 5, 6, 30)] == [1, 5, 5, 9, 33]
     with pytest.raises(UserError, match="multiples of 16"):
-        InferenceSettings(width=830, height=480)
+        InferenceSettings(resolution=(830, 480))
     with pytest.raises(UserError, match="overlap"):
         InferenceSettings(window=3, overlap=2)
     with pytest.raises(UserError, match="aligned"):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from transphy3d.dkt.infer import InferenceSettings, sample_latents
+from transphy3d.dkt.infer import sample_latents
 from transphy3d.dkt.model import DKTConfig
 from transphy3d.dkt.objective import (
-    ObjectiveSettings,
     add_noise,
     euler_schedule,
     rectification_losses,
@@ -18,6 +17,7 @@ from transphy3d.dkt.objective import (
     valid_weights,
     weighted_mse,
 )
+from transphy3d.dkt.settings import InferenceSettings, ObjectiveSettings
 from transphy3d.errors import UserError
 
 
@@ -46,7 +46,7 @@ def test_noise_convention_and_exact_euler_on_straight_paths() -> None:
     out = sample_latents(
         oracle,
         torch.zeros_like(x0),
-        InferenceSettings(window=3, overlap=1, width=16, height=16),
+        InferenceSettings(window=3, overlap=1, resolution=(16, 16)),
         DKTConfig(),
         torch.Generator().manual_seed(0),
     )

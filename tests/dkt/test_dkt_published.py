@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from transphy3d.dkt.data import ClipDataset, ClipKey, ClipSettings, CorruptData
+from transphy3d.dkt.data import ClipDataset, ClipKey, CorruptData
 from transphy3d.dkt.published import PublishedSource, export_render_output
+from transphy3d.dkt.settings import ClipSettings
 from transphy3d.output.reader import open_scene
 
 
@@ -115,7 +116,7 @@ def test_corrupt_member_is_skipped_with_its_name(render_root: Path, tmp_path: Pa
     source = PublishedSource(tmp_path / "pub")
     with pytest.raises(CorruptData, match="000000_00000002"):
         source.load(0, [1, 2, 3])
-    dataset = ClipDataset([source], ClipSettings(32, 32, random_crop=False))
+    dataset = ClipDataset([source], ClipSettings(resolution=(32, 32), random_crop=False))
     sample = dataset[ClipKey(0, 0, 0, 5, seed=1)]
     assert sample["rgb"].shape == (3, 5, 32, 32)
     assert len(sample["skipped"]) >= 1 and "000000_00000002" in sample["skipped"][0]

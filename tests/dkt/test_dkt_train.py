@@ -11,8 +11,8 @@ import torch
 from dkt_fixtures import tiny_train_settings
 from safetensors.torch import load_file
 
-from transphy3d.dkt.mixture import SourceSpec
-from transphy3d.dkt.objective import ObjectiveSettings
+from transphy3d.dkt.settings import ObjectiveSettings
+from transphy3d.dkt.sources import SourceSpec
 from transphy3d.dkt.train import STATE_FILE, Trainer, train
 from transphy3d.errors import UserError
 
@@ -30,7 +30,7 @@ def test_short_run_overfits_and_changes_only_lora_and_patch_embedding(
         render_root,
         max_steps=40,
         log_every=5,
-        val_data=[SourceSpec("render", str(render_root))],
+        val_data=[SourceSpec(kind="render", path=str(render_root))],
         val_clips=4,
         val_every=40,
     )
@@ -106,7 +106,7 @@ def test_checkpoints_are_complete_and_pruned(trained_run) -> None:
 
 
 def test_single_step_objective_with_ema_and_masked_loss(tiny_base: Path, render_root: Path, tmp_path: Path) -> None:
-    objective = ObjectiveSettings("single_step", spatial_weight=0.5, temporal_weight=0.5, masked=True)
+    objective = ObjectiveSettings(kind="single_step", spatial_weight=0.5, temporal_weight=0.5, masked=True)
     result = train(
         tiny_train_settings(
             tiny_base,

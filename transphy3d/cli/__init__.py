@@ -1,29 +1,20 @@
-"""The ``transphy3d`` command. Each sub-command lives in its own module under
-``transphy3d.cli`` (or a feature package) and exposes ``register(subparsers)``; heavy
-imports (bpy, torch, ray) happen inside the command, never at start-up."""
+"""The ``transphy3d`` command. Each sub-command lives in a module of ``transphy3d.cli`` listed in
+``transphy3d.cli.commands``; only the module of the command being run is imported."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 
 from transphy3d._version import __version__
+from transphy3d.cli.commands import COMMANDS
 from transphy3d.errors import ExitCode, UserError
 
-COMMAND_MODULES = [
-    "transphy3d.cli.assets",
-    "transphy3d.cli.preview",
-    "transphy3d.cli.render",
-    "transphy3d.cli.render_scene",
-    "transphy3d.cli.status",
-    "transphy3d.cli.validate",
-    "transphy3d.cli.sample",
-    "transphy3d.cli.dkt",
-]
 
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with ``command`` of that one alone (the others listed)."""
     parser = argparse.ArgumentParser(
         prog="transphy3d",
         description="Synthetic videos of transparent and reflective objects (Blender Cycles), "
@@ -31,13 +22,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"transphy3d {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for name, (target, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text)
+        if command in (None, name):
+            module, function = target.split(":")
+            getattr(importlib.import_module(module), function)(sub)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the first word that is not an option)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    command = _command(argv)
+    parser = build_parser(command) if command else build_parser_light()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or ExitCode.OK)
@@ -47,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"transphy3d {args.command}: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+
+
+def build_parser_light() -> argparse.ArgumentParser:
+    """The top-level parser with every command listed but none configured (``--help``, errors)."""
+    return build_parser(command="")
 
 
 if __name__ == "__main__":

@@ -11,13 +11,12 @@ from pathlib import Path
 from transphy3d.errors import UserError
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "assets",
-        help="static asset bank: import, fetch (BlenderKit), thumbnails, VLM filter",
-        description="Build the static asset bank scene sampling draws from: import model files into a "
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of ``transphy3d assets``."""
+    parser.description = (
+        "Build the static asset bank scene sampling draws from: import model files into a "
         "manifest (one canonical mesh each), fetch BlenderKit models, render thumbnails, and keep the "
-        "transparent or reflective ones with a Qwen2.5-VL filter.",
+        "transparent or reflective ones with a Qwen2.5-VL filter."
     )
     commands = parser.add_subparsers(dest="assets_command", metavar="ASSETS_COMMAND", required=True)
 
@@ -159,7 +158,8 @@ def _thumbnails(args: argparse.Namespace) -> int:
 
 
 def _filter(args: argparse.Namespace) -> int:
-    from transphy3d.assets.vlm.run import FilterOptions, run_filter
+    from transphy3d.assets.vlm.backends import FilterOptions
+    from transphy3d.assets.vlm.run import run_filter
 
     if args.batch < 1:
         raise UserError(f"must be >= 1, got {args.batch}", field="--batch")

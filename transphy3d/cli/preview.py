@@ -6,18 +6,17 @@ from __future__ import annotations
 import argparse
 
 
-def register(subparsers) -> None:
-    from transphy3d.cli.render_scene import add_override_argument
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of ``transphy3d preview``."""
+    from transphy3d.cli.options import add_override_argument
     from transphy3d.preview.settings import PreviewSettings
 
     defaults = PreviewSettings()
-    parser = subparsers.add_parser(
-        "preview",
-        help="fast preview of a scene config or a recorded scene.yaml: contact sheet, animation, .blend",
-        description="Sample a scene config (or re-create a recorded scene.yaml exactly), run physics, "
+    parser.description = (
+        "Sample a scene config (or re-create a recorded scene.yaml exactly), run physics, "
         "render a few frames spread over the whole camera path small and denoised, and write a contact "
         "sheet (RGB | depth | normal | instance mask per frame), an animation and the scene's .blend. "
-        "Never writes into a render output directory.",
+        "Never writes into a render output directory."
     )
     parser.add_argument("scene", help="scene config (scene_configs/*.yaml) or a recorded scene.yaml")
     parser.add_argument("--seed", type=int, default=None, help="seed of the (first) sampled scene (default 0)")

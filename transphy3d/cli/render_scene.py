@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from typing import get_args
+
+from transphy3d.cli.options import add_override_argument
+from transphy3d.scene.spec import Device
 
 
-def add_override_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set camera.frames=8 --set 'objects.count={randint: [2, 4]}' "
-        "(repeatable; VALUE is YAML)",
-    )
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "render-scene",
-        help="render one scene from a scene config or a recorded scene.yaml",
-        description="Render one scene: sample it from a scene config (with --seed) or re-create a "
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of ``transphy3d render-scene``."""
+    parser.description = (
+        "Render one scene: sample it from a scene config (with --seed) or re-create a "
         "recorded scene.yaml exactly, run physics, render RGB, depth, normals, masks and poses with "
-        "Cycles, and write the scene directory atomically.",
+        "Cycles, and write the scene directory atomically."
     )
     parser.add_argument("scene", help="scene config (scene_configs/*.yaml) or a recorded scene.yaml")
     parser.add_argument("--out", required=True, help="scene directory to write (e.g. out/scene_000000)")
@@ -34,7 +25,7 @@ def register(subparsers) -> None:
     parser.add_argument("--log", help="where Blender's console log goes if the render fails (default: OUT.log)")
     parser.add_argument(
         "--device",
-        choices=["auto", "CPU", "OPTIX", "CUDA", "HIP"],
+        choices=get_args(Device),
         help="render device (default: the config's render.device; auto tries OptiX > CUDA > HIP > CPU)",
     )
     parser.add_argument("--threads", type=int, help="CPU threads (default: the config's render.threads; 0 = all)")

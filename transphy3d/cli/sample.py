@@ -6,14 +6,13 @@ import argparse
 import sys
 
 
-def register(subparsers) -> None:
-    from transphy3d.cli.render_scene import add_override_argument
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of ``transphy3d sample``."""
+    from transphy3d.cli.options import add_override_argument
 
-    parser = subparsers.add_parser(
-        "sample",
-        help="print or save the resolved scene spec of a config and seed (no rendering)",
-        description="Sample a scene config with a seed and write the resolved SceneSpec (before "
-        "physics) as YAML. Same config + same seed = the same spec on any machine.",
+    parser.description = (
+        "Sample a scene config with a seed and write the resolved SceneSpec (before "
+        "physics) as YAML. Same config + same seed = the same spec on any machine."
     )
     parser.add_argument("config", help="scene config (scene_configs/*.yaml)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")

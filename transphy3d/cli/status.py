@@ -6,12 +6,11 @@ import argparse
 from pathlib import Path
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "status",
-        help="what a render output directory holds, what failed and why",
-        description="Summarise a render output directory: the run's config and seed, finished, "
-        "failed and leftover scenes, failures with their reasons and logs, and the last run's summary.",
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of ``transphy3d status``."""
+    parser.description = (
+        "Summarise a render output directory: the run's config and seed, finished, "
+        "failed and leftover scenes, failures with their reasons and logs, and the last run's summary."
     )
     parser.add_argument("out", type=Path, help="render output directory")
     parser.set_defaults(func=_run)

@@ -6,12 +6,11 @@ import argparse
 from pathlib import Path
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "validate",
-        help="check every scene of an output directory against the data contract",
-        description="Check each scene directory (or one scene) for the files of the data contract, "
-        "their shapes, dtypes and value ranges; report problems per scene. Exit code 1 if any.",
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of ``transphy3d validate``."""
+    parser.description = (
+        "Check each scene directory (or one scene) for the files of the data contract, "
+        "their shapes, dtypes and value ranges; report problems per scene. Exit code 1 if any."
     )
     parser.add_argument("path", type=Path, help="render output directory or one scene directory")
     parser.add_argument("--quick", action="store_true", help="read only the first and last frame of each scene")

@@ -32,17 +32,17 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from transphy3d.dkt.settings import ClipSettings
 from transphy3d.errors import UserError
 from transphy3d.output import contract, frame_files
 from transphy3d.output.reader import iter_scenes
 
-TASKS = ("depth", "normal")
 MAX_REPLACEMENTS = 8
 
 
@@ -63,16 +63,6 @@ class RawClip:
     target: np.ndarray  # depth (F, H, W) float32 metres, or normals (F, H, W, 3) float32
     valid: np.ndarray  # (F, H, W) bool
     name: str = ""
-
-
-class ClipSource(Protocol):
-    """Items of frames; ``lengths[i]`` frames in item i (1 for an image)."""
-
-    name: str
-    is_video: bool
-    lengths: list[int]
-
-    def load(self, item: int, frames: Sequence[int]) -> RawClip: ...
 
 
 @dataclass(frozen=True)
@@ -209,30 +199,6 @@ def resize_crop(tensor: torch.Tensor, out_h: int, out_w: int, mode: str, offset:
     top = round(offset[0] * (rh - out_h))
     left = round(offset[1] * (rw - out_w))
     return tensor[..., top : top + out_h, left : left + out_w]
-
-
-@dataclass(frozen=True)
-class ClipSettings:
-    """Training resolution (multiples of 16), task, the disparity percentiles, random crops."""
-
-    width: int = 832
-    height: int = 480
-    task: str = "depth"
-    percentiles: tuple[float, float] = (0.0, 100.0)
-    random_crop: bool = True
-
-    def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise UserError(f"{self.task!r} is not a task; allowed: {', '.join(TASKS)}", field="--task")
-        if self.width % 16 or self.height % 16 or self.width < 16 or self.height < 16:
-            raise UserError(
-                f"{self.width}x{self.height}: width and height must be positive multiples of 16 "
-                "(the Wan VAE downsamples by 8 and the transformer patches by 2)",
-                field="--resolution",
-            )
-        lo, hi = self.percentiles
-        if not 0.0 <= lo < hi <= 100.0:
-            raise UserError(f"{self.percentiles}: need 0 <= low < high <= 100", field="--disparity-percentiles")
 
 
 def transform_clip(raw: RawClip, settings: ClipSettings, seed: int) -> dict[str, torch.Tensor]:

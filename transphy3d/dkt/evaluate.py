@@ -120,7 +120,7 @@ def ground_truth(
     paths: Sequence[str | Path], regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str
 ) -> Iterator[EvalVideo]:
     """Every held-out video under ``paths`` (render output, scene dirs or published tars)."""
-    from transphy3d.dkt.mixture import detect_kind
+    from transphy3d.dkt.sources import detect_kind
     from transphy3d.output.reader import iter_scenes
 
     for path in paths:

@@ -23,50 +23,18 @@ resized back to the input size.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from transphy3d.dkt.model import DKTConfig, LatentCodec, check_video_shape, predict
+from transphy3d.dkt.model import DKTConfig, LatentCodec, predict
 from transphy3d.dkt.objective import euler_schedule, single_step_x0
+from transphy3d.dkt.settings import InferenceSettings
 from transphy3d.errors import UserError
 
-STITCH_MODES = ("latent", "aligned")
 ModelFn = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
-
-
-@dataclass(frozen=True)
-class InferenceSettings:
-    """Sampler, windowing and working resolution."""
-
-    steps: int = 5
-    shift: float = 5.0
-    window: int = 21
-    overlap: int = 3
-    stitch: str = "latent"
-    width: int = 832
-    height: int = 480
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise UserError(f"{self.steps}: need at least 1 step", field="--steps")
-        if self.window < 1 or not 0 <= 2 * self.overlap <= self.window:
-            raise UserError(
-                f"window {self.window}, overlap {self.overlap}: need 0 <= overlap <= window / 2",
-                field="--window/--overlap",
-            )
-        if self.stitch == "aligned" and self.window < 2 * self.overlap + 2:
-            raise UserError(
-                f"window {self.window}, overlap {self.overlap}: aligned stitching needs window >= 2 overlap + 2",
-                field="--window/--overlap",
-            )
-        if self.stitch not in STITCH_MODES:
-            raise UserError(f"{self.stitch!r}; allowed: {', '.join(STITCH_MODES)}", field="--stitch")
-        check_video_shape(1, self.height, self.width, where="--resolution")
 
 
 def window_spans(length: int, window: int, overlap: int, multiple: int = 1) -> list[tuple[int, int]]:
@@ -281,8 +249,8 @@ def write_outputs(
 ) -> list[Path]:
     """Write ``disparity.npy`` / ``normal.npy``, per-frame EXRs and a colour-mapped MP4."""
     from transphy3d.dkt.videoio import colorize, write_mp4
-    from transphy3d.output.frame_files import write_normal
     from transphy3d.output.exr import write_exr
+    from transphy3d.output.frame_files import write_normal
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,101 +13,15 @@ resumes the data stream exactly, with any number of DataLoader workers.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from transphy3d.dkt.data import ClipDataset, ClipKey, ClipSettings, RenderSource, collate, draw_start
+from transphy3d.dkt.data import ClipDataset, ClipKey, RenderSource, collate, draw_start
+from transphy3d.dkt.settings import ClipSettings, FrameSettings
+from transphy3d.dkt.sources import KINDS, SourceSpec
 from transphy3d.errors import UserError
-from transphy3d.output import contract
-
-KINDS = ("render", "published", "images")
-IMAGE_OPTIONS = ("rgb_dir", "depth_dir", "normal_dir", "depth_scale")
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """One data source of the mixture: kind, path, weight and (image folders) reader options."""
-
-    kind: str
-    path: str
-    weight: float = 1.0
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-def detect_kind(path: Path) -> str:
-    """render (scene dirs), published (tars) or images (rgb/ + depth/ folders) for ``path``."""
-    if path.is_file() and path.suffix == ".tar":
-        return "published"
-    if not path.is_dir():
-        raise UserError("no such file or directory", path=str(path), field="--data")
-    if contract.is_scene_dir(path) or contract.is_run_dir(path):
-        return "render"
-    if (path / "rgb").is_dir() and ((path / "depth").is_dir() or (path / "normal").is_dir()):
-        return "images"
-    if next(path.rglob("*.tar"), None) is not None:
-        return "published"
-    raise UserError(
-        "cannot tell the dataset kind: expected scene_*/camera.json (render output), *.tar "
-        "(published TransPhy3D) or rgb/ + depth/ folders (images)",
-        path=str(path),
-        field="--data",
-    )
-
-
-def parse_data_arg(text: str) -> SourceSpec:
-    """``[KIND:]PATH[@WEIGHT]`` (KIND render, published or images; detected when left out)."""
-    kind = None
-    head, _, tail = text.partition(":")
-    if tail and head in KINDS:
-        kind, text = head, tail
-    weight = 1.0
-    if "@" in text:
-        text, _, weight_text = text.rpartition("@")
-        try:
-            weight = float(weight_text)
-        except ValueError:
-            raise UserError(f"weight {weight_text!r} is not a number (use PATH@0.5)", field="--data") from None
-    path = Path(text)
-    return SourceSpec(kind or detect_kind(path), str(path), weight)
-
-
-def load_mixture_file(path: str | Path) -> list[SourceSpec]:
-    """Sources from a YAML file: ``sources: [{kind, path, weight, rgb_dir, depth_dir, depth_scale}]``."""
-    import yaml
-
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise UserError(f"cannot read ({error})", path=str(path)) from error
-    entries = data.get("sources") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise UserError("expected a non-empty list under 'sources'", path=str(path), field="sources")
-    specs = []
-    for i, entry in enumerate(entries):
-        where = f"sources[{i}]"
-        if not isinstance(entry, dict) or "path" not in entry:
-            raise UserError("each source needs a 'path'", path=str(path), field=where)
-        unknown = set(entry) - {"kind", "path", "weight", *IMAGE_OPTIONS}
-        if unknown:
-            raise UserError(
-                f"unknown keys {sorted(unknown)}; allowed: kind, path, weight, {', '.join(IMAGE_OPTIONS)}",
-                path=str(path),
-                field=where,
-            )
-        source_path = Path(entry["path"])
-        if not source_path.is_absolute():
-            source_path = path.parent / source_path
-        kind = entry.get("kind") or detect_kind(source_path)
-        if kind not in KINDS:
-            raise UserError(f"kind {kind!r}; allowed: {', '.join(KINDS)}", path=str(path), field=f"{where}.kind")
-        options = {k: entry[k] for k in IMAGE_OPTIONS if k in entry}
-        specs.append(SourceSpec(kind, str(source_path), float(entry.get("weight", 1.0)), options))
-    return specs
 
 
 def open_source(spec: SourceSpec, task: str):
@@ -125,28 +39,6 @@ def open_source(spec: SourceSpec, task: str):
 
         return ImageFolderSource(spec.path, task, **spec.options)
     raise UserError(f"kind {spec.kind!r}; allowed: {', '.join(KINDS)}", path=spec.path, field="kind")
-
-
-@dataclass(frozen=True)
-class FrameSettings:
-    """F = 4N + 1 with N ~ U{n_min..n_max}; consecutive frames ``stride`` apart."""
-
-    n_min: int = 0
-    n_max: int = 5
-    stride: int = 1
-
-    @classmethod
-    def fixed(cls, num_frames: int, stride: int = 1) -> FrameSettings:
-        if num_frames < 1 or (num_frames - 1) % 4:
-            raise UserError(f"{num_frames} frames; clips need F = 4N+1 frames (1, 5, 9, ..., 81)", field="--frames")
-        n = (num_frames - 1) // 4
-        return cls(n, n, stride)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.n_min <= self.n_max:
-            raise UserError(f"N range {self.n_min}..{self.n_max}: need 0 <= min <= max", field="--frames-n")
-        if self.stride < 1:
-            raise UserError(f"{self.stride}: must be >= 1", field="--frame-stride")
 
 
 class MixtureSampler:
@@ -209,12 +101,6 @@ class MixtureSampler:
             start = draw_start(self.lengths[source][item], num_frames, self.frames.stride, rng)
             keys.append(ClipKey(source, item, int(start), num_frames, int(rng.integers(0, 2**62)), self.frames.stride))
         return keys
-
-    def iterate(self, start: int = 0) -> Iterator[list[ClipKey]]:
-        index = start
-        while True:
-            yield self.keys(index)
-            index += 1
 
 
 class BatchKeys(torch.utils.data.Sampler):

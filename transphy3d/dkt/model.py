@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from transphy3d.dkt.settings import DEFAULT_LORA_TARGETS, LoraSettings, check_frame_count, check_frame_size
 from transphy3d.errors import UserError
 from transphy3d.files import atomic_path
 
@@ -32,19 +33,9 @@ LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
 PATCH_EMBEDDING_FILE = "patch_embedding.safetensors"
 DKT_CONFIG_FILE = "dkt.json"
 PROMPT_FILE = "prompt_embeds.safetensors"
-DEFAULT_LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "ffn.net.0.proj", "ffn.net.2")
 PROMPTS = {"depth": "depth", "normal": "normal"}
 MAX_SEQUENCE_LENGTH = 512
 BASE_PARTS = ("transformer", "vae")
-
-
-@dataclass(frozen=True)
-class LoraSettings:
-    """LoRA rank, alpha and the (suffixes of) module names it adapts."""
-
-    rank: int = 32
-    alpha: float = 32.0
-    targets: tuple[str, ...] = DEFAULT_LORA_TARGETS
 
 
 @dataclass
@@ -56,7 +47,7 @@ class DKTConfig:
     objective: str = "flow"  # "flow" (velocity, multi-step) or "single_step" (DVD)
     single_step_timestep: float = 1000.0
     shift: float = 5.0
-    lora: dict[str, Any] = field(default_factory=lambda: asdict(LoraSettings()))
+    lora: dict[str, Any] = field(default_factory=lambda: LoraSettings().model_dump(mode="json"))
     in_channels: int = 32
     base: str = ""
     step: int = 0
@@ -160,11 +151,6 @@ def add_lora(transformer, settings: LoraSettings, seed: int = 0) -> None:
     transformer.patch_embedding.requires_grad_(True)
 
 
-def trainable_state_dict(transformer) -> dict[str, torch.Tensor]:
-    """Every parameter that trains (LoRA and patch embedding), by name."""
-    return {n: p.detach() for n, p in transformer.named_parameters() if p.requires_grad}
-
-
 def build_dkt_transformer(
     base: str | Path,
     lora: LoraSettings,
@@ -266,10 +252,8 @@ def predict(
 
 def check_video_shape(num_frames: int, height: int, width: int, where: str = "video") -> None:
     """The Wan VAE silently drops frames unless F = 4N+1, and needs H, W multiples of 16."""
-    if num_frames < 1 or (num_frames - 1) % 4:
-        raise UserError(f"{num_frames} frames; the Wan VAE needs 4N+1 frames (1, 5, 9, ..., 81)", field=where)
-    if height % 16 or width % 16 or height < 16 or width < 16:
-        raise UserError(f"size {width}x{height}; width and height must be positive multiples of 16", field=where)
+    check_frame_count(num_frames, where)
+    check_frame_size(width, height, where)
 
 
 class LatentCodec:

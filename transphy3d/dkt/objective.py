@@ -18,34 +18,8 @@ valid pixels each latent cell covers) for an optional masked loss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
-
-OBJECTIVES = ("flow", "single_step")
-
-
-@dataclass(frozen=True)
-class ObjectiveSettings:
-    """Which objective and its constants."""
-
-    kind: str = "flow"
-    shift: float = 5.0
-    single_step_timestep: float = 1000.0
-    spatial_weight: float = 0.0
-    temporal_weight: float = 0.0
-    masked: bool = False
-
-    def __post_init__(self) -> None:
-        from transphy3d.errors import UserError
-
-        if self.kind not in OBJECTIVES:
-            raise UserError(f"{self.kind!r}; allowed: {', '.join(OBJECTIVES)}", field="--objective")
-        if not self.shift > 0:
-            raise UserError(f"{self.shift}: must be > 0", field="--shift")
-        if not 0 < self.single_step_timestep <= 1000:
-            raise UserError(f"{self.single_step_timestep}: must lie in (0, 1000]", field="--single-step-timestep")
 
 
 def shift_sigma(sigma: torch.Tensor, shift: float) -> torch.Tensor:

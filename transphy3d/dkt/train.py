@@ -24,22 +24,21 @@ import random
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from transphy3d.dkt.data import ClipSettings, model_inputs
-from transphy3d.dkt.mixture import FrameSettings, MixtureSampler, SourceSpec, build_mixture, make_loader
+from transphy3d.dkt.data import model_inputs
+from transphy3d.dkt.mixture import MixtureSampler, build_mixture, make_loader
 from transphy3d.dkt.model import (
     LORA_WEIGHTS_FILE,
     PATCH_EMBEDDING_FILE,
     PROMPTS,
     DKTConfig,
     LatentCodec,
-    LoraSettings,
     build_dkt_transformer,
     encode_prompt_cached,
     predict,
@@ -47,7 +46,6 @@ from transphy3d.dkt.model import (
     save_prompt_embeds,
 )
 from transphy3d.dkt.objective import (
-    ObjectiveSettings,
     add_noise,
     rectification_losses,
     sample_sigmas,
@@ -55,87 +53,13 @@ from transphy3d.dkt.objective import (
     valid_weights,
     weighted_mse,
 )
+from transphy3d.dkt.settings import FrameSettings, InferenceSettings, TrainSettings
 from transphy3d.errors import OutputError, UserError
 from transphy3d.files import partial_path, publish_directory, write_text_atomic
 from transphy3d.rng import derive_seed
 
 STATE_FILE = "trainer_state.pt"
 LOG_FILE = "train_log.jsonl"
-LR_SCHEDULES = ("constant", "constant_with_warmup", "cosine", "linear")
-
-
-@dataclass
-class TrainSettings:
-    """Everything a run depends on (written to ``<out>/train_config.json``)."""
-
-    base: str
-    out: str
-    data: list[SourceSpec]
-    val_data: list[SourceSpec] = field(default_factory=list)
-    clip: ClipSettings = field(default_factory=ClipSettings)
-    frames: FrameSettings = field(default_factory=FrameSettings)
-    val_frames: int = 5
-    objective: ObjectiveSettings = field(default_factory=ObjectiveSettings)
-    lora: LoraSettings = field(default_factory=LoraSettings)
-    learning_rate: float = 1e-5
-    weight_decay: float = 1e-2
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    lr_schedule: str = "constant"
-    warmup_steps: int = 0
-    max_grad_norm: float = 1.0
-    batch_size: int = 8
-    micro_batch_size: int = 1
-    max_steps: int = 70_000
-    mixed_precision: str = "auto"
-    gradient_checkpointing: bool = True
-    ema_decay: float = 0.0
-    log_every: int = 10
-    val_every: int = 1000
-    val_clips: int = 4
-    val_steps: int = 5
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 3
-    resume: str | None = None
-    seed: int = 0
-    num_workers: int = 2
-    prompt_cache: str | None = None
-    report_to: str | None = None
-
-    def validate(self, world_size: int) -> int:
-        """Check the numbers; the gradient accumulation steps."""
-        for name in (
-            "batch_size",
-            "micro_batch_size",
-            "max_steps",
-            "log_every",
-            "val_every",
-            "checkpoint_every",
-            "keep_checkpoints",
-            "val_clips",
-            "val_steps",
-        ):
-            if getattr(self, name) < 1:
-                raise UserError(f"{getattr(self, name)}: must be >= 1", field="--" + name.replace("_", "-"))
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise UserError(f"{self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}", field="--lr-schedule")
-        if not self.learning_rate > 0:
-            raise UserError(f"{self.learning_rate}: must be > 0", field="--lr")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise UserError(f"{self.ema_decay}: must lie in [0, 1)", field="--ema-decay")
-        FrameSettings.fixed(self.val_frames)
-        per_step = self.micro_batch_size * world_size
-        if self.batch_size % per_step:
-            raise UserError(
-                f"batch size {self.batch_size} is not a multiple of micro-batch size "
-                f"{self.micro_batch_size} x {world_size} processes",
-                field="--batch-size",
-            )
-        if not self.data:
-            raise UserError("no training data; pass --data PATH or --mixture FILE", field="--data")
-        return self.batch_size // per_step
-
-    def to_json(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self), default=str))
 
 
 @dataclass
@@ -203,7 +127,7 @@ class Trainer:
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)],
         )
         self.rank = self.accelerator.process_index
-        self.accum = settings.validate(self.accelerator.num_processes)
+        self.accum = settings.accumulation_steps(self.accelerator.num_processes)
         self._log = log if self.accelerator.is_main_process else (lambda _msg: None)
         self.weight_dtype = torch.bfloat16 if precision == "bf16" else torch.float32
 
@@ -251,13 +175,7 @@ class Trainer:
         """Fixed validation micro-batches (with metric depth) drawn once from ``val_data``."""
         if not self.s.val_data or not self.accelerator.is_main_process:
             return None
-        settings = ClipSettings(
-            self.s.clip.width,
-            self.s.clip.height,
-            self.s.clip.task,
-            self.s.clip.percentiles,
-            random_crop=False,
-        )
+        settings = self.s.clip.model_copy(update={"random_crop": False})
         dataset, weights, _ = build_mixture(self.s.val_data, settings)
         frames = FrameSettings.fixed(self.s.val_frames, self.s.frames.stride)
         sampler = MixtureSampler(dataset.sources, weights, frames, 1, derive_seed(self.s.seed, "validation"))
@@ -348,7 +266,7 @@ class Trainer:
             objective=o.kind,
             single_step_timestep=o.single_step_timestep,
             shift=o.shift,
-            lora=asdict(self.s.lora),
+            lora=self.s.lora.model_dump(mode="json"),
             base=str(self.s.base),
             step=self.step,
         )
@@ -410,7 +328,7 @@ class Trainer:
     def validate(self) -> dict[str, float]:
         """Validation loss (fixed noise) and, for depth, AbsRel / delta after sampling."""
         from transphy3d.dkt import metrics
-        from transphy3d.dkt.infer import InferenceSettings, make_model_fn, sample_latents, to_prediction
+        from transphy3d.dkt.infer import make_model_fn, sample_latents, to_prediction
 
         if not self.val_set:
             return {}
@@ -423,11 +341,7 @@ class Trainer:
         losses, rows = [], []
         config = self.dkt_config()
         settings = InferenceSettings(
-            steps=self.s.val_steps,
-            shift=self.s.objective.shift,
-            width=self.s.clip.width,
-            height=self.s.clip.height,
-            seed=self.s.seed,
+            steps=self.s.val_steps, shift=self.s.objective.shift, resolution=self.s.clip.resolution, seed=self.s.seed
         )
         model_fn = make_model_fn(model, self.prompt)
         for i, batch in enumerate(self.val_set):

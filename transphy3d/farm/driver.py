@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from transphy3d.errors import OutputError, UserError
 from transphy3d.farm import cluster as ray_cluster
+from transphy3d.farm.options import FarmOptions
 from transphy3d.farm.rundir import (
     RunLock,
     check_or_write_run,
@@ -41,25 +42,6 @@ from transphy3d.output.validate import validate_scene
 from transphy3d.scene.config_loader import config_digest, load_config
 
 GUARD_SECONDS = 120.0  # a task still running this long after its scene timeout is cancelled
-
-
-@dataclass
-class FarmOptions:
-    scenes: int
-    out: Path
-    config: str
-    seed: int = 0
-    address: str | None = None
-    workers: int | None = None
-    gpus_per_worker: float | None = None
-    threads_per_worker: int | None = None
-    retries: int = 2
-    timeout: float = 3600.0
-    overrides: list[str] = field(default_factory=list)
-    allow_changed_config: bool = False
-    worker_prefix: str = ""
-    backoff: float = 2.0
-    progress: bool = True
 
 
 @dataclass
@@ -158,10 +140,6 @@ def run_farm(options: FarmOptions) -> Summary:
     """Render scenes 0..N-1 that ``options.out`` does not hold yet. Raises UserError/OutputError
     for bad input; returns the summary (also written to summary.json)."""
     start = time.perf_counter()
-    if options.scenes < 0:
-        raise UserError(f"--scenes must be >= 0, got {options.scenes}")
-    if options.retries < 0 or options.timeout <= 0:
-        raise UserError("--retries must be >= 0 and --timeout > 0")
     config_path = Path(options.config).resolve()
     from transphy3d.scene.config_loader import parse_overrides
 

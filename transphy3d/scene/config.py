@@ -6,13 +6,14 @@ sampled (image size, samples) are plain values. Unknown keys are errors.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator
 
 from transphy3d.documents import FrozenModel
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
 from transphy3d.scene.procedural import FAMILIES
+from transphy3d.scene.spec import DenoisePrefilter, Device, LightType, PhysicsMode, WorldType
 
 
 def _d(raw: Any) -> Distribution:
@@ -99,7 +100,7 @@ class ObjectsConfig(FrozenModel):
 
 
 class PhysicsConfig(FrozenModel):
-    mode: Literal["settle", "fall"] = "settle"
+    mode: PhysicsMode = "settle"
     fps: int = Field(60, ge=10, le=1000)
     max_seconds: float = Field(8.0, gt=0.0, le=120.0)
     min_seconds: float = Field(0.5, ge=0.0, le=60.0)
@@ -163,7 +164,7 @@ class HdriConfig(FrozenModel):
 
 class LightsConfig(FrozenModel):
     count: dist(ge=0, le=32, integer=True) = _d({"randint": [1, 4]})
-    type: dist(allowed=["area", "point", "spot"]) = _d({"choice": ["area", "point", "spot"], "weights": [3, 1, 1]})
+    type: dist(allowed=get_args(LightType)) = _d({"choice": ["area", "point", "spot"], "weights": [3, 1, 1]})
     power_w: dist(ge=0.0, le=1e6) = _d({"log_uniform": [30.0, 600.0]})
     temperature_k: dist(ge=1000.0, le=20000.0) = _d({"uniform": [2700.0, 7500.0]})
     distance: dist(ge=0.1, le=100.0) = _d({"uniform": [1.0, 3.0]})
@@ -173,7 +174,7 @@ class LightsConfig(FrozenModel):
 
 
 class LightingConfig(FrozenModel):
-    world: dist(allowed=["sky", "gradient", "hdri"]) = _d({"choice": ["sky", "gradient"]})
+    world: dist(allowed=get_args(WorldType)) = _d({"choice": ["sky", "gradient"]})
     sky: SkyConfig = SkyConfig()
     gradient: GradientConfig = GradientConfig()
     hdri: HdriConfig = HdriConfig()
@@ -186,7 +187,7 @@ class RenderConfig(FrozenModel):
     samples: int = Field(64, ge=1, le=100000)
     adaptive_threshold: float = Field(0.01, ge=0.0, le=1.0)
     denoise: bool = True
-    denoise_prefilter: Literal["ACCURATE", "FAST", "NONE"] = "ACCURATE"
+    denoise_prefilter: DenoisePrefilter = "ACCURATE"
     max_bounces: int = Field(16, ge=0, le=1024)
     diffuse_bounces: int = Field(4, ge=0, le=1024)
     glossy_bounces: int = Field(12, ge=0, le=1024)
@@ -196,7 +197,7 @@ class RenderConfig(FrozenModel):
     clamp_indirect: float = Field(10.0, ge=0.0)
     pixel_filter_width: float = Field(1.5, ge=0.01, le=10.0)
     view_transform: Literal["Standard", "AgX", "Filmic", "Khronos PBR Neutral"] = "AgX"
-    device: Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"] = "auto"
+    device: Device = "auto"
     threads: int = Field(0, ge=0, le=1024)
     persistent_data: bool = True
     animated_seed: bool = False

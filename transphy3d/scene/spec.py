@@ -22,6 +22,11 @@ from transphy3d.scene import material_params as mp
 
 SPEC_VERSION = 1
 Vec3 = tuple[float, float, float]
+Device = Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"]  # auto: OptiX > CUDA > HIP > CPU
+DenoisePrefilter = Literal["ACCURATE", "FAST", "NONE"]
+PhysicsMode = Literal["settle", "fall"]  # fall: the fall itself is rendered
+LightType = Literal["area", "point", "spot"]
+WorldType = Literal["sky", "gradient", "hdri"]
 
 
 class Pose(StrictModel):
@@ -195,7 +200,7 @@ class CameraPathSpec(StrictModel):
 
 
 class LightSpec(StrictModel):
-    type: Literal["area", "point", "spot"]
+    type: LightType
     position: Vec3
     target: Vec3
     power_w: float
@@ -205,7 +210,7 @@ class LightSpec(StrictModel):
 
 
 class WorldSpec(StrictModel):
-    type: Literal["sky", "gradient", "hdri"]
+    type: WorldType
     params: dict[str, Any]
 
 
@@ -217,7 +222,7 @@ class RenderSpec(StrictModel):
     samples: int
     adaptive_threshold: float
     denoise: bool
-    denoise_prefilter: Literal["ACCURATE", "FAST", "NONE"] = "ACCURATE"  # absent in older scene.yaml files
+    denoise_prefilter: DenoisePrefilter = "ACCURATE"  # absent in older scene.yaml files
     max_bounces: int
     diffuse_bounces: int
     glossy_bounces: int
@@ -235,12 +240,12 @@ class RenderSpec(StrictModel):
 class Runtime(StrictModel):
     """How this machine renders a scene (not part of the scene): device and CPU threads."""
 
-    device: Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"] = "auto"
+    device: Device = "auto"
     threads: int = Field(0, ge=0)
 
 
 class PhysicsSpec(StrictModel):
-    mode: Literal["settle", "fall"]
+    mode: PhysicsMode
     fps: int
     max_seconds: float
     min_seconds: float

@@ -12,7 +12,7 @@ from typing import Any
 def run_on_ray(options: Any, batches: list[list[list[str]]]) -> Iterator[tuple[int, list[Any]]]:
     import ray
 
-    from transphy3d.assets.vlm.run import make_backend
+    from transphy3d.assets.vlm.backends import make_backend
 
     if not ray.is_initialized():
         if os.environ.get("RAY_ADDRESS"):

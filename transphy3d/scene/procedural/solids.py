@@ -92,9 +92,3 @@ def to_trimesh(solid: mf.Manifold) -> trimesh.Trimesh:
     # process=False: manifold's output is already indexed and watertight; merging vertices by
     # rounding could join distinct vertices a few nanometres apart and break that.
     return trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
-
-
-def smooth_curve(fn, u0: float, u1: float, count: int) -> np.ndarray:
-    """Points of a parametric curve fn(u) -> (r, z) at ``count`` values of u in [u0, u1]."""
-    u = np.linspace(u0, u1, count)
-    return np.array([fn(x) for x in u], dtype=np.float64)

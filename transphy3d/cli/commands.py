@@ -1,0 +1,40 @@
+"""The commands of ``transphy3d``: the function that adds each command's options and its
+one-line help. A command's module is imported only when that command runs (or its help is
+asked for), so start-up stays fast; heavy imports (bpy, torch, ray) happen inside the handlers."""
+
+from __future__ import annotations
+
+# command: ("module:function adding its options", one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "assets": (
+        "transphy3d.cli.assets:configure",
+        "static asset bank: import, fetch (BlenderKit), thumbnails, VLM filter",
+    ),
+    "preview": (
+        "transphy3d.cli.preview:configure",
+        "fast preview of a scene config or a recorded scene.yaml: contact sheet, animation, .blend",
+    ),
+    "render": ("transphy3d.cli.render:configure", "render N scenes on a Ray cluster (local by default), resumable"),
+    "render-scene": (
+        "transphy3d.cli.render_scene:configure",
+        "render one scene from a scene config or a recorded scene.yaml",
+    ),
+    "status": ("transphy3d.cli.status:configure", "what a render output directory holds, what failed and why"),
+    "validate": (
+        "transphy3d.cli.validate:configure",
+        "check every scene of an output directory against the data contract",
+    ),
+    "sample": (
+        "transphy3d.cli.sample:configure",
+        "print or save the resolved scene spec of a config and seed (no rendering)",
+    ),
+    "train-dkt": ("transphy3d.cli.dkt:configure_train", "LoRA fine-tuning of Wan 2.1 for video depth/normals (DKT)"),
+    "infer-dkt": (
+        "transphy3d.cli.dkt:configure_infer",
+        "depth (or normals) of a video of any length with a DKT checkpoint",
+    ),
+    "eval-dkt": (
+        "transphy3d.cli.dkt:configure_eval",
+        "AbsRel, RMSE, delta and temporal metrics of DKT predictions on held-out videos",
+    ),
+}
