@@ -27,12 +27,12 @@ starter-bank: setup
 	$(VENV)/bin/transphy3d assets starter --out assets_manifest/starter --manifest assets_manifest/starter.jsonl
 
 test: setup
-	$(PY) -m ruff check transphy3d tests benchmarks
+	$(PY) -m ruff check transphy3d tests benchmarks examples
 	$(PY) -m pytest -q
 
 lint: setup
-	$(PY) -m ruff check transphy3d tests benchmarks
-	$(PY) -m ruff format --check transphy3d tests benchmarks
+	$(PY) -m ruff check transphy3d tests benchmarks examples
+	$(PY) -m ruff format --check transphy3d tests benchmarks examples
 
 clean-demo:
 	rm -rf $(DEMO_OUT) $(DEMO_PREVIEW)

@@ -29,10 +29,10 @@ def run_cli(
 def sampled_spec(seed: int = 0, *overrides: str, config: str = "tiny"):
     """The SceneSpec of a shipped config with ``--set``-style overrides."""
     from transphy3d.scene.config_loader import load_config, parse_overrides
-    from transphy3d.scene.sampling import sample_scene
+    from transphy3d.scene.sampling import sample_spec
 
     path = CONFIGS / f"{config}.yaml"
-    return sample_scene(load_config(path, parse_overrides(list(overrides))), seed, path)
+    return sample_spec(load_config(path, parse_overrides(list(overrides))), seed, path)
 
 
 def save(spec, path: Path) -> Path:

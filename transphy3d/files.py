@@ -19,6 +19,7 @@ from typing import Any
 
 PARTIAL_MARK = ".partial-"  # <name>.partial-<pid>: a directory still being written (or left by a crash)
 FULL_DISK_BYTES = 1 << 20  # free space below this (or 1 % of a small disk) counts as a full disk
+WRITE_HEADROOM_BYTES = 1 << 16  # file headers and compression overhead of a failed write
 
 
 @contextlib.contextmanager
@@ -76,8 +77,10 @@ def publish_directory(partial: str | Path, final: str | Path) -> None:
         os.rename(partial, final)
 
 
-def out_of_space(path: str | Path) -> bool:
-    """True if the file system holding ``path`` (or its nearest existing parent) is full."""
+def out_of_space(path: str | Path, needed: int = 0) -> bool:
+    """True if the file system holding ``path`` (or its nearest existing parent) is full: less
+    free space than a write of ``needed`` bytes (plus headroom) that just failed, or than the
+    smaller of 1 MiB and 1 % of the disk."""
     path = Path(path).absolute()
     while not path.exists() and path != path.parent:
         path = path.parent
@@ -85,4 +88,4 @@ def out_of_space(path: str | Path) -> bool:
         usage = shutil.disk_usage(path)
     except OSError:
         return False
-    return usage.free < min(FULL_DISK_BYTES, usage.total // 100)
+    return usage.free < max(min(FULL_DISK_BYTES, usage.total // 100), needed + WRITE_HEADROOM_BYTES if needed else 0)

@@ -20,8 +20,8 @@ from transphy3d.documents import load_yaml_file
 from transphy3d.errors import OutputError, UserError
 from transphy3d.files import out_of_space, partial_path, publish_directory
 from transphy3d.output import contract
-from transphy3d.scene.config_loader import apply_overrides, load_config
-from transphy3d.scene.sampling import sample_scene
+from transphy3d.scene.config_loader import apply_overrides, config_path, load_config
+from transphy3d.scene.sampling import sample_spec
 from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document, parse_spec
 
 
@@ -29,8 +29,9 @@ def resolve_scene(
     path: str | Path, seed: int | None, overrides: dict[str, Any] | None = None
 ) -> tuple[SceneSpec, Runtime]:
     """A SceneSpec from a scene config (sampled with ``seed``, default 0) or a recorded spec, and
-    the runtime settings (device, threads) the config asks for (defaults for a recorded spec)."""
-    path = Path(path)
+    the runtime settings (device, threads) the config asks for (defaults for a recorded spec).
+    A config may be given by the name of a shipped one."""
+    path = config_path(path)
     raw = load_yaml_file(path)
     if is_spec_document(raw):
         if seed is not None and seed != raw.get("seed"):
@@ -44,7 +45,14 @@ def resolve_scene(
         return parse_spec(raw, str(path)), Runtime()
     config = load_config(path, overrides)
     runtime = Runtime(device=config.render.device, threads=config.render.threads)
-    return sample_scene(config, 0 if seed is None else seed, path), runtime
+    return sample_spec(config, 0 if seed is None else seed, path), runtime
+
+
+def sample_scene(config: str | Path, seed: int = 0, overrides: dict[str, Any] | None = None) -> SceneSpec:
+    """The SceneSpec of a scene config (a shipped config's name or a path) and a seed: every
+    sampled number written out, before physics. No Blender needed. ``overrides`` are dotted
+    keys like ``{"camera.frames": 8}``."""
+    return resolve_scene(config, seed, overrides)[0]
 
 
 UNWRITABLE = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM)

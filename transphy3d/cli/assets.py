@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from transphy3d.assets.vlm.backends import FilterOptions
+from transphy3d.cli.options import add_model_options, model_values
 from transphy3d.errors import UserError
 
 
@@ -76,25 +78,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "keep the best and write verdicts into the manifest. Resumes where it stopped.",
     )
     filt.add_argument("--manifest", required=True)
-    filt.add_argument("--backend", choices=["transformers", "openai"], default="transformers")
-    filt.add_argument("--model", default="Qwen/Qwen2.5-VL-7B-Instruct", help="model path or name")
-    filt.add_argument("--endpoint", help="OpenAI-compatible server URL (openai backend), e.g. http://host:8000/v1")
-    filt.add_argument("--api-key", help="key for the openai backend (default: $OPENAI_API_KEY, may be empty)")
-    filt.add_argument("--batch", type=int, default=4, help="assets per generate call / request wave (default 4)")
-    keep = filt.add_mutually_exclusive_group()
-    keep.add_argument("--keep-top", type=int, metavar="K", help="keep the K best-scored assets")
-    keep.add_argument("--threshold", type=float, metavar="T", help="keep assets scored >= T (default 0.5)")
-    filt.add_argument("--max-new-tokens", type=int, default=128)
-    filt.add_argument("--timeout", type=float, default=120.0, help="seconds per HTTP request (openai backend)")
-    filt.add_argument("--device", default="auto", help="torch device for the transformers backend")
-    filt.add_argument("--threads", type=int, help="torch CPU threads (transformers backend; default torch's)")
-    filt.add_argument("--rescore", action="store_true", help="ask again about assets that have a verdict")
-    filt.add_argument("--ray", action="store_true", help="always run on Ray (default: when many assets)")
-    filt.add_argument("--no-ray", action="store_true", help="never run on Ray")
-    filt.add_argument("--ray-min-assets", type=int, default=256, help="use Ray from this many assets (default 256)")
-    filt.add_argument("--ray-workers", type=int, default=2, help="Ray actors, each with its own model (default 2)")
-    filt.add_argument("--ray-cpus", type=int, help="num_cpus for a local ray.init (default: workers)")
-    filt.set_defaults(func=_filter)
+    dests = add_model_options(filt, FilterOptions)
+    ray = filt.add_mutually_exclusive_group()
+    ray.add_argument("--ray", dest="ray", action="store_const", const="always", default=argparse.SUPPRESS,
+                     help="always run on Ray (default: from --ray-min-assets assets on)")  # fmt: skip
+    ray.add_argument("--no-ray", dest="ray", action="store_const", const="never", default=argparse.SUPPRESS,
+                     help="never run on Ray")  # fmt: skip
+    filt.set_defaults(func=_filter, model_dests=[*dests, "ray"])
 
     starter = commands.add_parser(
         "starter",
@@ -158,34 +148,9 @@ def _thumbnails(args: argparse.Namespace) -> int:
 
 
 def _filter(args: argparse.Namespace) -> int:
-    from transphy3d.assets.vlm.backends import FilterOptions
     from transphy3d.assets.vlm.run import run_filter
 
-    if args.batch < 1:
-        raise UserError(f"must be >= 1, got {args.batch}", field="--batch")
-    if args.keep_top is not None and args.keep_top < 0:
-        raise UserError(f"must be >= 0, got {args.keep_top}", field="--keep-top")
-    if args.backend == "openai" and not args.endpoint:
-        raise UserError("the openai backend needs --endpoint URL (e.g. http://localhost:8000/v1)", field="--endpoint")
-    ray_mode = "always" if args.ray else "never" if args.no_ray else "auto"
-    options = FilterOptions(
-        backend=args.backend,
-        model=args.model,
-        endpoint=args.endpoint,
-        api_key=args.api_key if args.api_key is not None else os.environ.get("OPENAI_API_KEY", ""),
-        batch=args.batch,
-        keep_top=args.keep_top,
-        threshold=0.5 if args.threshold is None and args.keep_top is None else args.threshold,
-        max_new_tokens=args.max_new_tokens,
-        timeout=args.timeout,
-        device=args.device,
-        threads=args.threads,
-        rescore=args.rescore,
-        ray=ray_mode,
-        ray_min_assets=args.ray_min_assets,
-        ray_workers=args.ray_workers,
-        ray_cpus=args.ray_cpus,
-    )
+    options = FilterOptions(**model_values(args, args.model_dests))
     summary = run_filter(args.manifest, options)
     print(
         f"{args.manifest}: asked about {summary.asked} assets ({summary.assets_per_second:.2f} assets/s"

@@ -62,7 +62,7 @@ def _shown(field: FieldInfo, cli: dict[str, Any]) -> str | None:
 
 def _argument(field: FieldInfo, cli: dict[str, Any]) -> dict[str, Any]:
     """argparse keywords of a field: type, choices, nargs or a store action from its annotation."""
-    kwargs: dict[str, Any] = {k: v for k, v in cli.items() if k not in ("flag", "group", "shown", "dest")}
+    kwargs: dict[str, Any] = {k: v for k, v in cli.items() if k not in ("flag", "group", "shown", "dest", "exclusive")}
     annotation = _plain(field.annotation)
     if typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
@@ -97,7 +97,8 @@ def add_model_options(
     prefix: str = "",
 ) -> list[str]:
     """Add an option for every field of ``model`` (and of its nested models) that declares a
-    flag, in argument groups named by the fields' ``group`` (shared through ``groups``). Returns
+    flag, in argument groups named by the fields' ``group`` (shared through ``groups``; fields with
+    the same ``exclusive`` name are mutually exclusive). Returns
     the options' destinations: the fields' dotted names."""
     groups = {} if groups is None else groups
     dests: list[str] = []
@@ -109,8 +110,16 @@ def add_model_options(
         cli = _cli(field)
         if cli is None:
             continue
-        group = cli.get("group")
-        target = parser if group is None else groups.setdefault(group, parser.add_argument_group(group))
+        target = parser
+        if cli.get("group"):
+            if cli["group"] not in groups:
+                groups[cli["group"]] = parser.add_argument_group(cli["group"])
+            target = groups[cli["group"]]
+        if cli.get("exclusive"):  # flags of one mutually exclusive set
+            key = f"exclusive:{cli['exclusive']}"
+            if key not in groups:
+                groups[key] = target.add_mutually_exclusive_group()
+            target = groups[key]
         dest = f"{prefix}{cli.get('dest', name)}"
         target.add_argument(cli["flag"], dest=dest, **_argument(field, cli))
         dests.append(dest)

@@ -27,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
 
     options = FarmOptions(**model_values(args, args.model_dests), overrides=args.overrides)
     summary = run_farm(options)
-    print(format_summary(summary, args.out))
+    print(format_summary(summary, options.out))
     if summary.interrupted:
         return ExitCode.INTERRUPTED
     return ExitCode.FAILED if summary.failed else ExitCode.OK

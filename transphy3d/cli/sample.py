@@ -24,12 +24,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from transphy3d.scene.config_loader import load_config, parse_overrides
-    from transphy3d.scene.sampling import sample_scene
+    from transphy3d.pipeline import sample_scene
+    from transphy3d.scene.config_loader import parse_overrides
     from transphy3d.scene.spec import spec_to_yaml
 
-    config = load_config(args.config, parse_overrides(args.overrides))
-    text = spec_to_yaml(sample_scene(config, args.seed, args.config))
+    text = spec_to_yaml(sample_scene(args.config, args.seed, parse_overrides(args.overrides)))
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     else:

@@ -8,7 +8,7 @@ import datetime as dt
 import heapq
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from transphy3d.farm.rundir import (
     scan,
     scene_seed,
 )
-from transphy3d.farm.worker import SceneJob, SceneResult, run_scene
+from transphy3d.farm.worker import SceneJob, run_scene
 from transphy3d.files import write_json
 from transphy3d.output.contract import (
     FAILURES_FILE,
@@ -34,6 +34,7 @@ from transphy3d.output.contract import (
     SUMMARY_FILE,
     FailureRecord,
     IndexRecord,
+    SceneAttempt,
     SceneStatus,
     scene_name,
 )
@@ -78,7 +79,7 @@ class Summary:
         }
 
 
-def render_on_ray(job: SceneJob) -> SceneResult:
+def render_on_ray(job: SceneJob) -> SceneAttempt:
     """The Ray task: the scene's worker process sees exactly the GPUs Ray assigned to the task."""
     import os
 
@@ -219,31 +220,27 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
         ray_cluster.shutdown()
 
 
-def _collect(ref, job: SceneJob) -> SceneResult:
+def _collect(ref, job: SceneJob) -> SceneAttempt:
     import ray
     from ray.exceptions import RayError, TaskCancelledError
 
     try:
         return ray.get(ref)
     except TaskCancelledError:
-        return SceneResult(
-            job.index, job.seed, job.attempt, SceneStatus.TIMEOUT, None, 0.0, error="worker hung; cancelled"
-        )
+        return SceneAttempt(
+            index=job.index, seed=job.seed, attempt=job.attempt, status=SceneStatus.TIMEOUT, seconds=0.0,
+            error="worker hung; cancelled",
+        )  # fmt: skip
     except RayError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return SceneResult(
-            job.index,
-            job.seed,
-            job.attempt,
-            SceneStatus.CRASHED,
-            None,
-            0.0,
+        return SceneAttempt(
+            index=job.index, seed=job.seed, attempt=job.attempt, status=SceneStatus.CRASHED, seconds=0.0,
             error=f"{type(error).__name__}: {first}"[:500],
-        )
+        )  # fmt: skip
 
 
 def _record(
-    result: SceneResult, job: SceneJob, options: FarmOptions, out: Path, pending: list, summary: Summary, bar
+    result: SceneAttempt, job: SceneJob, options: FarmOptions, out: Path, pending: list, summary: Summary, bar
 ) -> None:
     name = scene_name(job.index)
     summary.worker_seconds += result.seconds
@@ -271,7 +268,7 @@ def _record(
         heapq.heappush(pending, (time.monotonic() + delay, job.index, job.attempt + 1))
         _say(bar, f"{name}: attempt {job.attempt} {result.status}: {result.error}; retrying in {delay:.0f} s")
         return
-    append_record(out / FAILURES_FILE, FailureRecord(**asdict(result), scene=name, attempts=job.attempt))
+    append_record(out / FAILURES_FILE, FailureRecord(**result.model_dump(), scene=name, attempts=job.attempt))
     summary.failed += 1
     summary.failures.append({"scene": name, "status": result.status, "error": result.error, "log": result.log})
     _say(bar, f"{name}: failed after {job.attempt} attempt(s) ({result.status}): {result.error}")

@@ -18,7 +18,15 @@ from pathlib import Path
 
 from transphy3d.errors import ExitCode
 from transphy3d.files import PARTIAL_MARK, out_of_space, read_json
-from transphy3d.output.contract import LOG_DIR, META_FILE, MetaFile, SceneStatus, attempt_log, scene_name
+from transphy3d.output.contract import (
+    LOG_DIR,
+    META_FILE,
+    MetaFile,
+    SceneAttempt,
+    SceneStatus,
+    attempt_log,
+    scene_name,
+)
 from transphy3d.output.validate import validate_scene
 
 PR_SET_PDEATHSIG = 1
@@ -35,26 +43,6 @@ class SceneJob:
     timeout: float
     threads: int
     prefix: str = ""  # a command prefix for the worker process (e.g. "nice -n 5")
-
-
-@dataclass
-class SceneResult:
-    index: int
-    seed: int
-    attempt: int
-    status: SceneStatus
-    returncode: int | None
-    seconds: float
-    error: str = ""
-    log: str = ""
-    frames: int = 0
-    render_seconds: float = 0.0
-    device: str = ""
-    node: str = ""
-
-    @property
-    def retryable(self) -> bool:
-        return self.status.retryable
 
 
 def _child_setup() -> None:  # runs in the child between fork and exec
@@ -99,14 +87,15 @@ def _last_error_line(text: str) -> str:
     return lines[-1][:500] if lines else ""
 
 
-def run_scene(job: SceneJob) -> SceneResult:
+def run_scene(job: SceneJob) -> SceneAttempt:
     """Render one scene in a child process and classify the outcome."""
     out_dir = Path(job.out) / scene_name(job.index)
     log_path = Path(job.out) / LOG_DIR / attempt_log(job.index, job.attempt)
     start = time.perf_counter()
-    result = SceneResult(
-        job.index, job.seed, job.attempt, SceneStatus.CRASHED, None, 0.0, log=str(log_path), node=socket.gethostname()
-    )
+    result = SceneAttempt(
+        index=job.index, seed=job.seed, attempt=job.attempt, status=SceneStatus.CRASHED, seconds=0.0, log=str(log_path),
+        node=socket.gethostname(),
+    )  # fmt: skip
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(log_path, "wb") as log:
         try:

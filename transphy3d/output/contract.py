@@ -280,20 +280,29 @@ class IndexRecord(ContractModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class FailureRecord(ContractModel):
-    """One line of ``failures.jsonl``: the last attempt of a scene that used up its retries."""
+class SceneAttempt(ContractModel):
+    """How one attempt at a scene on the farm ended (what its worker reports)."""
 
-    scene: str
     index: int
     seed: int | None = None
     attempt: int | None = None
-    attempts: int | None = None
     status: SceneStatus | None = None
     returncode: int | None = None
-    seconds: float | None = None
-    error: str = ""
-    log: str = ""
+    seconds: float | None = None  # worker process wall time
+    error: str = ""  # one line
+    log: str = ""  # the attempt's log under logs/ (empty once the scene is done)
     frames: int = 0
     render_seconds: float = 0.0
     device: str = ""
     node: str = ""
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is not None and self.status.retryable
+
+
+class FailureRecord(SceneAttempt):
+    """One line of ``failures.jsonl``: the last attempt of a scene that used up its retries."""
+
+    scene: str
+    attempts: int | None = None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
 import OpenEXR
+
+from transphy3d.files import out_of_space
 
 # Lossless codecs that every OpenEXR 2.x/3.x reader understands. ZSTD and HTJ2K are newer (3.4+)
 # and would lock out older readers (OpenCV, older imageio): see docs/benchmarks.md.
@@ -43,8 +47,19 @@ def write_exr(path: str | Path, channels: dict[str, np.ndarray], compression: st
         shape = array.shape
         arrays[name] = array
     header = {"compression": codecs[compression], "type": OpenEXR.scanlineimage}
+    needed = sum(a.nbytes for a in arrays.values())
     with OpenEXR.File(header, arrays) as exr_file:
-        exr_file.write(str(path))
+        try:
+            exr_file.write(str(path))
+        except RuntimeError as error:  # the bindings lose the errno: tell a full disk by its free space
+            if out_of_space(Path(path).parent, needed):
+                raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} writing {path}") from error
+            raise
+    # A file small enough for the stream's buffer fails on a full disk at close, silently: an EXR
+    # always has a header, so an empty file is a failed write.
+    if os.path.getsize(path) == 0:
+        code = errno.ENOSPC if out_of_space(Path(path).parent, needed) else errno.EIO
+        raise OSError(code, f"{os.strerror(code)} writing {path} (nothing was written)")
 
 
 def read_exr(path: str | Path) -> dict[str, np.ndarray]:

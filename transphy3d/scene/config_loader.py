@@ -92,7 +92,8 @@ def _read_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return merged
 
 
-def _config_path(name_or_path: str | Path) -> Path:
+def config_path(name_or_path: str | Path) -> Path:
+    """The file of a config given by path, or by the name of a shipped config (``tiny``)."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return path
@@ -102,7 +103,7 @@ def _config_path(name_or_path: str | Path) -> Path:
 
 def load_config_raw(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Path, dict]:
     """The merged raw YAML data of a config (bases resolved, overrides applied)."""
-    path = _config_path(name_or_path)
+    path = config_path(name_or_path)
     raw = _read_with_bases(path)
     if overrides:
         raw = apply_overrides(raw, overrides)

@@ -273,7 +273,7 @@ def sample_lights(config: SceneConfig, support: SupportSpec, seed: int) -> list[
     return lights
 
 
-def sample_scene(config: SceneConfig, seed: int, config_path: str | Path | None = None) -> SceneSpec:
+def sample_spec(config: SceneConfig, seed: int, config_path: str | Path | None = None) -> SceneSpec:
     """The fully resolved scene for ``config`` and ``seed`` (before physics)."""
     if seed < 0:
         raise UserError(f"seed must be >= 0, got {seed}", field="seed")

@@ -4,30 +4,48 @@ list of answer texts (or errors)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import os
+from typing import Any, Literal
 
+from pydantic import model_validator
+
+from transphy3d.assets.vlm.select import DEFAULT_THRESHOLD
+from transphy3d.documents import Settings, option
 from transphy3d.errors import UserError
 
 
-@dataclass
-class FilterOptions:
-    backend: str = "transformers"
-    model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
-    endpoint: str | None = None
-    api_key: str = ""
-    batch: int = 4
-    keep_top: int | None = None
-    threshold: float | None = 0.5
-    max_new_tokens: int = 128
-    timeout: float = 120.0
-    device: str = "auto"
-    threads: int | None = None
-    rescore: bool = False
-    ray: str = "auto"  # auto, always, never
-    ray_min_assets: int = 256
-    ray_workers: int = 2
-    ray_cpus: int | None = None
+class FilterOptions(Settings):
+    """How the filter asks and what it keeps; ``transphy3d assets filter`` is built from this."""
+
+    backend: Literal["transformers", "openai"] = option("transformers", "where the model runs", "--backend")
+    model: str = option("Qwen/Qwen2.5-VL-7B-Instruct", "model path or name", "--model")
+    endpoint: str | None = option(None, "OpenAI-compatible server URL (openai backend), e.g. http://host:8000/v1",
+                                  "--endpoint")  # fmt: skip
+    api_key: str | None = option(None, "key for the openai backend (default: $OPENAI_API_KEY, may be empty)",
+                                 "--api-key")  # fmt: skip
+    batch: int = option(4, "assets per generate call / request wave", "--batch", ge=1)
+    keep_top: int | None = option(None, "keep the K best-scored assets", "--keep-top", ge=0, metavar="K",
+                                  exclusive="keep")  # fmt: skip
+    threshold: float | None = option(None, "keep assets scored >= T", "--threshold", metavar="T", exclusive="keep",
+                                     shown=str(DEFAULT_THRESHOLD))  # fmt: skip
+    max_new_tokens: int = option(128, "tokens the model may answer with", "--max-new-tokens", ge=1)
+    timeout: float = option(120.0, "seconds per HTTP request (openai backend)", "--timeout", gt=0)
+    device: str = option("auto", "torch device for the transformers backend", "--device")
+    threads: int | None = option(None, "torch CPU threads (transformers backend; default torch's)", "--threads", ge=1)
+    rescore: bool = option(False, "ask again about assets that have a verdict", "--rescore")
+    ray: Literal["auto", "always", "never"] = option("auto", "run the batches on Ray actors: auto (from "
+                                                     "--ray-min-assets assets on), always or never")  # fmt: skip
+    ray_min_assets: int = option(256, "use Ray from this many assets", "--ray-min-assets", ge=1)
+    ray_workers: int = option(2, "Ray actors, each with its own model", "--ray-workers", ge=1)
+    ray_cpus: int | None = option(None, "num_cpus for a local ray.init (default: workers)", "--ray-cpus", ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> FilterOptions:
+        if self.backend == "openai" and not self.endpoint:
+            raise UserError(
+                "the openai backend needs --endpoint URL (e.g. http://localhost:8000/v1)", field="--endpoint"
+            )
+        return self
 
 
 def make_backend(options: FilterOptions) -> Any:
@@ -35,12 +53,11 @@ def make_backend(options: FilterOptions) -> Any:
     if options.backend == "openai":
         from transphy3d.assets.vlm.remote import RemoteBackend
 
-        if not options.endpoint:
-            raise UserError("the openai backend needs an endpoint URL", field="--endpoint")
+        api_key = options.api_key if options.api_key is not None else os.environ.get("OPENAI_API_KEY", "")
         return RemoteBackend(
             options.endpoint,
             options.model,
-            options.api_key,
+            api_key,
             options.timeout,
             options.max_new_tokens,
             parallel=options.batch,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from transphy3d.scene.asset_bank import AssetRecord
 
+DEFAULT_THRESHOLD = 0.5  # kept: scored at least this, unless the K best are asked for
+
 
 def select(records: list[AssetRecord], keep_top: int | None = None, threshold: float | None = None) -> set[str]:
     """Asset ids to keep. Assets without a score (malformed, partial without the needed fields,
@@ -12,5 +14,5 @@ def select(records: list[AssetRecord], keep_top: int | None = None, threshold: f
     if keep_top is not None:
         ranked = sorted(scored, key=lambda item: (-item[0], item[1]))
         return {asset_id for _, asset_id in ranked[:keep_top]}
-    limit = 0.5 if threshold is None else threshold
+    limit = DEFAULT_THRESHOLD if threshold is None else threshold
     return {asset_id for value, asset_id in scored if value >= limit}

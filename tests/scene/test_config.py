@@ -19,7 +19,7 @@ def write(tmp_path: Path, text: str, name: str = "scene.yaml") -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["default", "tabletop", "container", "tiny"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.yaml")))
 def test_shipped_configs_load(name: str) -> None:
     config = load_config(CONFIGS / f"{name}.yaml")
     assert config.name == name

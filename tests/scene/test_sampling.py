@@ -8,13 +8,13 @@ from helpers import CONFIGS, run_cli
 
 from transphy3d.rng import derive_seed, stream
 from transphy3d.scene.config_loader import load_config, parse_overrides
-from transphy3d.scene.sampling import sample_scene
+from transphy3d.scene.sampling import sample_spec
 from transphy3d.scene.spec import SceneSpec, parse_spec, spec_to_yaml
 
 
 def spec_for(seed: int, *overrides: str) -> SceneSpec:
     config = load_config(CONFIGS / "default.yaml", parse_overrides(list(overrides)))
-    return sample_scene(config, seed, CONFIGS / "default.yaml")
+    return sample_spec(config, seed, CONFIGS / "default.yaml")
 
 
 def test_same_seed_same_spec_in_separate_processes(tmp_path) -> None:

@@ -7,7 +7,6 @@ import pytest
 
 from transphy3d.files import write_json
 from transphy3d.geometry import camera as cam
-from transphy3d.geometry.flow import forward_flow
 from transphy3d.output import contract, frame_files
 from transphy3d.output.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS, read_exr, write_exr
 from transphy3d.output.reader import iter_scenes, open_scene
@@ -70,31 +69,6 @@ def test_data_pass_conversion() -> None:
     np.testing.assert_allclose(normal[1, 1], [0, 0, -1], atol=1e-6)  # flipped to face the camera
 
 
-def test_flow_of_a_sideways_camera_move() -> None:
-    """A camera moving by dx along its x sees a plane at depth d move by -f dx / d pixels."""
-    K = cam.intrinsics(32, 24, 36.0, 36.0)
-    c2w_a = cam.look_at(np.array([0.0, -2.0, 0.0]), np.array([0.0, 0.0, 0.0]))
-    c2w_b = c2w_a.copy()
-    c2w_b[:3, 3] += c2w_a[:3, 0] * 0.01
-    depth = np.full((24, 32), 2.0, np.float32)
-    flow = forward_flow(depth, np.zeros((24, 32), np.uint16), K, cam.invert_rigid(c2w_a), cam.invert_rigid(c2w_b), {})
-    np.testing.assert_allclose(flow[..., 0], -K[0, 0] * 0.01 / 2.0, atol=1e-9)
-    np.testing.assert_allclose(flow[..., 1], 0.0, atol=1e-9)
-
-
-def test_flow_follows_moving_objects() -> None:
-    K = cam.intrinsics(16, 12, 36.0, 36.0)
-    w2c = cam.invert_rigid(cam.look_at(np.array([0.0, -2.0, 0.0]), np.zeros(3)))
-    depth = np.full((12, 16), 2.0, np.float32)
-    mask = np.zeros((12, 16), np.uint16)
-    mask[:, 8:] = 3
-    motion = np.eye(4)
-    motion[:3, 3] = [0.02, 0.0, 0.0]  # object 3 moves 2 cm along world x = camera x
-    flow = forward_flow(depth, mask, K, w2c, w2c, {3: motion})
-    np.testing.assert_allclose(flow[:, :8], 0.0, atol=1e-9)
-    np.testing.assert_allclose(flow[:, 8:, 0], K[0, 0] * 0.02 / 2.0, atol=1e-9)
-
-
 def write_fixture_scene(path, frames: int = 3, size=(8, 6)) -> None:
     w, h = size
     path.mkdir()
@@ -134,3 +108,29 @@ def test_reader_api(tmp_path) -> None:
         scene.frame(3)
     with pytest.raises(FileNotFoundError):
         open_scene(tmp_path)
+
+
+def test_a_full_disk_is_an_enospc_error_not_a_message(tmp_path) -> None:
+    """OpenEXR's bindings drop the errno; the writer tells a full disk by its free space."""
+    import errno
+    import subprocess
+
+    disk = tmp_path / "small"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        noise = np.random.default_rng(0).random((256, 256), dtype=np.float32)  # incompressible, 256 kB
+        with pytest.raises(OSError) as error:
+            frame_files.write_depth(disk / "d.exr", noise)
+        assert error.value.errno == errno.ENOSPC and "d.exr" in str(error.value)
+        # A file that fits the stream's buffer fails only at close, where the bindings stay silent.
+        with pytest.raises(OSError) as error:
+            frame_files.write_depth(disk / "small.exr", noise[:8, :8])
+        assert error.value.errno == errno.ENOSPC and "nothing was written" in str(error.value)
+        (disk / "d.exr").unlink()
+        frame_files.write_depth(disk / "small.exr", noise[:8, :8])  # with room again, written as before
+        assert np.array_equal(frame_files.read_depth(disk / "small.exr"), noise[:8, :8])
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
