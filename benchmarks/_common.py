@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from transphy3d.output import contract
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -48,4 +50,4 @@ def render_scene(out: Path, *args: str, config: str = "scene_configs/default.yam
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(result.stderr)
-    return wall, json.loads((out / "meta.json").read_text())
+    return wall, json.loads((out / contract.META_FILE).read_text())

@@ -8,7 +8,6 @@ the Cycles render times, in one run on one machine.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,9 @@ from pathlib import Path
 
 from _common import REPO, machine
 
-from transphy3d.output.records import read_records
+from transphy3d.output import contract
+from transphy3d.output.reader import open_scene
+from transphy3d.output.records import read_index
 
 
 def main() -> None:
@@ -43,10 +44,10 @@ def main() -> None:
         wall = time.perf_counter() - start
         if result.returncode != 0:
             raise SystemExit(result.stderr)
-        records = list(read_records(out / "index.jsonl"))
-        worker = sum(r["seconds"] for r in records)
-        cycles = sum(r["render_seconds"] for r in records)
-        totals = [json.loads((out / r["scene"] / "meta.json").read_text())["timings"]["total"] for r in records]
+        records = list(read_index(out / contract.INDEX_FILE))
+        worker = sum(r.seconds for r in records)
+        cycles = sum(r.render_seconds for r in records)
+        totals = [open_scene(out / r.scene).meta.timings["total"] for r in records]
     print(
         f"{args.scenes} scenes x {args.frames} frames, {args.width}x{args.height}, {args.samples} spp, {args.workers} worker(s)"
     )

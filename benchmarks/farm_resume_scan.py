@@ -14,7 +14,8 @@ from pathlib import Path
 
 from _common import machine
 
-from transphy3d.farm.rundir import INDEX_FILE, scan, scene_name, scene_seed
+from transphy3d.farm.rundir import scan, scene_seed
+from transphy3d.output.contract import FAILURES_FILE, INDEX_FILE, scene_name
 from transphy3d.output.records import append_record
 
 
@@ -34,8 +35,8 @@ def main() -> None:
                     f'{{"attempts": 1, "device": "OPTIX", "frames": 120, "index": {i}, "node": "gpu-{i % 64}", '
                     f'"render_seconds": 512.3, "scene": "{scene_name(i)}", "seconds": 530.1, "seed": {scene_seed(0, i)}}}\n'
                 )
-        (out / "scene_011000.partial-4242").mkdir()
-        append_record(out / "failures.jsonl", {"scene": scene_name(args.scenes), "index": args.scenes, "error": "x"})
+        (out / f"{scene_name(args.scenes)}.partial-4242").mkdir()
+        append_record(out / FAILURES_FILE, {"scene": scene_name(args.scenes), "index": args.scenes, "error": "x"})
         print(f"made {args.scenes} synthetic scenes in {time.perf_counter() - start:.1f} s")
         times = []
         for _ in range(args.repeats):

@@ -1,6 +1,7 @@
 """Typed documents: YAML read with line numbers and without silent duplicate keys, the strict
-pydantic bases every file format of the project uses, and validation errors as one line naming
-the file, the key and what is allowed."""
+pydantic bases every file format of the project uses, validation errors as one line naming the
+file, the key and what is allowed, and settings models whose fields carry their command-line
+flags (``option``, ``Settings``)."""
 
 from __future__ import annotations
 
@@ -123,7 +124,6 @@ def validate_document(model: type[BaseModel], raw: Any, source: str, overrides: 
         return model.model_validate(raw)
     except ValidationError as error:
         raise UserError(format_validation_error(error, model, source, overrides)) from None
-
 
 
 # ------------------------------------------------------------------------- settings models

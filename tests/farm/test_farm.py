@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, run_cli
+from helpers import REPO, run_cli, small_disk
 
 from transphy3d.farm.rundir import scan, scene_seed
 from transphy3d.output import contract
@@ -211,12 +211,7 @@ def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
 def test_full_disk_stops_the_run_clearly(tmp_path: Path) -> None:
     """A 400 kB tmpfs fills up during the second scene: one clear line, exit 3, the finished
     scene and the records intact, no partial directory left."""
-    disk = tmp_path / "small"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_disk(tmp_path / "small", "400k") as disk:
         out = disk / "run"
         result = run_cli("render", "--scenes", "3", "--out", str(out), "--retries", "1", "--backoff", "0.1", *TINY)
         assert result.returncode == 3, result.stderr[-2000:]
@@ -224,5 +219,3 @@ def test_full_disk_stops_the_run_clearly(tmp_path: Path) -> None:
         assert len(errors) == 1 and "no space left on device" in errors[0].lower()
         assert [r["scene"] for r in index_of(out)] == ["scene_000000"]
         assert not list(out.glob("*.partial-*"))
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+
 import numpy as np
 import pytest
+from helpers import small_disk
 
 from transphy3d.files import write_json
 from transphy3d.geometry import camera as cam
@@ -112,15 +115,7 @@ def test_reader_api(tmp_path) -> None:
 
 def test_a_full_disk_is_an_enospc_error_not_a_message(tmp_path) -> None:
     """OpenEXR's bindings drop the errno; the writer tells a full disk by its free space."""
-    import errno
-    import subprocess
-
-    disk = tmp_path / "small"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_disk(tmp_path / "small", "64k") as disk:
         noise = np.random.default_rng(0).random((256, 256), dtype=np.float32)  # incompressible, 256 kB
         with pytest.raises(OSError) as error:
             frame_files.write_depth(disk / "d.exr", noise)
@@ -132,5 +127,3 @@ def test_a_full_disk_is_an_enospc_error_not_a_message(tmp_path) -> None:
         (disk / "d.exr").unlink()
         frame_files.write_depth(disk / "small.exr", noise[:8, :8])  # with room again, written as before
         assert np.array_equal(frame_files.read_depth(disk / "small.exr"), noise[:8, :8])
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)

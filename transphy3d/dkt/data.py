@@ -141,13 +141,19 @@ class RenderSource:
         h, w = self.sizes[item]
         rgb, target, valid = [], [], []
         for frame in frames:
-            rgb.append(read_checked(frame_files.read_rgb, contract.frame_path(path, "rgb", frame), (h, w, 3)))
+            rgb.append(
+                read_checked(frame_files.read_rgb, contract.frame_path(path, contract.RGB_DIR, frame), (h, w, 3))
+            )
             if self.task == "depth":
-                depth = read_checked(frame_files.read_depth, contract.frame_path(path, "depth", frame), (h, w))
+                depth = read_checked(
+                    frame_files.read_depth, contract.frame_path(path, contract.DEPTH_DIR, frame), (h, w)
+                )
                 target.append(depth)
                 valid.append(np.isfinite(depth) & (depth > 0))
             else:
-                normal = read_checked(frame_files.read_normal, contract.frame_path(path, "normal", frame), (h, w, 3))
+                normal = read_checked(
+                    frame_files.read_normal, contract.frame_path(path, contract.NORMAL_DIR, frame), (h, w, 3)
+                )
                 normal = np.nan_to_num(normal)
                 target.append(normal)
                 valid.append(np.abs(normal).sum(axis=-1) > 0)

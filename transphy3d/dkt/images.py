@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from transphy3d.dkt.data import CorruptData, RawClip, read_checked
+from transphy3d.dkt.sources import IMAGE_FOLDERS
 from transphy3d.errors import UserError
 from transphy3d.output.exr import read_exr
 
@@ -75,9 +76,9 @@ class ImageFolderSource:
         self,
         root: str | Path,
         task: str = "depth",
-        rgb_dir: str = "rgb",
-        depth_dir: str = "depth",
-        normal_dir: str = "normal",
+        rgb_dir: str = IMAGE_FOLDERS["rgb_dir"],
+        depth_dir: str = IMAGE_FOLDERS["depth_dir"],
+        normal_dir: str = IMAGE_FOLDERS["normal_dir"],
         depth_scale: float = 1.0,
         name: str | None = None,
     ):

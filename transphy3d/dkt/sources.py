@@ -15,6 +15,8 @@ from transphy3d.output import contract
 SourceKind = Literal["render", "published", "images"]
 KINDS: tuple[str, ...] = get_args(SourceKind)
 IMAGE_OPTIONS = ("rgb_dir", "depth_dir", "normal_dir", "depth_scale")
+# The folders of an image dataset unless a mixture file names others.
+IMAGE_FOLDERS = {"rgb_dir": "rgb", "depth_dir": "depth", "normal_dir": "normal"}
 
 
 class SourceSpec(FrozenModel):
@@ -34,7 +36,8 @@ def detect_kind(path: Path) -> str:
         raise UserError("no such file or directory", path=str(path), field="--data")
     if contract.is_scene_dir(path) or contract.is_run_dir(path):
         return "render"
-    if (path / "rgb").is_dir() and ((path / "depth").is_dir() or (path / "normal").is_dir()):
+    folders = {key: (path / name).is_dir() for key, name in IMAGE_FOLDERS.items()}
+    if folders["rgb_dir"] and (folders["depth_dir"] or folders["normal_dir"]):
         return "images"
     if next(path.rglob("*.tar"), None) is not None:
         return "published"
