@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: setup
-	$(VENV)/bin/transphy3d render --scenes 2 --config scene_configs/tiny.yaml --out $(DEMO_OUT)
-	$(VENV)/bin/transphy3d preview scene_configs/default.yaml --out $(DEMO_PREVIEW)
+	$(VENV)/bin/transphy3d render --scenes 2 --config tiny --out $(DEMO_OUT)
+	$(VENV)/bin/transphy3d preview default --out $(DEMO_PREVIEW)
 
 # The shipped starter bank (assets_manifest/): written by our own code, imported, kept (curated).
 starter-bank: setup

@@ -3,6 +3,7 @@
 # mounted by the NVIDIA container toolkit; OptiX needs the "graphics" driver capability.
 #
 #   docker build -f docker/render.Dockerfile -t transphy3d-render .
+#   docker run --rm --gpus all transphy3d-render transphy3d doctor     # smoke test of the node
 #   docker run --gpus all -v /data:/data transphy3d-render \
 #       transphy3d render --scenes 100 --out /data/tp3d
 FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04
@@ -27,6 +28,8 @@ RUN apt-get update \
 RUN python3.11 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
+# A regular install of the package (the shipped configs, materials and starter bank are package
+# data: transphy3d/_shipped links to the top-level folders, copied into the installed package).
 WORKDIR /opt/transphy3d
 COPY pyproject.toml constraints.txt README.md ./
 COPY transphy3d ./transphy3d
@@ -34,11 +37,12 @@ COPY scene_configs ./scene_configs
 COPY materials ./materials
 COPY assets_manifest ./assets_manifest
 # The render node needs no torch: only bpy (render extra) and Ray (farm extra).
-RUN pip install -c constraints.txt ".[render,farm]" \
-    && python -c "import bpy, transphy3d; print('bpy', bpy.app.version_string)"
+RUN pip install -c constraints.txt ".[render,farm]"
 
 # Ray worker nodes run as an unprivileged user; /data is the shared output volume.
 RUN useradd --create-home --uid 1000 render && mkdir -p /data && chown render /data
 USER 1000
 WORKDIR /home/render
+# Outside the source tree: the installed package alone must find everything a render needs.
+RUN transphy3d doctor --no-render --out /home/render
 CMD ["transphy3d", "--help"]

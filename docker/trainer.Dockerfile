@@ -24,16 +24,21 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && python3.11 -m venv /opt/venv
 
+# A regular install of the package, as in render.Dockerfile (with its package data).
 WORKDIR /opt/transphy3d
 COPY pyproject.toml constraints.txt README.md ./
 COPY transphy3d ./transphy3d
+COPY scene_configs ./scene_configs
+COPY materials ./materials
+COPY assets_manifest ./assets_manifest
 
 # torch first from the CUDA index, then the package; the constraints keep numpy 1.26.4 and this torch.
 RUN pip install "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
     && pip install -c constraints.txt ".[train]" \
-    && python -c "import transphy3d.cli.dkt, diffusers, peft, accelerate"
+    && python -c "import diffusers, peft, accelerate"
 
 RUN useradd --create-home --uid 1000 trainer
 USER 1000:1000
 WORKDIR /work
+RUN transphy3d train-dkt --help > /dev/null
 CMD ["transphy3d", "train-dkt", "--help"]

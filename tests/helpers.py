@@ -36,7 +36,7 @@ def sampled_spec(seed: int = 0, *overrides: str, config: str = "tiny"):
     from transphy3d.scene.sampling import sample_spec
 
     path = CONFIGS / f"{config}.yaml"
-    return sample_spec(load_config(path, parse_overrides(list(overrides))), seed, path)
+    return sample_spec(load_config(path, parse_overrides(list(overrides))), seed)
 
 
 def save(spec, path: Path) -> Path:

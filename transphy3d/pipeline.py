@@ -45,7 +45,7 @@ def resolve_scene(
         return parse_spec(raw, str(path)), Runtime()
     config = load_config(path, overrides)
     runtime = Runtime(device=config.render.device, threads=config.render.threads)
-    return sample_spec(config, 0 if seed is None else seed, path), runtime
+    return sample_spec(config, 0 if seed is None else seed), runtime
 
 
 def sample_scene(config: str | Path, seed: int = 0, overrides: dict[str, Any] | None = None) -> SceneSpec:

@@ -1,17 +1,24 @@
-"""Where the data shipped with TransPhy3D lives: scene configs, the material library and the
-starter asset bank. Every lookup of a shipped file goes through here."""
+"""Where the data shipped with TransPhy3D lives: the scene configs, the material library and the
+starter asset bank. They are package data (``transphy3d/_shipped/``: links to the top-level
+``scene_configs/``, ``materials/`` and ``assets_manifest/`` in a checkout, copies in an installed
+wheel), so a regular install on a render node finds them wherever it runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-# The top-level folders of a source checkout (scene_configs/, materials/, assets_manifest/).
-SOURCE_ROOT = Path(__file__).resolve().parents[1]
-CONFIG_DIR = SOURCE_ROOT / "scene_configs"
-MATERIALS_DIR = SOURCE_ROOT / "materials"
-ASSET_BANK_DIR = SOURCE_ROOT / "assets_manifest"
+SHIPPED = Path(__file__).parent / "_shipped"
+CONFIG_DIR = SHIPPED / "scene_configs"
+MATERIALS_DIR = SHIPPED / "materials"
+ASSET_BANK_DIR = SHIPPED / "assets_manifest"
+CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
-def shipped_config(name: str) -> Path:
-    """The shipped scene config called ``name`` (``scene_configs/<name>.yaml``)."""
-    return CONFIG_DIR / f"{name}.yaml"
+def shipped_configs() -> dict[str, Path]:
+    """The shipped scene configs by name (``default``, ``tiny``, ...)."""
+    return {p.stem: p for p in sorted(CONFIG_DIR.glob("*.yaml"))}
+
+
+def shipped_config(name: str) -> Path | None:
+    """The shipped scene config called ``name``, or None."""
+    return shipped_configs().get(name)

@@ -49,7 +49,7 @@ def test_shipped_bank_is_small_and_licence_clean() -> None:
 
 def spec(config: str, seed: int, *overrides: str):
     path = CONFIGS / f"{config}.yaml"
-    return sample_spec(load_config(path, parse_overrides(list(overrides))), seed, path)
+    return sample_spec(load_config(path, parse_overrides(list(overrides))), seed)
 
 
 def test_configs_without_static_assets_ignore_the_static_keys() -> None:

@@ -127,3 +127,33 @@ def test_missing_config_file() -> None:
 def test_family_param_override_checked(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, "objects:\n  family_params: {bottle: {neck_height: [0.5, 0.6]}}\n"))
     assert "bottle.neck_height" in message and "within" in message
+
+
+def test_config_paths_resolve_against_the_file_that_set_them(tmp_path: Path) -> None:
+    """A config elsewhere inheriting a shipped config: the inherited asset manifest resolves
+    against the shipped config's folder, a path the child sets against the child's folder, an
+    override against the current directory; errors name the file that set the path."""
+    from transphy3d.pipeline import sample_scene
+    from transphy3d.scene.config_loader import config_file_path
+
+    child = write(tmp_path, f"base: {CONFIGS / 'default.yaml'}\nobjects: {{static_fraction: 1.0}}\n", "child.yaml")
+    inherited = config_file_path(load_config(child), "objects.asset_manifest")
+    assert inherited == (CONFIGS.parent / "assets_manifest" / "starter.jsonl").resolve() and inherited.is_file()
+    assert all(o.source.kind == "static" for o in sample_scene(child, 1).objects)
+    own = write(
+        tmp_path, f"base: {CONFIGS / 'default.yaml'}\nobjects: {{static_fraction: 1.0, asset_manifest: bank/m.jsonl}}\n"
+    )
+    with pytest.raises(
+        UserError, match=rf"^{own}: objects.asset_manifest: asset manifest {tmp_path}/bank/m.jsonl not found"
+    ):
+        sample_scene(own, 0)
+    with pytest.raises(UserError, match=r"^--set objects.asset_manifest: asset manifest /\S+/other.jsonl not found"):
+        sample_scene(own, 0, {"objects.asset_manifest": "other.jsonl"})
+
+
+def test_configs_by_name(tmp_path: Path) -> None:
+    from transphy3d.pipeline import sample_scene
+
+    assert sample_scene("tiny", 2) == sample_scene(CONFIGS / "tiny.yaml", 2)
+    with pytest.raises(UserError, match="nope: not a config file, nor a shipped config; shipped: container, default"):
+        load_config("nope")

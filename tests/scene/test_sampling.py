@@ -14,7 +14,7 @@ from transphy3d.scene.spec import SceneSpec, parse_spec, spec_to_yaml
 
 def spec_for(seed: int, *overrides: str) -> SceneSpec:
     config = load_config(CONFIGS / "default.yaml", parse_overrides(list(overrides)))
-    return sample_spec(config, seed, CONFIGS / "default.yaml")
+    return sample_spec(config, seed)
 
 
 def test_same_seed_same_spec_in_separate_processes(tmp_path) -> None:

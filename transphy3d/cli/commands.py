@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "transphy3d.cli.validate:configure",
         "check every scene of an output directory against the data contract",
     ),
+    "doctor": ("transphy3d.cli.doctor:configure", "check what rendering needs on this machine, one line each"),
+    "configs": ("transphy3d.cli.configs:configure", "list the scene configs shipped with the package"),
     "sample": (
         "transphy3d.cli.sample:configure",
         "print or save the resolved scene spec of a config and seed (no rendering)",

@@ -17,6 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+CONFIG_HELP = "scene config: a shipped one by name (see `transphy3d configs`) or a path"
+
 
 def add_override_argument(parser: argparse.ArgumentParser) -> None:
     """``--set KEY=VALUE`` (repeatable): overrides of a scene config's values."""

@@ -8,7 +8,7 @@ import argparse
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Options of ``transphy3d preview``."""
-    from transphy3d.cli.options import add_override_argument
+    from transphy3d.cli.options import CONFIG_HELP, add_override_argument
     from transphy3d.preview.settings import PreviewSettings
 
     defaults = PreviewSettings()
@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "sheet (RGB | depth | normal | instance mask per frame), an animation and the scene's .blend. "
         "Never writes into a render output directory."
     )
-    parser.add_argument("scene", help="scene config (scene_configs/*.yaml) or a recorded scene.yaml")
+    parser.add_argument("scene", help=f"{CONFIG_HELP}, or a recorded scene.yaml")
     parser.add_argument("--seed", type=int, default=None, help="seed of the (first) sampled scene (default 0)")
     parser.add_argument(
         "--seeds", type=int, default=1, metavar="N", help="preview N scenes (seeds S..S+N-1) side by side (default 1)"

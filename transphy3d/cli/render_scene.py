@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import get_args
 
-from transphy3d.cli.options import add_override_argument
+from transphy3d.cli.options import CONFIG_HELP, add_override_argument
 from transphy3d.scene.spec import Device
 
 
@@ -16,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "recorded scene.yaml exactly, run physics, render RGB, depth, normals, masks and poses with "
         "Cycles, and write the scene directory atomically."
     )
-    parser.add_argument("scene", help="scene config (scene_configs/*.yaml) or a recorded scene.yaml")
+    parser.add_argument("scene", help=f"{CONFIG_HELP}, or a recorded scene.yaml")
     parser.add_argument("--out", required=True, help="scene directory to write (e.g. out/scene_000000)")
     parser.add_argument("--seed", type=int, default=None, help="seed for sampling a config (default 0)")
     add_override_argument(parser)

@@ -8,13 +8,13 @@ import sys
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Options of ``transphy3d sample``."""
-    from transphy3d.cli.options import add_override_argument
+    from transphy3d.cli.options import CONFIG_HELP, add_override_argument
 
     parser.description = (
         "Sample a scene config with a seed and write the resolved SceneSpec (before "
         "physics) as YAML. Same config + same seed = the same spec on any machine."
     )
-    parser.add_argument("config", help="scene config (scene_configs/*.yaml)")
+    parser.add_argument("config", help=CONFIG_HELP)
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     add_override_argument(parser)
     parser.add_argument("--out", help="write the spec here instead of standard output")

@@ -7,9 +7,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from transphy3d.errors import UserError
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,6 +42,32 @@ def _check_reachable(address: str, timeout: float) -> None:
         ) from None
 
 
+LOCAL_START_TRIES = 3
+RETRY_DELAY = 2.0  # seconds before the second try, twice that before the third
+
+
+def with_retries(
+    start: Callable[[], T],
+    what: str,
+    tries: int = LOCAL_START_TRIES,
+    delay: float = RETRY_DELAY,
+    cleanup: Callable[[], object] | None = None,
+) -> T:
+    """``start()``, tried again after a failure (a local Ray start can time out under load), with
+    ``cleanup()`` between tries; after ``tries`` failures a one-line UserError naming the last."""
+    for attempt in range(1, tries + 1):
+        try:
+            return start()
+        except (RuntimeError, ConnectionError, TimeoutError) as error:
+            if cleanup is not None:
+                cleanup()
+            if attempt == tries:
+                first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise UserError(f"could not {what} ({tries} tries): {first}") from None
+            time.sleep(delay * attempt)
+    raise AssertionError("unreachable")
+
+
 def connect(address: str | None, local_cpus: int | None = None, timeout: float = 5.0) -> Cluster:
     """ray.init for the farm; returns what the cluster offers."""
     import ray
@@ -47,7 +78,11 @@ def connect(address: str | None, local_cpus: int | None = None, timeout: float =
     started_locally = address in (None, "local")
     kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
     if started_locally:
-        ray.init(num_cpus=local_cpus or os.cpu_count(), **kwargs)
+        with_retries(
+            lambda: ray.init(num_cpus=local_cpus or os.cpu_count(), **kwargs),
+            "start a local Ray cluster",
+            cleanup=ray.shutdown,
+        )
     else:
         try:
             ray.init(address=address, **kwargs)

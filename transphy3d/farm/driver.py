@@ -41,6 +41,7 @@ from transphy3d.output.contract import (
 from transphy3d.output.records import append_record
 from transphy3d.output.validate import validate_scene
 from transphy3d.scene.config_loader import config_digest, load_config
+from transphy3d.scene.config_loader import config_path as resolve_config_path
 
 GUARD_SECONDS = 120.0  # a task still running this long after its scene timeout is cancelled
 
@@ -141,7 +142,7 @@ def run_farm(options: FarmOptions) -> Summary:
     """Render scenes 0..N-1 that ``options.out`` does not hold yet. Raises UserError/OutputError
     for bad input; returns the summary (also written to summary.json)."""
     start = time.perf_counter()
-    config_path = Path(options.config).resolve()
+    config_path = resolve_config_path(options.config).resolve()
     from transphy3d.scene.config_loader import parse_overrides
 
     overrides = parse_overrides(options.overrides)

@@ -15,7 +15,8 @@ class FarmOptions(Settings):
 
     scenes: int = option(..., "number of scenes (indices 0..N-1)", "--scenes", ge=0)
     out: Path = option(..., "output directory (shared storage on a cluster)", "--out")
-    config: str = option("scene_configs/default.yaml", "scene config", "--config")
+    config: str = option("default", "scene config: a shipped one by name (see `transphy3d configs`) or a path",
+                         "--config")  # fmt: skip
     seed: int = option(0, "run seed; scene i's seed derives from it", "--seed")
     address: str | None = option(None, "join this Ray cluster (HOST:PORT, ray://HOST:PORT or auto; default: "
                                  "$RAY_ADDRESS, else a local cluster started for the run)", "--address")  # fmt: skip

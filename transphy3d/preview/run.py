@@ -35,6 +35,7 @@ from transphy3d.preview.output import (
     preview_name,
 )
 from transphy3d.preview.settings import PreviewSettings, preview_frames, preview_spec
+from transphy3d.scene.config_loader import config_path
 from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document, save_spec
 
 CONTACT_SHEET = "contact_sheet.png"
@@ -216,7 +217,7 @@ def run(
     """``transphy3d preview``: returns the exit code."""
     start = time.perf_counter()
     _check_settings(settings, seeds)
-    path = Path(input_path)
+    path = config_path(input_path)
     resolved, recorded = resolve_specs(path, seed, seeds, overrides)
     specs = [spec for spec, _ in resolved]
     out_dir = Path(out) if out else default_out_dir(preview_name(path, [s.seed for s in specs], recorded))

@@ -6,9 +6,10 @@ sampled (image size, samples) are plain values. Unknown keys are errors.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from transphy3d.documents import FrozenModel
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
@@ -223,3 +224,5 @@ class SceneConfig(FrozenModel):
     lighting: LightingConfig = LightingConfig()
     render: RenderConfig = RenderConfig()
     output: OutputConfig = OutputConfig()
+    # The config file that set each path key (see config_loader.PATH_KEYS); not part of the digest.
+    _path_origins: dict[str, Path | None] = PrivateAttr(default_factory=dict)

@@ -12,7 +12,7 @@ import yaml
 
 from transphy3d.documents import load_yaml_file, validate_document
 from transphy3d.errors import UserError
-from transphy3d.resources import MATERIALS_DIR, shipped_config
+from transphy3d.resources import CONFIG_SUFFIXES, MATERIALS_DIR, shipped_config, shipped_configs
 from transphy3d.scene.config import SceneConfig
 from transphy3d.scene.distributions import KINDS
 from transphy3d.scene.materials import check_config_materials, load_library
@@ -70,7 +70,21 @@ def apply_overrides(raw: dict, overrides: dict[str, Any]) -> dict:
     return out
 
 
-def _read_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+# Keys whose values are paths: a relative one is relative to the folder of the file that set it
+# (a base config's paths to the base), or to the current directory when set with --set.
+PATH_KEYS = ("materials_dir", "objects.asset_manifest", "lighting.hdri.directory")
+
+
+def _lookup(raw: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(raw, dict):
+            return None
+        raw = raw.get(part)
+    return raw
+
+
+def _read_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[str, Path]]:
+    """The merged YAML of ``path`` and its bases, and for each path key the file that set it."""
     if path.resolve() in seen:
         chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
         raise UserError(f"base configs form a cycle: {chain}", path=str(path))
@@ -79,35 +93,48 @@ def _read_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         raw = {}
     if not isinstance(raw, dict):
         raise UserError(f"a scene config is a mapping of sections, got {type(raw).__name__}", path=str(path))
+    origins = {key: path for key in PATH_KEYS if _lookup(raw, key) is not None}
     base = raw.get("base")
     if base is None:
-        return raw
+        return raw, origins
     if not isinstance(base, str):
         raise UserError("must be the path of another scene config", path=str(path), field="base")
     base_path = (path.parent / base).resolve()
     if not base_path.is_file():
         raise UserError(f"base config {base_path} not found", path=str(path), field="base")
-    merged = deep_merge(_read_with_bases(base_path, (*seen, path.resolve())), raw)
+    base_raw, base_origins = _read_with_bases(base_path, (*seen, path.resolve()))
+    merged = deep_merge(base_raw, raw)
     merged.pop("base", None)
-    return merged
+    return merged, {**base_origins, **origins}
 
 
 def config_path(name_or_path: str | Path) -> Path:
     """The file of a config given by path, or by the name of a shipped config (``tiny``)."""
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.suffix in CONFIG_SUFFIXES or path.exists():
         return path
-    candidate = shipped_config(str(name_or_path))
-    return candidate if candidate.is_file() else path
+    shipped = shipped_config(str(name_or_path))
+    if shipped is None:
+        names = ", ".join(shipped_configs())
+        raise UserError(f"not a config file, nor a shipped config; shipped: {names}", path=str(name_or_path))
+    return shipped
 
 
-def load_config_raw(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Path, dict]:
-    """The merged raw YAML data of a config (bases resolved, overrides applied)."""
+def load_config_raw(
+    name_or_path: str | Path, overrides: dict[str, Any] | None = None
+) -> tuple[Path, dict, dict[str, Path | None]]:
+    """The merged raw YAML data of a config (bases resolved, overrides applied), and the file that
+    set each path key (None: set by an override)."""
     path = config_path(name_or_path)
-    raw = _read_with_bases(path)
+    raw, origins = _read_with_bases(path)
     if overrides:
         raw = apply_overrides(raw, overrides)
-    return path, raw
+    set_here: dict[str, Path | None] = {**origins}
+    for key in overrides or {}:
+        for path_key in PATH_KEYS:
+            if path_key == key or path_key.startswith(key + "."):
+                set_here[path_key] = None
+    return path, raw, set_here
 
 
 def validate_config(raw: dict, source: str, overrides: dict[str, Any] | None = None) -> SceneConfig:
@@ -115,20 +142,35 @@ def validate_config(raw: dict, source: str, overrides: dict[str, Any] | None = N
 
 
 def load_config(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> SceneConfig:
-    """Load and validate a scene config (a path, or a name under ``scene_configs/``)."""
-    path, raw = load_config_raw(name_or_path, overrides)
+    """Load and validate a scene config (a path, or the name of a shipped config)."""
+    path, raw, origins = load_config_raw(name_or_path, overrides)
     config = validate_config(raw, str(path), overrides)
-    library = load_library(materials_dir(config, path))
+    config._path_origins.update(origins)
+    library = load_library(config_file_path(config, "materials_dir") or MATERIALS_DIR)
     check_config_materials(config, library, str(path), overrides)
     return config
 
 
-def materials_dir(config: SceneConfig, config_path: Path | None) -> Path:
-    """The material library directory a config uses (``materials_dir`` is relative to the file)."""
-    if config.materials_dir is None:
-        return MATERIALS_DIR
-    base = config_path.parent if config_path is not None else Path.cwd()
-    return (base / config.materials_dir).resolve()
+def config_file_path(config: SceneConfig, key: str) -> Path | None:
+    """The absolute path a path key of ``config`` names (None when unset): a relative value is
+    taken from the folder of the config file that set it, or from the current directory."""
+    value = _lookup(config.model_dump(include={key.split(".")[0]}), key)
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        origin = config._path_origins.get(key)
+        path = (origin.parent if origin is not None else Path.cwd()) / path
+    return path.resolve()
+
+
+def where_set(config: SceneConfig, key: str) -> dict[str, str | None]:
+    """Where a path key got its value, as a UserError's ``path`` and ``field``: the config file
+    that set it and the key, or the ``--set`` override."""
+    if key not in config._path_origins:  # a config made in code
+        return {"field": key}
+    origin = config._path_origins[key]
+    return {"path": str(origin), "field": key} if origin is not None else {"path": f"--set {key}"}
 
 
 STATIC_KEYS = ("static_fraction", "asset_manifest", "static_size", "static_materials", "static_require_kept")

@@ -4,15 +4,15 @@ stream (``transphy3d.rng.stream``), so adding an object does not move the camera
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
 from transphy3d.errors import UserError
+from transphy3d.resources import MATERIALS_DIR
 from transphy3d.rng import derive_seed, stream
 from transphy3d.scene import environment as env
 from transphy3d.scene.config import SceneConfig, WaveConfig
-from transphy3d.scene.config_loader import config_digest, materials_dir
+from transphy3d.scene.config_loader import config_digest, config_file_path, where_set
 from transphy3d.scene.materials import MaterialLibrary, load_library, sample_material
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.placement import Body, drop_pose
@@ -140,9 +140,7 @@ def _static_object(config: SceneConfig, library: MaterialLibrary, instance_id: i
     )
 
 
-def sample_objects(
-    config: SceneConfig, library: MaterialLibrary, seed: int, config_path: Path | None = None
-) -> list[ObjectSpec]:
+def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> list[ObjectSpec]:
     """Shapes, materials and physical properties of the objects; start poses come later
     (``place_objects``), once the drop region is known. The initial pose is a placeholder.
     With ``objects.static_fraction`` > 0 each object is a static asset with that probability
@@ -153,7 +151,7 @@ def sample_objects(
     if oc.static_fraction > 0:
         from transphy3d.scene.static_assets import load_bank
 
-        bank = load_bank(oc, config_path)
+        bank = load_bank(config)
     objects = []
     for instance_id in range(1, count + 1):
         if bank is not None and stream(seed, "object_kind", instance_id).random() < oc.static_fraction:
@@ -208,7 +206,7 @@ def sample_camera(config: SceneConfig, seed: int) -> CameraSpec:
     )
 
 
-def sample_world(config: SceneConfig, seed: int, source: Path | None) -> WorldSpec:
+def sample_world(config: SceneConfig, seed: int) -> WorldSpec:
     lc = config.lighting
     rng = stream(seed, "world")
     kind = lc.world.sample(rng)
@@ -229,15 +227,15 @@ def sample_world(config: SceneConfig, seed: int, source: Path | None) -> WorldSp
             "strength": g.strength.sample(rng),
         }
     else:
-        h = lc.hdri
-        if h.directory is None:
-            raise UserError("the 'hdri' world needs a directory of .hdr/.exr files", field="lighting.hdri.directory")
-        directory = Path(h.directory) if source is None else (source.parent / h.directory)
+        h, key = lc.hdri, "lighting.hdri.directory"
+        directory = config_file_path(config, key)
+        if directory is None:
+            raise UserError("the 'hdri' world needs a directory of .hdr/.exr files", **where_set(config, key))
         files = (
             sorted(p for p in directory.glob("*") if p.suffix.lower() in HDRI_SUFFIXES) if directory.is_dir() else []
         )
         if not files:
-            raise UserError(f"no .hdr/.exr files in {directory}", field="lighting.hdri.directory")
+            raise UserError(f"no .hdr/.exr files in {directory}", **where_set(config, key))
         params = {
             "file": str(files[int(rng.integers(len(files)))].resolve()),
             "strength": h.strength.sample(rng),
@@ -273,13 +271,12 @@ def sample_lights(config: SceneConfig, support: SupportSpec, seed: int) -> list[
     return lights
 
 
-def sample_spec(config: SceneConfig, seed: int, config_path: str | Path | None = None) -> SceneSpec:
+def sample_spec(config: SceneConfig, seed: int) -> SceneSpec:
     """The fully resolved scene for ``config`` and ``seed`` (before physics)."""
     if seed < 0:
         raise UserError(f"seed must be >= 0, got {seed}", field="seed")
-    source = Path(config_path) if config_path is not None else None
-    library = load_library(materials_dir(config, source))
-    objects = sample_objects(config, library, seed, source)
+    library = load_library(config_file_path(config, "materials_dir") or MATERIALS_DIR)
+    objects = sample_objects(config, library, seed)
     environment = sample_environment(config, library, seed, min_drop_side(objects))
     rc, cc = config.render, config.camera
     render = RenderSpec(
@@ -296,7 +293,7 @@ def sample_spec(config: SceneConfig, seed: int, config_path: str | Path | None =
         output=OutputSpec(**config.output.model_dump()),
         environment=environment,
         objects=place_objects(objects, environment.support, seed),
-        world=sample_world(config, seed, source),
+        world=sample_world(config, seed),
         lights=sample_lights(config, environment.support, seed),
         camera=sample_camera(config, seed),
     )

@@ -12,7 +12,8 @@ import numpy as np
 
 from transphy3d.errors import UserError
 from transphy3d.scene.asset_bank import AssetRecord, kept_assets, resolve
-from transphy3d.scene.config import ObjectsConfig
+from transphy3d.scene.config import ObjectsConfig, SceneConfig
+from transphy3d.scene.config_loader import config_file_path, where_set
 from transphy3d.scene.spec import AssetMaterialParams, MaterialSpec, StaticSource, TextureSpec
 
 
@@ -21,24 +22,24 @@ def _bank(path: str, mtime_ns: int, require_kept: bool) -> tuple[AssetRecord, ..
     return tuple(kept_assets(path, require_kept))
 
 
-def load_bank(oc: ObjectsConfig, config_path: Path | None) -> tuple[Path, tuple[AssetRecord, ...]]:
-    """The manifest a config names (relative to the config's folder) and its usable assets."""
-    if oc.asset_manifest is None:
-        raise UserError("static_fraction > 0 needs an asset manifest (.jsonl)", field="objects.asset_manifest")
-    path = Path(oc.asset_manifest)
-    if not path.is_absolute() and config_path is not None:
-        path = config_path.parent / path
+def load_bank(config: SceneConfig) -> tuple[Path, tuple[AssetRecord, ...]]:
+    """The manifest a config names (relative to the config file that names it) and its usable
+    assets; errors name that config file and the resolved path."""
+    oc, key = config.objects, "objects.asset_manifest"
+    path = config_file_path(config, key)
+    if path is None:
+        raise UserError("static_fraction > 0 needs an asset manifest (.jsonl)", **where_set(config, key))
     if not path.is_file():
-        raise UserError(f"asset manifest {path} not found", field="objects.asset_manifest")
-    bank = _bank(str(path.resolve()), path.stat().st_mtime_ns, oc.static_require_kept)
+        raise UserError(f"asset manifest {path} not found", **where_set(config, key))
+    bank = _bank(str(path), path.stat().st_mtime_ns, oc.static_require_kept)
     if not bank:
         which = "kept " if oc.static_require_kept else ""
         raise UserError(
             f"asset manifest {path} has no {which}assets (run `transphy3d assets filter`, or set "
             "objects.static_require_kept: false)",
-            field="objects.asset_manifest",
+            **where_set(config, key),
         )
-    return path.resolve(), bank
+    return path, bank
 
 
 def own_material(record: AssetRecord) -> MaterialSpec:
