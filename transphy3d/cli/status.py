@@ -13,11 +13,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "failed and leftover scenes, failures with their reasons and logs, and the last run's summary."
     )
     parser.add_argument("out", type=Path, help="render output directory")
+    parser.add_argument("--verify", action="store_true",
+                        help="also validate every finished scene (first and last frame read) and print how to render "
+                        "the invalid ones again")  # fmt: skip
+    parser.add_argument("--repair", action="store_true", help="drop torn lines of index.jsonl and failures.jsonl")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from transphy3d.farm.status import describe
 
-    print(describe(args.out))
+    print(describe(args.out, verify=args.verify, repair=args.repair))
     return 0

@@ -20,6 +20,7 @@ from transphy3d.farm.options import FarmOptions
 from transphy3d.farm.rundir import (
     RunLock,
     check_or_write_run,
+    invalid_scenes,
     prepare_output,
     remove_partials,
     run_record,
@@ -159,6 +160,10 @@ def run_farm(options: FarmOptions) -> Summary:
         state = scan(out)
         remove_partials(out, state.partial)
         _recover_unindexed(out, [i for i in state.unindexed if i < options.scenes], options.seed, state.done)
+        if options.verify:
+            for index, problem in invalid_scenes(out, sorted(i for i in state.done if i < options.scenes)).items():
+                _say(None, f"{scene_name(index)}: fails validation ({problem}); rendering it again")
+                del state.done[index]
         todo = [i for i in range(options.scenes) if i not in state.done]
         summary.skipped = options.scenes - len(todo)
         if todo:

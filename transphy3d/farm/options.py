@@ -34,3 +34,5 @@ class FarmOptions(Settings):
     worker_prefix: str = option("", "command prefix for each worker process, e.g. 'nice -n 10'", "--worker-prefix")
     overrides: list[str] = Field(default_factory=list, description="--set KEY=VALUE overrides of the config")
     progress: bool = option(True, "one line per scene instead of a progress bar", "--no-progress")
+    verify: bool = option(False, "validate the finished scenes first (first and last frame) and render the "
+                          "invalid ones again", "--verify")  # fmt: skip

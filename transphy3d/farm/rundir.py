@@ -9,6 +9,7 @@ import importlib.metadata
 import os
 import platform
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ from transphy3d.output.contract import (
     FailureRecord,
     IndexRecord,
     scene_index,
+    scene_name,
 )
 from transphy3d.output.records import read_failures, read_index
+from transphy3d.output.validate import validate_scene
 from transphy3d.rng import derive_seed
 
 
@@ -170,3 +173,10 @@ def remove_partials(out: Path, names: list[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+def invalid_scenes(out: Path, indices: list[int], workers: int = 4) -> dict[int, str]:
+    """Finished scenes whose files fail validation (first and last frame read): index -> problem."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        reports = pool.map(lambda i: (i, validate_scene(out / scene_name(i), frames="ends")), indices)
+        return {i: report.problems[0] for i, report in reports if not report.ok}

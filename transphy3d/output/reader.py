@@ -192,8 +192,9 @@ def iter_scenes(root: str | Path) -> Iterator[Scene]:
     root = Path(root)
     index = root / contract.INDEX_FILE
     if index.is_file():
-        for record in read_index(index):
-            path = root / record.scene
+        names = list(dict.fromkeys(record.scene for record in read_index(index)))  # a re-rendered scene: once
+        for name in names:
+            path = root / name
             if not contract.is_scene_dir(path):
                 warnings.warn(f"{index}: lists {path.name}, which is missing; skipped", stacklevel=2)
                 continue
