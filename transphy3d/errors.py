@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2  # the input is wrong: retrying cannot help
     OUTPUT = 3  # the output cannot be written (permissions, full disk, existing data)
     INTERRUPTED = 130  # Ctrl-C or SIGINT
+    TERMINATED = 143  # SIGTERM
 
 
 class UserError(Exception):

@@ -13,6 +13,8 @@ import contextlib
 import json
 import os
 import shutil
+import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,10 +55,37 @@ def read_json(path: str | Path) -> Any:
 
 
 def partial_path(final: str | Path, hidden: bool = False) -> Path:
-    """Where this process builds the directory ``final``: ``<final>.partial-<pid>`` next to it
-    (``.<final>.partial-<pid>`` when ``hidden``, for folders listed by a ``<prefix>*`` glob)."""
+    """Where this process builds the directory ``final``: ``<final>.partial-<pid>@<host>`` next to
+    it (``.<final>...`` when ``hidden``, for folders listed by a ``<prefix>*`` glob)."""
     final = Path(final)
-    return final.with_name(f"{'.' * hidden}{final.name}{PARTIAL_MARK}{os.getpid()}")
+    return final.with_name(f"{'.' * hidden}{final.name}{PARTIAL_MARK}{os.getpid()}@{socket.gethostname()}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_partials(final: str | Path) -> list[Path]:
+    """Remove what dead processes of this host left while building ``final`` (their partial
+    directory and its log); a partial of another host, or of a live process, is left alone."""
+    final = Path(final)
+    removed = []
+    for path in final.parent.glob(f"{final.name}{PARTIAL_MARK}*"):
+        owner = path.name[len(final.name) + len(PARTIAL_MARK) :].removesuffix(".log")
+        pid, _, host = owner.partition("@")
+        if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def is_partial(name: str) -> bool:
@@ -68,13 +97,19 @@ def publish_directory(partial: str | Path, final: str | Path) -> None:
     """Move the finished directory ``partial`` to ``final``, replacing an older ``final``: the old
     one is renamed away first, so ``final`` is at every moment either the old or the new whole."""
     partial, final = Path(partial), Path(final)
-    if final.exists():
-        old = final.with_name(f"{final.name}.old-{os.getpid()}")
-        os.rename(final, old)
-        os.rename(partial, final)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # no stop between renames
+    try:
+        if final.exists():
+            old = final.with_name(f"{final.name}.old-{os.getpid()}")
+            os.rename(final, old)
+            os.rename(partial, final)
+        else:
+            old = None
+            os.rename(partial, final)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(partial, final)
 
 
 def out_of_space(path: str | Path, needed: int = 0) -> bool:

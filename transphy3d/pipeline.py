@@ -18,7 +18,8 @@ from typing import Any
 
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import OutputError, UserError
-from transphy3d.files import out_of_space, partial_path, publish_directory
+from transphy3d.files import out_of_space, partial_path, publish_directory, remove_stale_partials
+from transphy3d.interrupts import exit_on_signal
 from transphy3d.output import contract
 from transphy3d.scene.config_loader import apply_overrides, config_path, load_config
 from transphy3d.scene.sampling import sample_spec
@@ -94,28 +95,22 @@ def render_scene(
     _check_writable(out_dir, overwrite)
     partial = partial_path(out_dir)
     log = Path(log_path) if log_path else out_dir.with_name(f"{out_dir.name}.log")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        partial.mkdir(parents=True)
-        try:
-            from transphy3d.blender.realise import realise  # imports bpy: only here
-        except ImportError as error:
-            if error.name != "bpy":
-                raise
-            raise UserError("rendering needs Blender's bpy module: pip install 'transphy3d[render]'") from None
+    remove_stale_partials(out_dir)
+    shutil.rmtree(partial, ignore_errors=True)  # this process's own leftover (a reused pid)
 
-        scratch_log = partial.with_name(partial.name + ".log")
-        result = realise(spec, partial, scratch_log, runtime, progress=progress)
-        missing = missing_files(partial, result.spec)
-        if missing:
-            raise RuntimeError(f"render finished but {len(missing)} files are missing, e.g. {missing[0]}")
+    def discard() -> None:
+        _keep_log(partial, log)
+        shutil.rmtree(partial, ignore_errors=True)
+
+    try:
+        with exit_on_signal(discard, f"rendering {out_dir}"):
+            result = _render_into(spec, partial, runtime, progress)
         publish_directory(partial, out_dir)
-        scratch_log.unlink(missing_ok=True)
+        partial.with_name(partial.name + ".log").unlink(missing_ok=True)
         return result
     except BaseException as error:
         disk_full = out_of_space(partial)  # before the partial scene is removed
-        _keep_log(partial, log)
-        shutil.rmtree(partial, ignore_errors=True)
+        discard()
         if isinstance(error, OSError) and error.errno in UNWRITABLE:
             raise OutputError(f"cannot write the scene: {error.strerror} (log: {log})", path=str(out_dir)) from None
         if disk_full:  # Blender's image writers report it as a RuntimeError
@@ -123,6 +118,23 @@ def render_scene(
                 f"cannot write the scene: no space left on device (log: {log})", path=str(out_dir)
             ) from None
         raise
+
+
+def _render_into(spec: SceneSpec, partial: Path, runtime: Runtime | None, progress: bool):
+    """Render into ``partial`` and check that every file of the contract is there."""
+    partial.mkdir(parents=True)
+    try:
+        from transphy3d.blender.realise import realise  # imports bpy: only here
+    except ImportError as error:
+        if error.name != "bpy":
+            raise
+        raise UserError("rendering needs Blender's bpy module: pip install 'transphy3d[render]'") from None
+    scratch_log = partial.with_name(partial.name + ".log")
+    result = realise(spec, partial, scratch_log, runtime, progress=progress)
+    missing = missing_files(partial, result.spec)
+    if missing:
+        raise RuntimeError(f"render finished but {len(missing)} files are missing, e.g. {missing[0]}")
+    return result
 
 
 def _keep_log(partial: Path, log: Path) -> None:

@@ -134,15 +134,16 @@ def _cmdline(pid: str) -> str:
         return ""
 
 
-def test_interrupted_run_resumes_only_missing_scenes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupted_run_resumes_only_missing_scenes(tmp_path: Path, signum: int, code: int) -> None:
     out = tmp_path / "run"
     farm = start_render("--scenes", "4", "--out", str(out), "--workers", "1", *TINY)
     deadline = time.time() + 200
     while len(index_of(out)) < 1 and time.time() < deadline:
         time.sleep(0.1)
-    farm.send_signal(signal.SIGINT)
+    farm.send_signal(signum)
     _, stderr = farm.communicate(timeout=120)
-    assert farm.returncode == 130, stderr[-2000:]
+    assert farm.returncode == code, stderr[-2000:]
     done_before = {r["scene"] for r in index_of(out)}
     assert 1 <= len(done_before) < 4
     assert json.loads((out / "summary.json").read_text())["interrupted"] is True

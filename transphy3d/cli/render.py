@@ -29,5 +29,5 @@ def _run(args: argparse.Namespace) -> int:
     summary = run_farm(options)
     print(format_summary(summary, options.out))
     if summary.interrupted:
-        return ExitCode.INTERRUPTED
+        return ExitCode.TERMINATED if summary.stop_signal == "SIGTERM" else ExitCode.INTERRUPTED
     return ExitCode.FAILED if summary.failed else ExitCode.OK

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class Summary:
     worker_seconds: float = 0.0
     wall_seconds: float = 0.0
     interrupted: bool = False
+    stop_signal: str | None = None  # SIGINT or SIGTERM when interrupted
     workers: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
 
@@ -132,6 +134,16 @@ def _recover_unindexed(out: Path, indices: list[int], run_seed: int, state_done:
             shutil.rmtree(path, ignore_errors=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: running scenes are cancelled, what finished is kept."""
+
+    signal_name = "SIGTERM"
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def _say(bar: tqdm | None, text: str) -> None:
     if bar is not None:
         bar.write(text, file=sys.stderr)
@@ -186,6 +198,7 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
         running: dict[Any, tuple[SceneJob, float]] = {}
         bar = tqdm(total=len(todo), unit="scene", desc="render", disable=not (options.progress and sys.stderr.isatty()))
         bar_or_none = bar if not bar.disable else None
+        previous_term = signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
             while pending or running:
                 now = time.monotonic()
@@ -211,8 +224,9 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
                 for ref, (_job, started) in list(running.items()):
                     if time.monotonic() - started > options.timeout + GUARD_SECONDS:
                         ray.cancel(ref, force=True)  # the worker itself hangs: take it down
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             summary.interrupted = True
+            summary.stop_signal = getattr(stop, "signal_name", "SIGINT")
             for ref in running:
                 ray.cancel(ref, force=True)
             _say(bar_or_none, f"interrupted: cancelled {len(running)} running scene(s); run the same command to resume")
@@ -221,6 +235,7 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
                 ray.cancel(ref, force=True)
             raise
         finally:
+            signal.signal(signal.SIGTERM, previous_term)
             bar.close()
     finally:
         ray_cluster.shutdown()

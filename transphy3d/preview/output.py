@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from transphy3d.errors import OutputError
-from transphy3d.files import partial_path
+from transphy3d.files import partial_path, remove_stale_partials
 from transphy3d.output import contract
 
 PREVIEW_FILE = "preview.json"  # marks a directory as a preview (safe to replace)
@@ -74,7 +74,8 @@ def check_out_dir(out: Path) -> None:
 def make_partial(out: Path) -> Path:
     """A fresh sibling ``<out>.partial-<pid>`` to write the preview into."""
     partial = partial_path(out)
-    shutil.rmtree(partial, ignore_errors=True)
+    remove_stale_partials(out)
+    shutil.rmtree(partial, ignore_errors=True)  # this process's own leftover (a reused pid)
     try:
         partial.mkdir(parents=True)
     except (FileExistsError, NotADirectoryError):

@@ -21,6 +21,7 @@ from transphy3d._version import __version__
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import UserError
 from transphy3d.files import publish_directory, write_json
+from transphy3d.interrupts import exit_on_signal
 from transphy3d.output import contract
 from transphy3d.output.reader import Scene, SceneObject, open_scene
 from transphy3d.pipeline import resolve_scene
@@ -226,12 +227,18 @@ def run(
     partial = make_partial(out_dir)
     log = partial.with_name(partial.name + ".log")
     progress = sys.stderr.isatty()
+
+    def discard() -> None:
+        _keep_log(log, out_dir)
+        shutil.rmtree(partial, ignore_errors=True)
+
     try:
         blocks, records = [], []
-        for spec, runtime in resolved:
-            block, record = preview_scene(spec, settings, partial, log, progress, runtime)
-            blocks.append(block)
-            records.append(record)
+        with exit_on_signal(discard, f"the preview {out_dir}"):
+            for spec, runtime in resolved:
+                block, record = preview_scene(spec, settings, partial, log, progress, runtime)
+                blocks.append(block)
+                records.append(record)
         compose_start = time.perf_counter()
         shown = preview_spec(specs[0], settings)
         frames = [f.frame for f in blocks[0].frames]

@@ -1,0 +1,87 @@
+"""Ctrl-C (SIGINT) and SIGTERM stop ``render-scene`` and ``preview`` promptly while Cycles renders:
+exit 130 / 143, one line, the previous output untouched, no partial directory, the log kept; a
+stale partial of a dead process is removed by the next command that writes there."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import REPO, render
+
+pytestmark = pytest.mark.blender
+SLOW = ["--set", "camera.frames=4", "--set", "render.width=320", "--set", "render.height=240",
+        "--set", "render.samples=256"]  # fmt: skip
+
+
+def digest(directory: Path) -> str:
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    return hashlib.sha256(
+        b"".join(p.relative_to(directory).as_posix().encode() + p.read_bytes() for p in files)
+    ).hexdigest()
+
+
+def stop_while_rendering(args: list[str], partial_parent: Path, signum: int) -> subprocess.CompletedProcess:
+    """Start ``transphy3d ARGS``, wait until Cycles renders the beauty pass, send ``signum``."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "transphy3d", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(partial_parent.glob("*.partial-*/**/rgb")):
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    time.sleep(0.3)
+    start = time.time()
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.time() - start < 15, "the process did not stop promptly"
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_render_scene_stops_and_keeps_the_old_scene(tmp_path: Path, signum: int, code: int) -> None:
+    out = tmp_path / "scene"
+    render("scene_configs/tiny.yaml", out, "--set", "camera.frames=1")
+    before = digest(out)
+    result = stop_while_rendering(["render-scene", "default", "--out", str(out), "--overwrite", "--quiet", *SLOW],
+                                  tmp_path, signum)  # fmt: skip
+    assert result.returncode == code, result.stderr[-2000:]
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"transphy3d: rendering {out} stopped by {signal.Signals(signum).name}"
+    )
+    assert "Traceback" not in result.stderr
+    assert digest(out) == before and not list(tmp_path.glob("*.partial-*"))
+    assert (tmp_path / "scene.log").is_file()
+
+
+def test_preview_stops_without_leftovers(tmp_path: Path) -> None:
+    out = tmp_path / "preview"
+    result = stop_while_rendering(["preview", "default", "--out", str(out), "--width", "320", "--samples", "256"],
+                                  tmp_path, signal.SIGINT)  # fmt: skip
+    assert result.returncode == 130 and "stopped by SIGINT" in result.stderr
+    assert not out.exists() and not list(tmp_path.glob("*.partial-*"))
+
+
+def test_stale_partials_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "scene"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = socket.gethostname()
+    stale = tmp_path / f"scene.partial-{dead.pid}@{host}"
+    (stale / "rgb").mkdir(parents=True)
+    stale.with_name(stale.name + ".log").write_text("old log")
+    other_host = tmp_path / f"scene.partial-{dead.pid}@another-node"
+    live = tmp_path / f"scene.partial-{os.getpid()}@{host}"
+    other_host.mkdir()
+    live.mkdir()
+    render("scene_configs/tiny.yaml", out, "--set", "camera.frames=1")
+    assert not stale.exists() and not stale.with_name(stale.name + ".log").exists()
+    assert other_host.is_dir() and live.is_dir() and (out / "camera.json").is_file()
