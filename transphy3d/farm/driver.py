@@ -134,14 +134,13 @@ def _recover_unindexed(out: Path, indices: list[int], run_seed: int, state_done:
             shutil.rmtree(path, ignore_errors=True)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: running scenes are cancelled, what finished is kept."""
-
-    signal_name = "SIGTERM"
+_TERMINATED: list[bool] = []  # set by the SIGTERM handler (Ray turns what it raises into KeyboardInterrupt)
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated()
+    """SIGTERM, handled like Ctrl-C: running scenes are cancelled, what finished is kept."""
+    _TERMINATED.append(True)
+    raise KeyboardInterrupt
 
 
 def _say(bar: tqdm | None, text: str) -> None:
@@ -224,9 +223,9 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
                 for ref, (_job, started) in list(running.items()):
                     if time.monotonic() - started > options.timeout + GUARD_SECONDS:
                         ray.cancel(ref, force=True)  # the worker itself hangs: take it down
-        except KeyboardInterrupt as stop:
+        except KeyboardInterrupt:
             summary.interrupted = True
-            summary.stop_signal = getattr(stop, "signal_name", "SIGINT")
+            summary.stop_signal = "SIGTERM" if _TERMINATED else "SIGINT"
             for ref in running:
                 ray.cancel(ref, force=True)
             _say(bar_or_none, f"interrupted: cancelled {len(running)} running scene(s); run the same command to resume")
