@@ -184,3 +184,19 @@ def test_a_hanging_file_costs_only_itself(tmp_path: Path) -> None:
     results = run_worker(requests, timeout=8.0)
     assert results[str(good[0])]["ok"] and results[str(good[1])]["ok"]
     assert not results[str(fifo)]["ok"] and "longer than 8 s" in results[str(fifo)]["reason"]
+
+
+def test_missing_textures_and_empty_folders_are_named(tmp_path: Path) -> None:
+    """An .obj whose .mtl names a texture that did not travel with it is refused (it would render
+    without it); a folder without asset files is a one-line error."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "tri.obj").write_text("mtllib tri.mtl\nv 0 0 0\nv 0.1 0 0\nv 0 0.1 0\nusemtl skin\nf 1 2 3\n")
+    (models / "tri.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd textures/skin.png\n")
+    result = run_cli("assets", "import", str(models), "--manifest", str(tmp_path / "m.jsonl"))
+    assert result.returncode == 0 and "0 imported, 0 skipped, 1 broken" in result.stdout
+    assert "broken: " in result.stderr and "texture" in result.stderr and "skin.png" in result.stderr
+    (tmp_path / "empty").mkdir()
+    result = run_cli("assets", "import", str(tmp_path / "empty"), "--manifest", str(tmp_path / "m.jsonl"))
+    assert result.returncode == 2 and "no asset files (.blend, .glb, .gltf, .obj, .ply) in" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -21,7 +21,7 @@ from test_assets_vlm import make_bank
 from transphy3d.assets.vlm.backends import FilterOptions
 from transphy3d.assets.vlm.prompt import JSON_SCHEMA
 from transphy3d.assets.vlm.run import run_filter
-from transphy3d.scene.asset_bank import read_manifest
+from transphy3d.scene.asset_bank import Verdict, read_manifest, write_manifest
 
 GOOD = {"transparent": True, "reflective": True, "material_class": "glass", "category": "jar", "confidence": 0.9}
 
@@ -142,6 +142,26 @@ def test_openai_backend_with_no_server(bank) -> None:
     summary = run_filter(manifest, FilterOptions(backend="openai", model="m", endpoint=url, batch=2, timeout=2.0))
     assert summary.counts == {"error": 5} and summary.kept == 0
     assert all("ConnectionError" in r.verdict.error for r in read_manifest(manifest))
+    assert summary.failed == 5 and "ConnectionError" in summary.first_error
+
+
+def test_a_failed_backend_never_overwrites_a_verdict(bank) -> None:
+    """Scored assets asked again (--rescore) of a server that is gone keep their verdicts and
+    their kept flags; the command exits 1 and says how many requests failed."""
+    manifest, records, _ = bank
+    good = Verdict(status="ok", transparent=True, reflective=False, material_class="glass", category="cup",
+                   confidence=0.9, score=0.9, backend="openai", model="m")  # fmt: skip
+    write_manifest(manifest, [r.model_copy(update={"verdict": good, "kept": True}) for r in records])
+    before = manifest.read_text()
+    server = Server(lambda h, s: None)
+    url = server.url
+    server.close()
+    result = run_cli("assets", "filter", "--manifest", str(manifest), "--backend", "openai", "--endpoint", url,
+                     "--model", "m", "--rescore", "--timeout", "2", "--no-ray")  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 1 and "5 of 5 requests failed" in errors[0] and "ConnectionError" in errors[0]
+    assert manifest.read_text() == before
 
 
 # ------------------------------------------------------------------------------------------ BlenderKit

@@ -150,7 +150,11 @@ def import_assets(
     known_hashes = {r.source.sha256: r.asset_id for r in records.values()}
     report = ImportReport()
     todo: list[tuple[Path, str, dict[str, Any]]] = []
-    for path in scan(inputs):
+    files = scan(inputs)
+    if not files:
+        shown = ", ".join(str(p) for p in inputs)
+        raise UserError(f"no asset files ({', '.join(sorted(SUFFIXES))}) in {shown}", field="inputs")
+    for path in files:
         if path.stat().st_size == 0:
             report.broken.append({"path": str(path), "reason": "empty file (0 bytes)"})
             continue

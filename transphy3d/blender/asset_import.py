@@ -49,6 +49,17 @@ def _load(path: Path, fmt: str) -> None:
         raise ValueError(f"unsupported format {fmt!r}")
 
 
+def _check_textures(source: Path) -> None:
+    """Every image a material of the file uses must be there: packed, or a file that exists (an
+    .obj's .mtl or a .blend can name textures that did not travel with it)."""
+    for image in bpy.data.images:
+        if image.source != "FILE" or image.packed_file is not None or not image.filepath:
+            continue
+        path = Path(bpy.path.abspath(image.filepath, start=str(source.parent)))
+        if not path.is_file():
+            raise ValueError(f"texture {image.name!r} not found: {path}")
+
+
 def _mesh_copies(scene: bpy.types.Scene) -> list[bpy.types.Object]:
     """A world-space mesh object per rendered mesh instance (modifiers, parents, instancing applied)."""
     depsgraph = bpy.context.evaluated_depsgraph_get()
@@ -139,6 +150,7 @@ def import_asset(path: str | Path, fmt: str, out_dir: str | Path) -> dict[str, A
     path, out_dir = Path(path), Path(out_dir)
     reset()
     _load(path, fmt)
+    _check_textures(path)
     parts = _mesh_copies(bpy.context.scene)
     if not parts:
         raise ValueError("no mesh geometry (no mesh object with faces)")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from transphy3d.assets.vlm.backends import FilterOptions
 from transphy3d.cli.options import add_model_options, model_values
-from transphy3d.errors import UserError
+from transphy3d.errors import ExitCode, UserError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -158,6 +158,14 @@ def _filter(args: argparse.Namespace) -> int:
         f"partial {summary.counts.get('partial', 0)}, malformed {summary.counts.get('malformed', 0)}, "
         f"error {summary.counts.get('error', 0)}; kept {summary.kept} of {summary.total}"
     )
+    if summary.failed:
+        print(
+            f"transphy3d assets filter: error: {summary.failed} of {summary.asked} requests failed "
+            f"(first: {summary.first_error}); assets with an earlier verdict keep it; run the same command "
+            "to ask again",
+            file=sys.stderr,
+        )
+        return ExitCode.FAILED
     return 0
 
 

@@ -25,6 +25,8 @@ class FilterSummary:
     seconds: float
     used_ray: bool
     counts: dict[str, int] = field(default_factory=dict)
+    failed: int = 0  # requests of this run that failed (their assets keep any earlier verdict)
+    first_error: str = ""
 
     @property
     def assets_per_second(self) -> float:
@@ -73,10 +75,17 @@ def run_filter(manifest: str | Path, options: FilterOptions) -> FilterSummary:
         results = ((k, backend.ask([images[i] for i in b])) for k, b in enumerate(batches))
     else:
         results = iter(())
+    failed, first_error = 0, ""
     for batch_index, answers in results:
         for i, verdict in zip(
             batches[batch_index], verdicts(answers, _backend_name(options), options.model), strict=True
         ):
+            if verdict.status == "error":
+                failed += 1
+                first_error = first_error or (verdict.error or "")
+                previous = records[i].verdict
+                if previous is not None and previous.status != "error":
+                    continue  # a failed request never replaces an answer
             records[i] = records[i].model_copy(update={"verdict": verdict})
         write_manifest(manifest, records)  # checkpoint: a stopped run resumes after this batch
     seconds = time.perf_counter() - start
@@ -84,7 +93,7 @@ def run_filter(manifest: str | Path, options: FilterOptions) -> FilterSummary:
     records = [r.model_copy(update={"kept": r.asset_id in keep}) for r in records]
     write_manifest(manifest, records)
     counts = Counter(r.verdict.status for r in records if r.verdict is not None)
-    return FilterSummary(len(records), len(todo), len(keep), seconds, use_ray, dict(counts))
+    return FilterSummary(len(records), len(todo), len(keep), seconds, use_ray, dict(counts), failed, first_error)
 
 
 def _backend_name(options: FilterOptions) -> str:
