@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -28,6 +29,20 @@ def run_cli(
         timeout=timeout,
         env=full_env,
     )
+
+
+def run_in_process(capsys: pytest.CaptureFixture, *args: str) -> SimpleNamespace:
+    """``transphy3d ARGS`` through the same ``main`` in this process (no interpreter start-up):
+    returncode, stdout and stderr like a finished process. An exception that ``main`` does not
+    turn into an exit code (a traceback for a user) propagates and fails the test."""
+    from transphy3d.cli import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:  # argparse's own usage errors
+        code = exit_.code
+    captured = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
 
 
 def sampled_spec(seed: int = 0, *overrides: str, config: str = "tiny"):

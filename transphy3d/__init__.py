@@ -23,12 +23,13 @@ if TYPE_CHECKING:
     from transphy3d.output.reader import Scene, iter_scenes, open_scene
     from transphy3d.pipeline import render_scene, sample_scene
     from transphy3d.scene.config_loader import load_config
-    from transphy3d.scene.spec import SceneSpec, load_spec
+    from transphy3d.scene.recorded import load_spec
+    from transphy3d.scene.spec import SceneSpec
 
 _API = {
     "load_config": "transphy3d.scene.config_loader",
     "sample_scene": "transphy3d.pipeline",
-    "load_spec": "transphy3d.scene.spec",
+    "load_spec": "transphy3d.scene.recorded",
     "SceneSpec": "transphy3d.scene.spec",
     "render_scene": "transphy3d.pipeline",
     "open_scene": "transphy3d.output.reader",

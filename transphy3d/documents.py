@@ -19,7 +19,7 @@ from transphy3d.errors import UserError
 class StrictModel(BaseModel):
     """A document or record: unknown keys are errors; fields may be given by name or alias."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class FrozenModel(StrictModel):

@@ -33,6 +33,18 @@ class UserError(Exception):
         super().__init__(prefix + " ".join(message.split()))
 
 
+class UnreadableFileError(UserError, ValueError):
+    """An input file that is not what it claims to be (a truncated EXR, a PNG Pillow cannot
+    decode); the message names the file. Also a ValueError, so callers that tolerate bad data
+    (the validator, the DKT data loader) count it like any other."""
+
+
+def unreadable(path: object, kind: str, error: BaseException) -> UnreadableFileError:
+    """The UnreadableFileError for ``path`` that failed to decode as ``kind`` with ``error``."""
+    detail = " ".join(str(error).split()) or type(error).__name__
+    return UnreadableFileError(f"not a readable {kind} ({detail})", path=str(path))
+
+
 class OutputError(UserError):
     """The output location cannot be written (permissions, full disk, existing data)."""
 

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from transphy3d.errors import OutputError
+
 PARTIAL_MARK = ".partial-"  # <name>.partial-<pid>: a directory still being written (or left by a crash)
 FULL_DISK_BYTES = 1 << 20  # free space below this (or 1 % of a small disk) counts as a full disk
 WRITE_HEADROOM_BYTES = 1 << 16  # file headers and compression overhead of a failed write
@@ -112,13 +114,40 @@ def publish_directory(partial: str | Path, final: str | Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_output_dir(path: str | Path, what: str = "--out") -> Path:
+    """Check, before any work, that ``path`` can be (or is) an output directory, creating nothing:
+    a one-line OutputError naming ``what`` when a file is in the way or nothing can be written."""
+    path = Path(path).absolute()
+    if path.exists() and not path.is_dir():
+        raise OutputError("exists and is not a directory", path=str(path), field=what)
+    existing = _nearest_existing(path)
+    if not existing.is_dir():
+        raise OutputError(f"cannot be created: {existing} is a file", path=str(path), field=what)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot be written: {existing} is not writable", path=str(path), field=what)
+    return path
+
+
+def check_output_file(path: str | Path, what: str = "--out") -> Path:
+    """Check, before any work, that ``path`` can be written as a file (its folder may be missing)."""
+    path = Path(path).absolute()
+    if path.is_dir():
+        raise OutputError("is a directory; give a file name", path=str(path), field=what)
+    check_output_dir(path.parent, what)
+    return path
+
+
 def out_of_space(path: str | Path, needed: int = 0) -> bool:
     """True if the file system holding ``path`` (or its nearest existing parent) is full: less
     free space than a write of ``needed`` bytes (plus headroom) that just failed, or than the
     smaller of 1 MiB and 1 % of the disk."""
-    path = Path(path).absolute()
-    while not path.exists() and path != path.parent:
-        path = path.parent
+    path = _nearest_existing(Path(path).absolute())
     try:
         usage = shutil.disk_usage(path)
     except OSError:

@@ -22,8 +22,9 @@ from transphy3d.files import out_of_space, partial_path, publish_directory, remo
 from transphy3d.interrupts import exit_on_signal
 from transphy3d.output import contract
 from transphy3d.scene.config_loader import apply_overrides, config_path, load_config
+from transphy3d.scene.recorded import parse_spec
 from transphy3d.scene.sampling import sample_spec
-from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document, parse_spec
+from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document
 
 
 def resolve_scene(

@@ -9,7 +9,7 @@ from helpers import render
 
 from transphy3d.output import contract
 from transphy3d.output.reader import open_scene
-from transphy3d.scene.spec import load_spec
+from transphy3d.scene.recorded import load_spec
 
 pytestmark = pytest.mark.blender
 

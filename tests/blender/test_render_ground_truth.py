@@ -217,7 +217,7 @@ def test_projected_point_lands_where_it_was_drawn(glass_and_wall) -> None:
 
 
 def test_scene_yaml_of_a_recorded_spec_is_kept(glass_and_wall) -> None:
-    from transphy3d.scene.spec import load_spec
+    from transphy3d.scene.recorded import load_spec
 
     spec = load_spec(glass_and_wall.path / contract.SCENE_SPEC_FILE)
     assert spec.camera_path.distance == 0.55 and spec.placement == []

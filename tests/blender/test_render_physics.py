@@ -10,7 +10,8 @@ from transphy3d.output import contract
 from transphy3d.output.oracle import compare
 from transphy3d.output.reader import open_scene
 from transphy3d.scene.placement import Body, check_resting_poses
-from transphy3d.scene.spec import Pose, load_spec
+from transphy3d.scene.recorded import load_spec
+from transphy3d.scene.spec import Pose
 
 pytestmark = pytest.mark.blender
 

@@ -258,3 +258,53 @@ def test_eval_cli_on_published_tars_and_normals(
     normal_summary = json.loads((tmp_path / "n" / "metrics.json").read_text())["summary"]
     assert normal_summary["all"]["mean_angle"] == pytest.approx(0.0, abs=0.1)
     assert normal_summary["glass"]["within_11.25"] == 1.0
+
+
+def test_failed_train_checks_leave_no_output_folder(
+    tmp_path: Path, render_root: Path, tiny_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "deep" / "run"
+    for extra in (["--resolution", "830x480"], ["--data", str(tmp_path / "nothing")], ["--frames", "6"]):
+        argv = ["train-dkt", "--out", str(out), "--base", str(tiny_base), "--data", str(render_root), *extra]
+        _error(argv, capsys)
+        assert not (tmp_path / "deep").exists(), extra
+    (tmp_path / "file").write_text("x")
+    code = main(["train-dkt", "--out", str(tmp_path / "file"), "--base", str(tiny_base), "--data", str(render_root)])
+    err = capsys.readouterr().err.strip()
+    assert code == 3 and len(err.splitlines()) == 1 and "file" in err and "--out" in err
+
+
+def test_corrupt_checkpoint_and_predictions_are_named(
+    tmp_path: Path, tiny_base: Path, trained_run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from transphy3d.dkt.model import DKT_CONFIG_FILE
+
+    checkpoint = shutil.copytree(trained_run[0].checkpoint, tmp_path / "ckpt")
+    frames = tmp_path / "frames"
+    write_scene(tmp_path / "scene", frames=5)
+    shutil.copytree(tmp_path / "scene" / "rgb", frames)
+    infer = ["infer-dkt", str(frames), "--lora", str(checkpoint), "--base", str(tiny_base)]
+    for damage in ("{oops", "[1, 2]", '{"rank": "many", "task": 3}'):
+        (checkpoint / DKT_CONFIG_FILE).write_text(damage)
+        err = _error([*infer, "--out", str(tmp_path / "o")], capsys)
+        assert str(checkpoint / DKT_CONFIG_FILE) in err, err
+    assert not (tmp_path / "o").exists()
+    # --out is checked before the checkpoint is even read
+    (tmp_path / "taken").write_text("x")
+    assert main([*infer, "--out", str(tmp_path / "taken")]) == 3
+    assert "exists and is not a directory" in capsys.readouterr().err
+
+    root = tmp_path / "heldout"
+    write_scene(root / "scene_000000", frames=5)
+    pred = tmp_path / "pred" / "scene_000000"
+    pred.mkdir(parents=True)
+    (pred / "disparity.npy").write_bytes(b"\x93NUMPY not really")
+    err = _error(["eval-dkt", str(root), "--pred", str(tmp_path / "pred"), "--out", str(tmp_path / "e")], capsys)
+    assert str(pred / "disparity.npy") in err and "--pred" in err
+    # eval --out pointing at a file fails before any inference runs
+    live = ["eval-dkt", str(root), "--lora", str(trained_run[0].checkpoint), "--base", str(tiny_base)]
+    assert main([*live, "--out", str(tmp_path / "taken")]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--out" in err

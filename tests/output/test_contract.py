@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 from helpers import small_disk
 
+from transphy3d.errors import UnreadableFileError
 from transphy3d.files import write_json
 from transphy3d.geometry import camera as cam
 from transphy3d.output import contract, frame_files
 from transphy3d.output.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS, read_exr, write_exr
 from transphy3d.output.reader import iter_scenes, open_scene
+from transphy3d.output.validate import validate_scene
 from transphy3d.output.writer import data_pass_to_arrays
 
 
@@ -111,6 +113,33 @@ def test_reader_api(tmp_path) -> None:
         scene.frame(3)
     with pytest.raises(FileNotFoundError):
         open_scene(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["depth", "normal", "mask", "rgb"])
+def test_a_damaged_frame_file_is_an_error_naming_it(tmp_path, kind: str) -> None:
+    write_fixture_scene(tmp_path / "scene_000000")
+    scene = open_scene(tmp_path / "scene_000000")
+    folder = {"depth": contract.DEPTH_DIR, "normal": contract.NORMAL_DIR, "mask": contract.MASK_DIR}.get(
+        kind, contract.RGB_DIR
+    )
+    path = contract.frame_path(scene.path, folder, 1)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # truncated, as by a full disk or a killed copy
+    with pytest.raises(UnreadableFileError) as error:
+        scene.frame(1)
+    assert str(error.value).startswith(f"{path}: not a readable ")
+    assert isinstance(error.value, ValueError)  # tolerant readers (validate, the DKT loader) count it
+    path.write_bytes(b"")
+    with pytest.raises(UnreadableFileError, match=str(path)):
+        scene.frame(1)
+    assert validate_scene(scene.path).problems  # and validate reports it
+
+
+def test_an_exr_without_its_channels_names_the_file(tmp_path) -> None:
+    path = tmp_path / "depth.exr"
+    write_exr(path, {"R": np.ones((2, 2), np.float32)})
+    with pytest.raises(UnreadableFileError, match=rf"{path}: EXR lacks channel\(s\) \['Z'\]; it has \['R'\]"):
+        frame_files.read_depth(path)
 
 
 def test_a_full_disk_is_an_enospc_error_not_a_message(tmp_path) -> None:

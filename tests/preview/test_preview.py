@@ -20,7 +20,7 @@ from transphy3d.geometry.camera import invert_rigid, opencv_to_blender_camera_to
 from transphy3d.output import contract
 from transphy3d.output.reader import open_scene
 from transphy3d.preview.colormaps import DEPTH_LUT, instance_color
-from transphy3d.scene.spec import load_spec
+from transphy3d.scene.recorded import load_spec
 
 pytestmark = pytest.mark.blender
 

@@ -7,23 +7,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from helpers import run_cli, sampled_spec, save
+from helpers import run_in_process as cli
 from test_cli_errors import one_line_error
 
-from transphy3d.cli import main
 from transphy3d.preview.run import open_in_viewer
 
 TINY = Path("scene_configs/tiny.yaml").resolve()
-
-
-def cli(capsys: pytest.CaptureFixture, *args: str) -> SimpleNamespace:
-    """``transphy3d ARGS`` in-process: returncode, stdout and stderr like a finished process."""
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
 
 
 def _tree(path: Path) -> list[Path]:
@@ -66,7 +58,9 @@ def test_bad_key_names_the_allowed_keys(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     one_line_error(cli(capsys, "preview", str(TINY), "--frames", "0"), "--frames must be at least 1")
-    one_line_error(cli(capsys, "preview", str(TINY), "--seeds", "99"), "--seeds must be at most 16")
+    one_line_error(cli(capsys, "preview", str(TINY), "--samples", "1000000000"), "--samples must be 1..100000")
+    one_line_error(cli(capsys, "preview", str(TINY), "--width", "8"), "--width must be 16..16384")
+    one_line_error(cli(capsys, "preview", str(TINY), "--seeds", "99"), "--seeds must be 1..16")
     spec = save(sampled_spec(4), tmp_path / "s.yaml")
     one_line_error(cli(capsys, "preview", str(spec), "--seeds", "2"), "--seeds 2 does not apply to a recorded scene")
     one_line_error(cli(capsys, "preview", str(spec), "--seed", "5"), "--seed 5", "its seed is 4")

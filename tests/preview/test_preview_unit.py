@@ -313,7 +313,8 @@ def test_scene_yaml_without_denoise_prefilter_still_loads() -> None:
     """``render.denoise_prefilter`` (added for previews) defaults to ACCURATE in older scene.yaml files."""
     import yaml
 
-    from transphy3d.scene.spec import parse_spec, spec_to_yaml
+    from transphy3d.scene.recorded import parse_spec
+    from transphy3d.scene.spec import spec_to_yaml
 
     raw = yaml.safe_load(spec_to_yaml(sampled_spec(2)))
     assert raw["render"].pop("denoise_prefilter") == "ACCURATE"

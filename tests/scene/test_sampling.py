@@ -8,8 +8,9 @@ from helpers import CONFIGS, run_cli
 
 from transphy3d.rng import derive_seed, stream
 from transphy3d.scene.config_loader import load_config, parse_overrides
+from transphy3d.scene.recorded import parse_spec
 from transphy3d.scene.sampling import sample_spec
-from transphy3d.scene.spec import SceneSpec, parse_spec, spec_to_yaml
+from transphy3d.scene.spec import SceneSpec, spec_to_yaml
 
 
 def spec_for(seed: int, *overrides: str) -> SceneSpec:

@@ -8,6 +8,7 @@ from pathlib import Path
 from transphy3d.cli.options import add_model_options, model_values
 from transphy3d.dkt.settings import DeviceSettings, InferenceSettings, TrainSettings
 from transphy3d.errors import ExitCode, UserError
+from transphy3d.files import check_output_dir
 
 
 def _add_inference_options(parser: argparse.ArgumentParser, **defaults) -> None:
@@ -95,6 +96,7 @@ def run_infer(args: argparse.Namespace) -> int:
     from transphy3d.dkt.videoio import read_frames
 
     formats = _formats(args.formats)
+    check_output_dir(args.out)
     config = DKTConfig.load(Path(args.lora))
     settings, where = _inference_settings(args, config.shift), _device_settings(args)
     frames, fps, names = read_frames(args.input)
@@ -156,7 +158,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if (args.pred is None) == (args.lora is None):
         raise UserError("give exactly one of --pred DIR or --lora CKPT (with --base)", field="--pred/--lora")
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
-    out = Path(args.out)
+    out = check_output_dir(args.out)
     if args.pred is not None:
         task = args.task or "depth"
         pred_dir = Path(args.pred)

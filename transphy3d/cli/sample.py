@@ -15,22 +15,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "physics) as YAML. Same config + same seed = the same spec on any machine."
     )
     parser.add_argument("config", help=CONFIG_HELP)
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed (default 0; a recorded scene keeps its own)"
+    )
     add_override_argument(parser)
     parser.add_argument("--out", help="write the spec here instead of standard output")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from transphy3d.pipeline import sample_scene
+    from transphy3d.files import check_output_file, write_text_atomic
+    from transphy3d.pipeline import resolve_scene
     from transphy3d.scene.config_loader import parse_overrides
     from transphy3d.scene.spec import spec_to_yaml
 
-    text = spec_to_yaml(sample_scene(args.config, args.seed, parse_overrides(args.overrides)))
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+    out = check_output_file(args.out) if args.out else None
+    spec, _ = resolve_scene(args.config, args.seed, parse_overrides(args.overrides))
+    text = spec_to_yaml(spec)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out, text)
     else:
         sys.stdout.write(text)
     return 0

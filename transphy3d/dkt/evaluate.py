@@ -152,7 +152,10 @@ def load_prediction(pred_dir: Path, video: EvalVideo, task: str) -> np.ndarray:
             path=str(path),
             field="--pred",
         )
-    pred = np.load(path, allow_pickle=False)
+    try:
+        pred = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise UserError(f"unreadable prediction ({error})", path=str(path), field="--pred") from None
     count, h, w = video.depth.shape
     if pred.shape[0] < count or pred.shape[1:3] != (h, w):
         raise UserError(

@@ -19,7 +19,7 @@ from PIL import Image
 
 from transphy3d.dkt.data import CorruptData, RawClip, read_checked
 from transphy3d.dkt.sources import IMAGE_FOLDERS
-from transphy3d.errors import UserError
+from transphy3d.errors import UnreadableFileError, UserError, unreadable
 from transphy3d.output.exr import read_exr
 
 RGB_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -28,7 +28,20 @@ NORMAL_SUFFIXES = (".exr", ".npy", ".png")
 
 
 def read_depth_file(path: Path, depth_scale: float = 1.0) -> np.ndarray:
-    """Depth (H, W) float32 in metres of an EXR, NPY or 16-bit PNG/TIFF file."""
+    """Depth (H, W) float32 in metres of an EXR, NPY or 16-bit PNG/TIFF file; a file that does not
+    decode to one channel is an UnreadableFileError naming it."""
+    try:
+        depth = np.asarray(_decode_depth(path), dtype=np.float64).squeeze()
+    except (FileNotFoundError, UnreadableFileError):
+        raise
+    except Exception as error:  # numpy, PIL and OpenEXR raise many types for a damaged file
+        raise unreadable(path, "depth file", error) from error
+    if depth.ndim != 2:
+        raise UnreadableFileError(f"depth must be one channel, got shape {depth.shape}", path=str(path))
+    return (depth * depth_scale).astype(np.float32)
+
+
+def _decode_depth(path: Path) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix == ".exr":
         channels = read_exr(path)
@@ -37,30 +50,34 @@ def read_depth_file(path: Path, depth_scale: float = 1.0) -> np.ndarray:
             name = next(iter(channels))
         if name is None:
             raise ValueError(f"no depth channel (Z, Y or R) among {sorted(channels)}")
-        depth = channels[name]
-    elif suffix == ".npy":
-        depth = np.load(path, allow_pickle=False)
-    else:
-        with Image.open(path) as image:
-            depth = np.asarray(image)
-    depth = np.asarray(depth, dtype=np.float64).squeeze()
-    if depth.ndim != 2:
-        raise ValueError(f"depth must be one channel, got shape {depth.shape}")
-    return (depth * depth_scale).astype(np.float32)
+        return channels[name]
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    with Image.open(path) as image:
+        return np.asarray(image)
 
 
 def read_normal_file(path: Path) -> np.ndarray:
-    """Normals (H, W, 3) float32 of an EXR (X, Y, Z), NPY or RGB-encoded PNG file."""
+    """Normals (H, W, 3) float32 of an EXR (X, Y, Z), NPY or RGB-encoded PNG file; a file that
+    does not decode is an UnreadableFileError naming it."""
+    try:
+        normal = _decode_normal(path)
+    except (FileNotFoundError, UnreadableFileError):
+        raise
+    except Exception as error:  # numpy, PIL and OpenEXR raise many types for a damaged file
+        raise unreadable(path, "normal file", error) from error
+    return np.nan_to_num(np.asarray(normal, dtype=np.float32))
+
+
+def _decode_normal(path: Path) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix == ".exr":
         channels = read_exr(path)
-        normal = np.stack([channels[c] for c in ("X", "Y", "Z")], axis=-1)
-    elif suffix == ".npy":
-        normal = np.load(path, allow_pickle=False)
-    else:
-        with Image.open(path) as image:
-            normal = np.asarray(image.convert("RGB")).astype(np.float32) / 255.0 * 2.0 - 1.0
-    return np.nan_to_num(np.asarray(normal, dtype=np.float32))
+        return np.stack([channels[c] for c in ("X", "Y", "Z")], axis=-1)
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB")).astype(np.float32) / 255.0 * 2.0 - 1.0
 
 
 def _by_stem(folder: Path, suffixes: Sequence[str]) -> dict[str, Path]:

@@ -24,8 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pydantic import TypeAdapter, ValidationError
 
-from transphy3d.dkt.settings import DEFAULT_LORA_TARGETS, LoraSettings, check_frame_count, check_frame_size
+from transphy3d.dkt.settings import (
+    DEFAULT_LORA_TARGETS,
+    LoraSettings,
+    Objective,
+    Task,
+    check_frame_count,
+    check_frame_size,
+)
 from transphy3d.errors import UserError
 from transphy3d.files import atomic_path
 
@@ -42,9 +50,9 @@ BASE_PARTS = ("transformer", "vae")
 class DKTConfig:
     """What a checkpoint needs to be rebuilt: written to ``dkt.json``."""
 
-    task: str = "depth"
+    task: Task = "depth"
     prompt: str = "depth"
-    objective: str = "flow"  # "flow" (velocity, multi-step) or "single_step" (DVD)
+    objective: Objective = "flow"  # "flow" (velocity, multi-step) or "single_step" (DVD)
     single_step_timestep: float = 1000.0
     shift: float = 5.0
     lora: dict[str, Any] = field(default_factory=lambda: LoraSettings().model_dump(mode="json"))
@@ -65,9 +73,19 @@ class DKTConfig:
                 f"not a DKT checkpoint (no {DKT_CONFIG_FILE}); pass a directory written by train-dkt",
                 path=str(directory),
             )
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise UserError(f"unreadable checkpoint config ({error})", path=str(path)) from None
+        if not isinstance(data, dict):
+            raise UserError("not a checkpoint config (a JSON object)", path=str(path))
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        try:
+            return TypeAdapter(cls).validate_python(known)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            key = ".".join(str(p) for p in first["loc"])
+            raise UserError(f"{first['msg']} (got {first.get('input')!r})", path=str(path), field=key) from None
 
 
 def check_base_dir(base: str | Path, parts: Sequence[str] = BASE_PARTS) -> Path:

@@ -40,6 +40,7 @@ from transphy3d.dkt.model import (
     DKTConfig,
     LatentCodec,
     build_dkt_transformer,
+    check_base_dir,
     encode_prompt_cached,
     predict,
     save_dkt_weights,
@@ -55,7 +56,7 @@ from transphy3d.dkt.objective import (
 )
 from transphy3d.dkt.settings import FrameSettings, InferenceSettings, TrainSettings
 from transphy3d.errors import OutputError, UserError
-from transphy3d.files import partial_path, publish_directory, write_text_atomic
+from transphy3d.files import check_output_dir, partial_path, publish_directory, write_text_atomic
 from transphy3d.rng import derive_seed
 
 STATE_FILE = "trainer_state.pt"
@@ -133,15 +134,29 @@ class Trainer:
 
     # ----------------------------------------------------------------------------------- set-up
     def setup(self) -> None:
-        from diffusers.optimization import get_scheduler
-        from diffusers.training_utils import EMAModel, cast_training_params
-
-        s, acc = self.s, self.accelerator
+        s = self.s
+        # Every input check before anything is written: a failed check leaves no output folder.
+        check_output_dir(self.out)
+        check_base_dir(s.base)
+        self.resume_from = find_resume(self.out, s.resume)
+        self.dataset, weights, index_skips = build_mixture(s.data, s.clip)
+        created = not self.out.exists()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise OutputError(f"cannot create the output directory ({error})", path=str(self.out)) from error
-        self.dataset, weights, index_skips = build_mixture(s.data, s.clip)
+        try:
+            self._set_up_model(weights, index_skips)
+        except BaseException:
+            if created:
+                shutil.rmtree(self.out, ignore_errors=True)
+            raise
+
+    def _set_up_model(self, weights: list[float], index_skips: list[str]) -> None:
+        from diffusers.optimization import get_scheduler
+        from diffusers.training_utils import EMAModel, cast_training_params
+
+        s, acc = self.s, self.accelerator
         for message in index_skips:
             self._log(f"skipped while indexing: {message}")
         self.sampler = MixtureSampler(self.dataset.sources, weights, s.frames, s.micro_batch_size, s.seed, self.rank)
@@ -383,7 +398,7 @@ class Trainer:
     def run(self) -> TrainResult:
         if not hasattr(self, "model"):
             self.setup()
-        resume = find_resume(self.out, self.s.resume)
+        resume = self.resume_from
         if resume is not None:
             self.load(resume)
             self._log(f"resumed from {resume} at step {self.step}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import OpenEXR
 
+from transphy3d.errors import unreadable
 from transphy3d.files import out_of_space
 
 # Lossless codecs that every OpenEXR 2.x/3.x reader understands. ZSTD and HTJ2K are newer (3.4+)
@@ -63,9 +64,15 @@ def write_exr(path: str | Path, channels: dict[str, np.ndarray], compression: st
 
 
 def read_exr(path: str | Path) -> dict[str, np.ndarray]:
-    """All channels of the first part of ``path`` as 2-D arrays, keyed by channel name."""
-    with OpenEXR.File(str(path), separate_channels=True) as exr_file:
-        return {name: np.array(channel.pixels) for name, channel in exr_file.channels().items()}
+    """All channels of the first part of ``path`` as 2-D arrays, keyed by channel name. A file
+    that does not decode is an UnreadableFileError naming it; a missing one a FileNotFoundError."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    try:
+        with OpenEXR.File(str(path), separate_channels=True) as exr_file:
+            return {name: np.array(channel.pixels) for name, channel in exr_file.channels().items()}
+    except Exception as error:  # the bindings raise RuntimeError, TypeError, ... for damaged files
+        raise unreadable(path, "OpenEXR file", error) from error
 
 
 def read_multilayer_passes(path: str | Path, layer: str = "ViewLayer") -> dict[str, np.ndarray]:

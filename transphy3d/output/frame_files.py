@@ -13,9 +13,19 @@ from pathlib import Path
 
 import numpy as np
 
+from transphy3d.errors import UnreadableFileError
 from transphy3d.output.contract import DEPTH_CHANNEL, FLOW_CHANNELS, NORMAL_CHANNELS
 from transphy3d.output.exr import read_exr, write_exr
 from transphy3d.output.png import read_mask_png, read_rgb_png, write_mask_png
+
+
+def _channels(path: str | Path, names: tuple[str, ...]) -> list[np.ndarray]:
+    """Channels ``names`` of EXR ``path``; a file lacking one is an error naming the file."""
+    channels = read_exr(path)
+    missing = [name for name in names if name not in channels]
+    if missing:
+        raise UnreadableFileError(f"EXR lacks channel(s) {missing}; it has {sorted(channels)}", path=str(path))
+    return [channels[name] for name in names]
 
 
 def write_depth(path: str | Path, depth: np.ndarray, compression: str = "zip") -> None:
@@ -24,7 +34,7 @@ def write_depth(path: str | Path, depth: np.ndarray, compression: str = "zip") -
 
 
 def read_depth(path: str | Path) -> np.ndarray:
-    return read_exr(path)[DEPTH_CHANNEL].astype(np.float32)
+    return _channels(path, (DEPTH_CHANNEL,))[0].astype(np.float32)
 
 
 def write_normal(path: str | Path, normal: np.ndarray, compression: str = "zip") -> None:
@@ -34,8 +44,7 @@ def write_normal(path: str | Path, normal: np.ndarray, compression: str = "zip")
 
 
 def read_normal(path: str | Path) -> np.ndarray:
-    channels = read_exr(path)
-    return np.stack([channels[c] for c in NORMAL_CHANNELS], axis=-1).astype(np.float32)
+    return np.stack(_channels(path, NORMAL_CHANNELS), axis=-1).astype(np.float32)
 
 
 def write_flow(path: str | Path, flow: np.ndarray, compression: str = "zip") -> None:
@@ -46,8 +55,7 @@ def write_flow(path: str | Path, flow: np.ndarray, compression: str = "zip") -> 
 
 
 def read_flow(path: str | Path) -> np.ndarray:
-    channels = read_exr(path)
-    return np.stack([channels[c] for c in FLOW_CHANNELS], axis=-1).astype(np.float32)
+    return np.stack(_channels(path, FLOW_CHANNELS), axis=-1).astype(np.float32)
 
 
 write_mask = write_mask_png

@@ -7,6 +7,22 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from transphy3d.errors import unreadable
+
+
+def _decoded(path: str | Path, mode: str | None = None) -> np.ndarray:
+    """The pixels of image ``path`` (converted to ``mode`` if given); a file Pillow cannot decode
+    (truncated, not an image) is an UnreadableFileError naming it."""
+    try:
+        with Image.open(path) as image:
+            if mode is None and image.mode not in ("I;16", "I", "L"):
+                raise ValueError(f"expected a 16-bit greyscale PNG, got mode {image.mode}")
+            return np.asarray(image.convert(mode) if mode else image)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # PIL raises OSError, SyntaxError, zlib.error ... for damaged files
+        raise unreadable(path, "PNG image" if mode is None else "image", error) from error
+
 
 def write_mask_png(path: str | Path, mask: np.ndarray) -> None:
     """Write an instance-id image as a 16-bit greyscale PNG (values 0..65535, 0 = environment)."""
@@ -19,10 +35,7 @@ def write_mask_png(path: str | Path, mask: np.ndarray) -> None:
 
 def read_mask_png(path: str | Path) -> np.ndarray:
     """A 16-bit mask PNG as a ``uint16`` array of shape (H, W)."""
-    with Image.open(path) as image:
-        if image.mode not in ("I;16", "I", "L"):
-            raise ValueError(f"{path}: expected a 16-bit greyscale PNG, got mode {image.mode}")
-        return np.asarray(image).astype(np.uint16)
+    return _decoded(path).astype(np.uint16)
 
 
 def write_rgb_png(path: str | Path, rgb: np.ndarray) -> None:
@@ -34,5 +47,4 @@ def write_rgb_png(path: str | Path, rgb: np.ndarray) -> None:
 
 def read_rgb_png(path: str | Path) -> np.ndarray:
     """A colour PNG as an (H, W, 3) ``uint8`` sRGB array (alpha dropped)."""
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
+    return _decoded(path, "RGB")

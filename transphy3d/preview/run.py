@@ -35,7 +35,8 @@ from transphy3d.preview.output import (
     make_partial,
     preview_name,
 )
-from transphy3d.preview.settings import PreviewSettings, preview_frames, preview_spec
+from transphy3d.preview.settings import MIN_WIDTH, PreviewSettings, preview_frames, preview_spec
+from transphy3d.scene.config import RenderConfig
 from transphy3d.scene.config_loader import config_path
 from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document, save_spec
 
@@ -57,17 +58,21 @@ class ScenePreview:
     timings: dict[str, float]
 
 
+def _render_limit(name: str) -> int:
+    """The largest value a config allows for ``render.<name>`` (one definition: RenderConfig)."""
+    return next(m.le for m in RenderConfig.model_fields[name].metadata if getattr(m, "le", None) is not None)
+
+
 def _check_settings(settings: PreviewSettings, seeds: int) -> None:
-    for name, value, low in (
-        ("--frames", settings.frames, 1),
-        ("--width", settings.width, 16),
-        ("--samples", settings.samples, 1),
-        ("--seeds", seeds, 1),
+    for name, value, low, high in (
+        ("--frames", settings.frames, 1, None),
+        ("--width", settings.width, MIN_WIDTH, _render_limit("width")),
+        ("--samples", settings.samples, 1, _render_limit("samples")),
+        ("--seeds", seeds, 1, MAX_SEEDS),
     ):
-        if value < low:
-            raise UserError(f"{name} must be at least {low}, got {value}")
-    if seeds > MAX_SEEDS:
-        raise UserError(f"--seeds must be at most {MAX_SEEDS}, got {seeds}")
+        if value < low or (high is not None and value > high):
+            allowed = f"at least {low}" if high is None else f"{low}..{high}"
+            raise UserError(f"{name} must be {allowed}, got {value}")
 
 
 def resolve_specs(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from transphy3d.documents import FrozenModel
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
@@ -118,6 +118,12 @@ class PhysicsConfig(FrozenModel):
     max_attempts: int = Field(4, ge=1, le=50)
     max_penetration: float = Field(0.02, ge=0.0, le=1.0)
 
+    @model_validator(mode="after")
+    def _order(self) -> PhysicsConfig:
+        if self.min_seconds > self.max_seconds:
+            raise ValueError(f"min_seconds {self.min_seconds} is above max_seconds {self.max_seconds}")
+        return self
+
 
 class WaveConfig(FrozenModel):
     amplitude: dist(ge=0.0, le=10.0) = _d(0.0)
@@ -141,6 +147,12 @@ class CameraConfig(FrozenModel):
     keep_in_view_margin: float = Field(0.04, ge=0.0, lt=0.5)
     clip_near: float = Field(0.01, gt=0.0)
     clip_far: float = Field(200.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _order(self) -> CameraConfig:
+        if self.clip_near >= self.clip_far:
+            raise ValueError(f"clip_near {self.clip_near} must be below clip_far {self.clip_far}")
+        return self
 
 
 class SkyConfig(FrozenModel):

@@ -90,7 +90,11 @@ def _read_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dic
         raise UserError(f"base configs form a cycle: {chain}", path=str(path))
     raw = load_yaml_file(path)
     if raw is None:
-        raw = {}
+        raise UserError(
+            "the config is empty; a scene config is a mapping of sections (start one with `base: <a config>` "
+            "to change a few keys of it)",
+            path=str(path),
+        )
     if not isinstance(raw, dict):
         raise UserError(f"a scene config is a mapping of sections, got {type(raw).__name__}", path=str(path))
     origins = {key: path for key in PATH_KEYS if _lookup(raw, key) is not None}
@@ -126,6 +130,8 @@ def load_config_raw(
     """The merged raw YAML data of a config (bases resolved, overrides applied), and the file that
     set each path key (None: set by an override)."""
     path = config_path(name_or_path)
+    if "base" in (overrides or {}):
+        raise UserError("a config's base is read from its file; write `base:` into a config file", path="--set base")
     raw, origins = _read_with_bases(path)
     if overrides:
         raw = apply_overrides(raw, overrides)

@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import Field, create_model, field_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
-from transphy3d.documents import StrictModel, load_yaml_file, validate_document
-from transphy3d.errors import UserError
+from transphy3d.documents import StrictModel
 from transphy3d.geometry.transforms import matrix_to_quaternion, pose_matrix
 from transphy3d.scene import material_params as mp
+from transphy3d.scene.procedural import FAMILIES, check_params
 
 SPEC_VERSION = 1
 Vec3 = tuple[float, float, float]
@@ -59,6 +59,13 @@ class ProceduralSource(StrictModel):
     params: dict[str, float]
     segments: int = Field(64, ge=8, le=512)
 
+    @model_validator(mode="after")
+    def _known(self) -> ProceduralSource:
+        if self.family not in FAMILIES:
+            raise ValueError(f"unknown family {self.family!r}; allowed: {', '.join(sorted(FAMILIES))}")
+        check_params(self.family, self.params)
+        return self
+
 
 class StaticSource(StrictModel):
     """An asset of the bank: ``file`` is its canonical mesh (``sha256`` its content hash), scaled
@@ -86,7 +93,7 @@ PrincipledParams = create_model(
     "PrincipledParams",
     __base__=_PrincipledBase,
     __doc__="Sampled Principled BSDF inputs: base colour (linear RGB) and every scalar shader input.",
-    **{i.name: (float, ...) for i in mp.PRINCIPLED_INPUTS},  # type: ignore[misc]
+    **{i.name: (float, Field(ge=i.low, le=i.high)) for i in mp.PRINCIPLED_INPUTS},  # type: ignore[misc]
 )
 
 
@@ -331,21 +338,3 @@ def spec_to_yaml(spec: SceneSpec) -> str:
 
 def save_spec(spec: SceneSpec, path: str | Path) -> None:
     Path(path).write_text(spec_to_yaml(spec), encoding="utf-8")
-
-
-def parse_spec(raw: Any, source: str) -> SceneSpec:
-    """A SceneSpec from parsed YAML; one-line UserErrors naming ``source`` and the key."""
-    if not is_spec_document(raw):
-        raise UserError("not a scene spec (no spec_version key)", path=source)
-    if raw["spec_version"] != SPEC_VERSION:
-        raise UserError(
-            f"unsupported spec_version {raw['spec_version']!r}; allowed: {SPEC_VERSION}",
-            path=source,
-            field="spec_version",
-        )
-    return validate_document(SceneSpec, raw, source)
-
-
-def load_spec(path: str | Path) -> SceneSpec:
-    """Read a recorded ``scene.yaml``."""
-    return parse_spec(load_yaml_file(path), str(path))
