@@ -155,5 +155,13 @@ def test_configs_by_name(tmp_path: Path) -> None:
     from transphy3d.pipeline import sample_scene
 
     assert sample_scene("tiny", 2) == sample_scene(CONFIGS / "tiny.yaml", 2)
+    # a config of one's own may start from a shipped config by name, wherever it lives
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("base: tiny\nrender:\n  samples: 4\n")
+    spec = sample_scene(mine, 2)
+    assert spec.render.samples == 4 and spec.render.width == sample_scene("tiny", 2).render.width
+    mine.write_text("base: tinyy\n")
+    with pytest.raises(UserError, match=r"mine.yaml: base: base config .*tinyy not found, nor a shipped config"):
+        load_config(mine)
     with pytest.raises(UserError, match="nope: not a config file, nor a shipped config; shipped: container, default"):
         load_config("nope")

@@ -7,7 +7,21 @@ import math
 import bpy
 from mathutils import Vector
 
+from transphy3d.errors import UnreadableFileError
 from transphy3d.scene.spec import LightSpec, WorldSpec
+
+
+def load_environment_image(path: str) -> bpy.types.Image:
+    """The HDRI ``path`` as a Blender image; a missing file or one Blender cannot decode (it
+    would render as a black or pink world without a word) is an error naming the file."""
+    try:
+        image = bpy.data.images.load(path, check_existing=True)
+    except RuntimeError as error:  # a missing or unreadable file
+        raise UnreadableFileError(f"Blender cannot open this HDRI ({error})", path=path) from None
+    if image.size[0] == 0 or image.size[1] == 0:  # loaded lazily: decoding failed
+        bpy.data.images.remove(image)
+        raise UnreadableFileError("not an image Blender can decode (truncated or not .hdr/.exr)", path=path)
+    return image
 
 
 def build_world(scene: bpy.types.Scene, spec: WorldSpec) -> None:
@@ -45,7 +59,7 @@ def build_world(scene: bpy.types.Scene, spec: WorldSpec) -> None:
         mapping = nodes.new("ShaderNodeMapping")
         mapping.inputs["Rotation"].default_value = (0.0, 0.0, math.radians(p["rotation_deg"]))
         env = nodes.new("ShaderNodeTexEnvironment")
-        env.image = bpy.data.images.load(p["file"], check_existing=True)
+        env.image = load_environment_image(p["file"])
         links.new(coords.outputs["Generated"], mapping.inputs["Vector"])
         links.new(mapping.outputs["Vector"], env.inputs["Vector"])
         links.new(env.outputs["Color"], background.inputs["Color"])

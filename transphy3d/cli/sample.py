@@ -15,9 +15,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "physics) as YAML. Same config + same seed = the same spec on any machine."
     )
     parser.add_argument("config", help=CONFIG_HELP)
-    parser.add_argument(
-        "--seed", type=int, default=None, help="seed (default 0; a recorded scene keeps its own)"
-    )
+    parser.add_argument("--seed", type=int, default=None, help="seed (default 0; a recorded scene keeps its own)")
     add_override_argument(parser)
     parser.add_argument("--out", help="write the spec here instead of standard output")
     parser.set_defaults(func=_run)

@@ -102,14 +102,29 @@ def _read_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dic
     if base is None:
         return raw, origins
     if not isinstance(base, str):
-        raise UserError("must be the path of another scene config", path=str(path), field="base")
-    base_path = (path.parent / base).resolve()
-    if not base_path.is_file():
-        raise UserError(f"base config {base_path} not found", path=str(path), field="base")
+        raise UserError("must be the path or name of another scene config", path=str(path), field="base")
+    base_path = _base_path(path, base)
     base_raw, base_origins = _read_with_bases(base_path, (*seen, path.resolve()))
     merged = deep_merge(base_raw, raw)
     merged.pop("base", None)
     return merged, {**base_origins, **origins}
+
+
+def _base_path(config: Path, base: str) -> Path:
+    """The file that ``base:`` in ``config`` names: a path relative to the config's folder, or the
+    name of a shipped config (``base: tiny`` works from any directory and a regular install)."""
+    candidate = (config.parent / base).resolve()
+    if candidate.is_file():
+        return candidate
+    shipped = shipped_config(base) if Path(base).suffix not in CONFIG_SUFFIXES else None
+    if shipped is not None:
+        return shipped.resolve()
+    raise UserError(
+        f"base config {candidate} not found, nor a shipped config of that name; shipped: "
+        + ", ".join(shipped_configs()),
+        path=str(config),
+        field="base",
+    )
 
 
 def config_path(name_or_path: str | Path) -> Path:
