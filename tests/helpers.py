@@ -45,6 +45,16 @@ def run_in_process(capsys: pytest.CaptureFixture, *args: str) -> SimpleNamespace
     return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
 
 
+def one_line_error(result, *needles: str, code: int = 2) -> str:
+    """Assert ``result`` failed with ``code`` and one line of stderr holding every needle."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
 def sampled_spec(seed: int = 0, *overrides: str, config: str = "tiny"):
     """The SceneSpec of a shipped config with ``--set``-style overrides."""
     from transphy3d.scene.config_loader import load_config, parse_overrides

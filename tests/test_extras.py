@@ -64,8 +64,11 @@ def test_render_alone_renders_and_checks_the_ground_truth(tmp_path: Path) -> Non
         tmp_path,
         cli("render-scene", "tiny", "--out", "scene", "--quiet", "--set", "objects.static_fraction=1", *TINY),
         cli("validate", "scene"),
+        cli("report", "scene", "--no-plots", "--out", "report"),
         [sys.executable, str(REPO / "examples" / "render_one.py"), "example"],
     )
+    plots = run_with_extras(("render",), tmp_path, cli("report", "scene", "--out", "report"), returncode=2)
+    assert "plots need matplotlib: pip install 'transphy3d[report]' (or pass --no-plots)" in plots.stderr
 
 
 def test_render_and_farm_run_the_farm(tmp_path: Path) -> None:

@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from helpers import CONFIGS, sampled_spec, save
+from helpers import CONFIGS, one_line_error, sampled_spec, save
 from helpers import run_in_process as cli
-from test_cli_errors import one_line_error
 
 TINY = CONFIGS / "tiny.yaml"
 

@@ -6,18 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import render, run_cli, sampled_spec, save
+from helpers import one_line_error, render, run_cli, sampled_spec, save
 
 from transphy3d.scene.spec import StaticSource
-
-
-def one_line_error(result, *needles: str, code: int = 2) -> str:
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def test_every_subcommand_has_help() -> None:

@@ -9,9 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import run_cli, sampled_spec, save
+from helpers import one_line_error, run_cli, sampled_spec, save
 from helpers import run_in_process as cli
-from test_cli_errors import one_line_error
 
 from transphy3d.preview.run import open_in_viewer
 

@@ -190,9 +190,13 @@ def test_visibility_warnings() -> None:
     mask = np.zeros((48, 64), dtype=np.uint16)
     mask[20:25, 30:35] = 1
     mask[20:25, 60:64] = 4
-    warnings = visibility_warnings([seen, hidden, away, cut], [mask, mask], K, cams, [0, 1])
+    glimpse = mask.copy()
+    glimpse[mask == 1] = 0
+    glimpse[20, 30] = 1  # one pixel, 0.03 % of the image: below VISIBLE_SHARE, not visible
+    warnings = visibility_warnings([seen, hidden, away, cut], [mask, glimpse], K, cams, [0, 1])
     assert warnings == [
-        "obj_2 (glass) is hidden behind other objects in every previewed frame",
+        "obj_1 (glass) cannot be seen in frame 1",
+        "obj_2 (glass) is hidden (by other objects or the environment) in every previewed frame",
         "obj_3 (glass) is out of view in every previewed frame",
         "obj_4 (glass) is partly out of view in frames 0, 1",
     ]

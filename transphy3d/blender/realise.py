@@ -22,6 +22,7 @@ from transphy3d.blender.session import captured_output, reset, select_device
 from transphy3d.blender.settle import settle
 from transphy3d.files import write_json
 from transphy3d.output import contract
+from transphy3d.output.quality import scene_quality
 from transphy3d.output.writer import FrameConverter, write_scene_files
 from transphy3d.scene.spec import Runtime, SceneSpec
 
@@ -132,6 +133,7 @@ def realise(
             seconds_per_frame=(timings["render_beauty"] + timings["render_data"]) / len(rendered),
             rendered_frames=selected,
             timings={k: round(v, 4) for k, v in timings.items()},
+            quality=scene_quality(spec, converter.tally),
         )
         write_json(out_dir / contract.META_FILE, meta.to_json())
     return RealiseResult(spec=spec, meta=meta, timings=timings)

@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "transphy3d.cli.validate:configure",
         "check every scene of an output directory against the data contract",
     ),
+    "report": (
+        "transphy3d.cli.report:configure",
+        "data-quality report of a render run: object share, visibility, materials, timing (HTML + JSON)",
+    ),
     "doctor": ("transphy3d.cli.doctor:configure", "check what rendering needs on this machine, one line each"),
     "configs": ("transphy3d.cli.configs:configure", "list the scene configs shipped with the package"),
     "sample": (

@@ -217,6 +217,57 @@ class DeviceInfo(ContractModel):
     fallback: list[str]  # why faster devices were passed over
 
 
+class DepthRange(ContractModel):
+    """Percentiles (0, 5, 50, 95, 100) of the depth of object pixels, metres."""
+
+    min: float
+    p05: float
+    p50: float
+    p95: float
+    max: float
+
+
+class ObjectQuality(ContractModel):
+    """One object: what it is and how well it can be seen."""
+
+    instance_id: int
+    kind: str  # the procedural family, or "static"
+    asset_id: str | None = None
+    material_class: str
+    preset: str
+    transparent: bool
+    reflective: bool
+    rest_pose: str | None = None
+    visible_frames: int  # frames in which it covers at least transphy3d.output.quality.VISIBLE_SHARE of the image
+    mean_share: float  # mean share of the image it covers
+
+
+class SceneQuality(ContractModel):
+    """``meta.json`` ``quality``: per measured frame the share of the image covered by objects and
+    by transparent objects; visibility of (object, frame) pairs; depth; the scene's facts."""
+
+    frames: int  # frames measured (the rendered ones)
+    object_share: list[float]
+    transparent_share: list[float]
+    frames_without_visible_object: int
+    visible_pairs: int
+    pairs: int
+    object_depth: DepthRange | None  # None when no object pixel was seen
+    environment: str
+    world: str
+    elevation_deg: float
+    distance_m: float
+    focal_length_mm: float
+    physics_attempts: int
+    dropped_objects: int
+    objects: list[ObjectQuality]
+
+    @property
+    def visible_fraction(self) -> float:
+        """Share of (object, frame) pairs in which the object is visible."""
+        return self.visible_pairs / self.pairs if self.pairs else 0.0
+
+
 class MetaFile(ContractModel):
     """``meta.json``: the facts of the render. ``rendered_frames`` only when a subset was rendered
     (previews)."""
@@ -235,12 +286,14 @@ class MetaFile(ContractModel):
     seconds_per_frame: float
     rendered_frames: list[int] | None = None
     timings: dict[str, float] = {}
+    quality: SceneQuality | None = None  # absent in scenes written by 0.1.0
 
     @model_serializer(mode="wrap")
     def _omit_rendered_frames(self, handler) -> dict[str, Any]:
         data = handler(self)
-        if self.rendered_frames is None:
-            data.pop("rendered_frames", None)
+        for optional in ("rendered_frames", "quality"):
+            if getattr(self, optional) is None:
+                data.pop(optional, None)
         return data
 
 

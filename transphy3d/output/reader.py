@@ -182,26 +182,28 @@ def open_scene(path: str | Path) -> Scene:
     return Scene(path)
 
 
-def iter_scenes(root: str | Path) -> Iterator[Scene]:
-    """Finished scenes under a render output directory, in index order.
-
-    Uses ``index.jsonl`` when present (only scenes the farm counted as done; a torn last line is
-    skipped), otherwise every ``scene_*`` directory that holds a ``camera.json`` (a partial
-    ``*.partial-*`` never matches).
-    """
+def scene_paths(root: str | Path) -> list[Path]:
+    """The finished scene directories under a render output directory, in index order, without
+    opening them: those ``index.jsonl`` lists (once each; a torn line is skipped, a missing scene
+    warned about), otherwise every ``scene_*`` directory that holds a ``camera.json`` (a partial
+    ``*.partial-*`` never matches); ``root`` itself when it is a scene."""
     root = Path(root)
     index = root / contract.INDEX_FILE
     if index.is_file():
-        names = list(dict.fromkeys(record.scene for record in read_index(index)))  # a re-rendered scene: once
-        for name in names:
+        paths = []
+        for name in dict.fromkeys(record.scene for record in read_index(index)):  # a re-rendered scene: once
             path = root / name
             if not contract.is_scene_dir(path):
                 warnings.warn(f"{index}: lists {path.name}, which is missing; skipped", stacklevel=2)
                 continue
-            yield Scene(path)
-        return
+            paths.append(path)
+        return paths
     if contract.is_scene_dir(root):
-        yield Scene(root)
-        return
-    for path in contract.scene_dirs(root):
+        return [root]
+    return contract.scene_dirs(root)
+
+
+def iter_scenes(root: str | Path) -> Iterator[Scene]:
+    """Finished scenes under a render output directory, in index order (see ``scene_paths``)."""
+    for path in scene_paths(root):
         yield Scene(path)

@@ -16,6 +16,7 @@ from transphy3d.geometry.camera import pixel_rays
 from transphy3d.geometry.flow import forward_flow, object_motions
 from transphy3d.output import contract, frame_files
 from transphy3d.output.exr import read_multilayer_passes
+from transphy3d.output.quality import MaskTally
 from transphy3d.scene.camera_path import spec_intrinsics, spec_world_to_camera
 from transphy3d.scene.environment import environment_parts, part_mesh, part_pose
 from transphy3d.scene.meshes import object_mesh
@@ -57,6 +58,7 @@ class FrameConverter:
             (self.out_dir / kind).mkdir(parents=True, exist_ok=True)
         if spec.output.flow:
             (self.out_dir / contract.FLOW_DIR).mkdir(parents=True, exist_ok=True)
+        self.tally = MaskTally(o.instance_id for o in spec.objects)
 
     def convert(self, frame: int, exr_path: Path) -> None:
         passes = read_multilayer_passes(exr_path)
@@ -65,6 +67,7 @@ class FrameConverter:
         frame_files.write_depth(path(contract.DEPTH_DIR), depth, self.compression)
         frame_files.write_normal(path(contract.NORMAL_DIR), normal, self.compression)
         frame_files.write_mask(path(contract.MASK_DIR), mask)
+        self.tally.add(frame, mask, depth)
         if self.spec.output.flow and frame + 1 < self.spec.render.frames:
             flow = forward_flow(
                 depth,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from transphy3d.geometry.camera import invert_rigid, project
+from transphy3d.output.quality import visible
 
 # Three fixed, generic ray directions for the inside test (majority vote of ray parities).
 _RAY_DIRECTIONS = np.array([[0.5773, 0.5774, 0.5775], [-0.8017, 0.2672, 0.5345], [0.2182, -0.8729, -0.4364]])
@@ -102,17 +103,25 @@ def visibility_warnings(
     world_to_camera: np.ndarray,
     frames: Sequence[int],
 ) -> list[str]:
-    """Objects never seen in the previewed frames (out of view, or hidden behind others), and
-    objects cut by the image border."""
+    """Objects never visible in the previewed frames (out of view, or hidden), objects visible
+    in only some of them, and objects cut by the image border. Visible: as in the data-quality
+    figures (``transphy3d.output.quality.visible``)."""
     height, width = np.asarray(masks[0]).shape
     out = []
     for obj in objects:
         fractions = view_fractions(obj, K, world_to_camera, frames, width, height)
-        pixels = sum(int(np.count_nonzero(np.asarray(m) == obj.instance_id)) for m in masks)
-        if pixels == 0:
-            where = "out of view" if max(fractions) == 0 else "hidden behind other objects"
+        shown = [
+            f
+            for f, m in zip(frames, masks, strict=True)
+            if visible(np.count_nonzero(np.asarray(m) == obj.instance_id), m.size)
+        ]
+        if not shown:
+            where = "out of view" if max(fractions) == 0 else "hidden (by other objects or the environment)"
             out.append(f"{obj.label} is {where} in every previewed frame")
             continue
+        if len(shown) < len(frames):
+            missing = [f for f in frames if f not in shown]
+            out.append(f"{obj.label} cannot be seen in {_frames_text(missing)}")
         cut = [f for f, fraction in zip(frames, fractions, strict=True) if fraction < 1.0]
         if cut:
             out.append(f"{obj.label} is partly out of view in {_frames_text(cut)}")

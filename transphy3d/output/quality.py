@@ -1,0 +1,128 @@
+"""How good a scene is as training data, as numbers: how much of each frame the objects (and the
+transparent ones) cover, whether each object can be seen, the depth range, and the facts of the
+scene a dataset is balanced on (environment, world, materials, families, camera, physics).
+
+The figures are counted from the instance masks while the scene is written (``MaskTally``) and
+stored in ``meta.json`` as ``quality``, so ``transphy3d report`` over 11,000 scenes reads only small
+files. ``measure_scene`` counts them again from a finished scene directory (older runs, tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from transphy3d.output import contract, frame_files
+from transphy3d.output.contract import DepthRange, ObjectQuality, SceneQuality
+from transphy3d.scene.recorded import load_spec
+from transphy3d.scene.spec import SceneSpec
+
+# An object is visible in a frame when its mask covers at least this share of the image
+# (4 pixels at 104x60, 200 at 832x480): a few stray pixels do not make an object seen.
+VISIBLE_SHARE = 5e-4
+DEPTH_SAMPLES_PER_FRAME = 2048  # object-pixel depths kept per frame for the percentiles
+PERCENTILES = (0, 5, 50, 95, 100)
+
+
+def visible(pixels: int | np.ndarray, image_pixels: int) -> bool | np.ndarray:
+    """Whether ``pixels`` mask pixels of an object in an image of ``image_pixels`` make it visible."""
+    return np.asarray(pixels) >= VISIBLE_SHARE * image_pixels
+
+
+class MaskTally:
+    """Per-frame pixel counts of every instance id, and a sample of object-pixel depths, fed one
+    frame at a time while a scene is written."""
+
+    def __init__(self, instance_ids: Iterable[int]):
+        self.instance_ids = sorted(int(i) for i in instance_ids)
+        self.counts: dict[int, np.ndarray] = {}
+        self.image_pixels = 0
+        self._depths: dict[int, np.ndarray] = {}
+
+    def add(self, frame: int, mask: np.ndarray, depth: np.ndarray | None = None) -> None:
+        """Count ``mask`` (uint16 instance ids) of ``frame``; ``depth`` gives the depth sample."""
+        mask = np.asarray(mask)
+        self.image_pixels = mask.size
+        size = max(self.instance_ids, default=0) + 1
+        counts = np.bincount(mask.ravel(), minlength=size)[:size]
+        self.counts[frame] = counts
+        if depth is not None:
+            values = np.asarray(depth)[(mask > 0) & (np.asarray(depth) > 0)]
+            step = max(1, math.ceil(values.size / DEPTH_SAMPLES_PER_FRAME))
+            self._depths[frame] = values[::step].astype(np.float64)
+
+    def depth_range(self) -> DepthRange | None:
+        values = np.concatenate(list(self._depths.values())) if self._depths else np.zeros(0)
+        if values.size == 0:
+            return None
+        p = np.percentile(values, PERCENTILES)
+        return DepthRange(**{k: round(float(v), 4) for k, v in zip(DepthRange.model_fields, p, strict=True)})
+
+
+def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
+    """The quality figures of ``spec`` (a settled SceneSpec) from its masks' ``tally``."""
+    frames = sorted(tally.counts)
+    n = max(tally.image_pixels, 1)
+    transparent = [o.instance_id for o in spec.objects if o.material.transparent]
+    ids = [o.instance_id for o in spec.objects]
+    object_share, transparent_share, without = [], [], 0
+    seen = dict.fromkeys(ids, 0)
+    share_sum = dict.fromkeys(ids, 0.0)
+    for frame in frames:
+        counts = tally.counts[frame]
+        pixels = {i: int(counts[i]) if i < len(counts) else 0 for i in ids}
+        object_share.append(round(sum(pixels.values()) / n, 5))
+        transparent_share.append(round(sum(pixels[i] for i in transparent) / n, 5))
+        shown = [i for i in ids if visible(pixels[i], n)]
+        without += not shown
+        for i in ids:
+            seen[i] += i in shown
+            share_sum[i] += pixels[i] / n
+    path = spec.camera_path
+    return SceneQuality(
+        frames=len(frames),
+        object_share=object_share,
+        transparent_share=transparent_share,
+        frames_without_visible_object=without,
+        visible_pairs=sum(seen.values()),
+        pairs=len(ids) * len(frames),
+        object_depth=tally.depth_range(),
+        environment=spec.environment.type,
+        world=spec.world.type,
+        elevation_deg=round(spec.camera.elevation_deg, 3),
+        distance_m=round(path.distance * path.distance_scale, 4) if path else 0.0,
+        focal_length_mm=round(spec.camera.focal_length_mm, 3),
+        physics_attempts=len(spec.placement),
+        dropped_objects=len(spec.dropped),
+        objects=[
+            ObjectQuality(
+                instance_id=o.instance_id,
+                kind=getattr(o.source, "family", "static"),
+                asset_id=getattr(o.source, "asset_id", None),
+                material_class=o.material.class_name,
+                preset=o.material.preset,
+                transparent=o.material.transparent,
+                reflective=o.material.reflective,
+                rest_pose=getattr(o, "rest_pose", None),
+                visible_frames=seen[o.instance_id],
+                mean_share=round(share_sum[o.instance_id] / max(len(frames), 1), 5),
+            )
+            for o in spec.objects
+        ],
+    )
+
+
+def measure_scene(scene_dir: str | Path) -> SceneQuality:
+    """The quality figures of a finished scene directory, counted from its files (its masks,
+    depth maps and scene.yaml): what the writer stores in meta.json, for scenes written before."""
+    scene_dir = Path(scene_dir)
+    spec = load_spec(scene_dir / contract.SCENE_SPEC_FILE)
+    tally = MaskTally(o.instance_id for o in spec.objects)
+    for path in sorted((scene_dir / contract.MASK_DIR).glob("*.png")):
+        frame = int(path.stem)
+        depth = frame_files.read_depth(contract.frame_path(scene_dir, contract.DEPTH_DIR, frame))
+        tally.add(frame, frame_files.read_mask(path), depth)
+    return scene_quality(spec, tally)

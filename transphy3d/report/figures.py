@@ -1,0 +1,120 @@
+"""The report's figures: plain numbers aggregated over the scenes of a run, written to
+``report.json``. Shares are of image pixels; "pairs" are (object, frame) pairs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from transphy3d.output.quality import VISIBLE_SHARE
+from transphy3d.report.collect import RunFigures
+
+# Targets of the default config (issue 12), shown next to the measured figures.
+TARGETS = {
+    "object_share.median": (">=", 0.15),
+    "transparent_share.mean": (">=", 0.06),
+    "visibility.frames_without_visible_object": ("==", 0),
+    "visibility.visible_pairs": (">=", 0.95),
+}
+
+
+def stats(values: Iterable[float]) -> dict[str, float] | None:
+    """mean, min, p10, median, p90 and max of ``values`` (None if empty)."""
+    array = np.asarray(list(values), dtype=np.float64)
+    if array.size == 0:
+        return None
+    p = np.percentile(array, [0, 10, 50, 90, 100])
+    keys = ("min", "p10", "median", "p90", "max")
+    return {"mean": round(float(array.mean()), 5), **{k: round(float(v), 5) for k, v in zip(keys, p, strict=True)}}
+
+
+def _counts(values: Iterable[Any]) -> dict[str, int]:
+    return dict(Counter(str(v) for v in values).most_common())
+
+
+def summarize(run: RunFigures) -> dict[str, Any]:
+    """Every figure of the report as a JSON-ready dict."""
+    scenes = [s.quality for s in run.scenes]
+    objects = [o for q in scenes for o in q.objects]
+    per_frame = [share for q in scenes for share in q.object_share]
+    transparent = [share for q in scenes for share in q.transparent_share]
+    pairs = sum(q.pairs for q in scenes)
+    measured_frames = sum(q.frames for q in scenes)
+    no_object = sum(q.frames_without_visible_object for q in scenes)
+    seconds = [s.meta.seconds_per_frame for s in run.scenes]
+    figures: dict[str, Any] = {
+        "run": str(run.root),
+        "scenes": len(run.scenes),
+        "frames": measured_frames,
+        "objects": len(objects),
+        "counted_from_files": run.counted_from_files,
+        "unreadable": run.unreadable,
+        "object_share": stats(per_frame),
+        "transparent_share": stats(transparent),
+        "visibility": {
+            "visible_share_threshold": VISIBLE_SHARE,
+            "visible_pairs": round(sum(q.visible_pairs for q in scenes) / pairs, 5) if pairs else None,
+            "frames_without_visible_object": no_object,
+            "frames_without_visible_object_share": round(no_object / measured_frames, 5) if measured_frames else None,
+            "per_object_visible_frames": stats(
+                o.visible_frames / q.frames for q in scenes for o in q.objects if q.frames
+            ),
+            "scenes_below_95": sum(1 for q in scenes if q.pairs and q.visible_fraction < 0.95),
+        },
+        "materials": {
+            "classes": _counts(o.material_class for o in objects),
+            "presets": _counts(f"{o.material_class}/{o.preset}" for o in objects),
+            "transparent_objects": round(sum(o.transparent for o in objects) / len(objects), 5) if objects else None,
+            "reflective_objects": round(sum(o.reflective for o in objects) / len(objects), 5) if objects else None,
+        },
+        "kinds": _counts(o.kind for o in objects),
+        "static_assets": {
+            "objects": sum(o.kind == "static" for o in objects),
+            "distinct": len({o.asset_id for o in objects if o.asset_id}),
+        },
+        "rest_poses": _counts(o.rest_pose for o in objects if o.rest_pose),
+        "environments": _counts(q.environment for q in scenes),
+        "worlds": _counts(q.world for q in scenes),
+        "objects_per_scene": stats(len(q.objects) for q in scenes),
+        "object_depth_median_m": stats(q.object_depth.p50 for q in scenes if q.object_depth),
+        "object_depth_range_m": [
+            min((q.object_depth.min for q in scenes if q.object_depth), default=None),
+            max((q.object_depth.max for q in scenes if q.object_depth), default=None),
+        ],
+        "camera": {
+            "elevation_deg": stats(q.elevation_deg for q in scenes),
+            "distance_m": stats(q.distance_m for q in scenes),
+            "focal_length_mm": stats(q.focal_length_mm for q in scenes),
+        },
+        "physics": {
+            "attempts": _counts(q.physics_attempts for q in scenes),
+            "dropped_objects": sum(q.dropped_objects for q in scenes),
+        },
+        "seconds_per_frame": stats(seconds),
+        "devices": _counts(s.meta.device.type for s in run.scenes),
+        "resolutions": _counts(f"{s.meta.resolution[0]}x{s.meta.resolution[1]}" for s in run.scenes),
+        "failures": {"scenes": len(run.failures), "by_status": _counts(str(f.status) for f in run.failures)},
+    }
+    figures["targets"] = check_targets(figures)
+    return figures
+
+
+def lookup(figures: dict[str, Any], dotted: str) -> Any:
+    """``figures["a"]["b"]`` for ``"a.b"`` (None when a part is missing)."""
+    value: Any = figures
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def check_targets(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each default-config target with the measured value and whether it is met."""
+    out = {}
+    for key, (op, target) in TARGETS.items():
+        value = lookup(figures, key)
+        met = None if value is None else (value >= target if op == ">=" else value == target)
+        out[key] = {"value": value, "target": f"{op} {target}", "met": met}
+    return out

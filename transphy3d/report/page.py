@@ -1,0 +1,113 @@
+"""``report.html``: the headline figures against the default config's targets, the plots, a grid
+of thumbnails (first frame of evenly spaced scenes) and the failures. Self-contained next to its
+PNGs; no scripts."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from transphy3d.output import contract
+from transphy3d.report.collect import RunFigures
+
+THUMBNAIL_WIDTH = 208
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1180px; color: #222; }
+table { border-collapse: collapse; margin: 8px 0 20px; } td, th { padding: 3px 10px; border-bottom: 1px solid #ddd;
+text-align: left; } .met { color: #17803d; } .missed { color: #b42318; font-weight: 600; }
+.plots img { width: 49%; } .grid { display: flex; flex-wrap: wrap; gap: 8px; }
+.grid figure { margin: 0; width: 208px; font-size: 12px; } .grid img { width: 208px; display: block; }
+code { background: #f4f4f4; padding: 1px 4px; }
+"""
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def write_thumbnails(run: RunFigures, out: Path, count: int) -> list[tuple[str, str]]:
+    """First frames of ``count`` evenly spaced scenes as PNGs in ``out/thumbnails``."""
+    if count <= 0:
+        return []
+    folder = out / "thumbnails"
+    folder.mkdir(parents=True, exist_ok=True)
+    step = max(1, len(run.scenes) / count)
+    chosen = [run.scenes[int(i * step)] for i in range(min(count, len(run.scenes)))]
+    thumbs = []
+    for scene in chosen:
+        frame = (scene.meta.rendered_frames or [0])[0]
+        source = contract.frame_path(scene.path, contract.RGB_DIR, frame)
+        try:
+            with Image.open(source) as image:
+                image = image.convert("RGB")
+                height = max(1, round(image.height * THUMBNAIL_WIDTH / image.width))
+                image.resize((THUMBNAIL_WIDTH, height), Image.Resampling.LANCZOS).save(
+                    folder / f"{scene.path.name}.png"
+                )
+        except OSError:
+            continue
+        q = scene.quality
+        share = sum(q.object_share) / max(len(q.object_share), 1)
+        caption = f"{scene.path.name}: {len(q.objects)} objects, {_pct(share)} of the image, {q.environment}, {q.world}"
+        thumbs.append((f"thumbnails/{scene.path.name}.png", caption))
+    return thumbs
+
+
+def _headline(figures: dict[str, Any]) -> str:
+    rows = [
+        ("scenes", figures["scenes"], ""),
+        ("frames measured", figures["frames"], ""),
+        ("objects", figures["objects"], ""),
+    ]
+    body = "".join(f"<tr><td>{k}</td><td>{v}</td><td>{t}</td></tr>" for k, v, t in rows)
+    for key, result in figures["targets"].items():
+        value = result["value"]
+        shown = str(value) if key.endswith("frames_without_visible_object") else _pct(value)
+        css = "" if result["met"] is None else ("met" if result["met"] else "missed")
+        body += f'<tr><td>{html.escape(key)}</td><td class="{css}">{shown}</td><td>{html.escape(result["target"])}</td></tr>'
+    return f"<table><tr><th>figure</th><th>value</th><th>default-config target</th></tr>{body}</table>"
+
+
+def write_page(
+    run: RunFigures,
+    figures: dict[str, Any],
+    out: Path,
+    plots: list[tuple[str, str]],
+    thumbs: list[tuple[str, str]],
+) -> Path:
+    """Write ``out/report.html``; returns its path."""
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>TransPhy3D report: {html.escape(run.root.name)}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>Data report: <code>{html.escape(str(run.root))}</code></h1>",
+        _headline(figures),
+        "<p>Object share: the share of a frame's pixels whose instance mask is an object (median over all frames). "
+        f"An object is visible in a frame when it covers at least {100 * figures['visibility']['visible_share_threshold']:.2f} %"
+        " of the image. All figures are in <code>report.json</code>.</p>",
+    ]
+    if plots:
+        parts.append("<h2>Distributions</h2><div class='plots'>")
+        parts += [
+            f"<img src='{name}' alt='{html.escape(caption)}' title='{html.escape(caption)}'>" for name, caption in plots
+        ]
+        parts.append("</div>")
+    if thumbs:
+        parts.append("<h2>Scenes</h2><div class='grid'>")
+        parts += [f"<figure><img src='{p}'><figcaption>{html.escape(c)}</figcaption></figure>" for p, c in thumbs]
+        parts.append("</div>")
+    if run.failures:
+        parts.append(
+            f"<h2>Failures ({len(run.failures)})</h2><table><tr><th>scene</th><th>status</th><th>error</th></tr>"
+        )
+        parts += [
+            f"<tr><td>{f.scene}</td><td>{f.status}</td><td>{html.escape(f.error)}</td></tr>" for f in run.failures[:200]
+        ]
+        parts.append("</table>")
+    parts.append("<h2>All figures</h2><pre>" + html.escape(json.dumps(figures, indent=1)) + "</pre></body></html>")
+    path = out / "report.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
