@@ -12,7 +12,8 @@ import pytest
 from helpers import render, run_cli
 from PIL import Image
 
-from transphy3d.output.quality import VISIBLE_SHARE, measure_scene
+from transphy3d.output.quality import measure_scene
+from transphy3d.scene.visibility import VISIBLE_SHARE
 
 
 def _direct_counts(scene: Path) -> tuple[list[float], list[float], int, int]:

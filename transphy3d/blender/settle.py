@@ -8,15 +8,16 @@ import numpy as np
 from transphy3d.blender.physics import simulate
 from transphy3d.errors import UserError
 from transphy3d.rng import stream
-from transphy3d.scene.camera_path import anchor_camera_path
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.placement import Body, check_resting_poses, drop_pose
 from transphy3d.scene.spec import AttemptRecord, Pose, Rejection, SceneSpec
+from transphy3d.scene.visibility import choose_camera
 
 
 def settle(spec: SceneSpec) -> SceneSpec:
     """The spec with settled poses (and the fall's trajectory when it is rendered), placement
-    attempts, dropped objects and the camera path anchored on the result."""
+    attempts, dropped objects and the camera path anchored on the result, from a camera that
+    sees the objects (``choose_camera``)."""
     physics = spec.physics
     objects = list(spec.objects)
     meshes = {o.instance_id: object_mesh(o) for o in objects}
@@ -66,7 +67,8 @@ def settle(spec: SceneSpec) -> SceneSpec:
         for o in objects:
             if o.instance_id in bad:
                 rng = stream(spec.seed, "placement", attempt + 1, o.instance_id)
-                pose = drop_pose(Body(o.instance_id, meshes[o.instance_id]), support, o.drop_height, placed, rng)
+                body = Body(o.instance_id, meshes[o.instance_id])
+                pose = drop_pose(body, support, o.drop_height, placed, rng, rest_pose=o.rest_pose)
                 o = o.model_copy(update={"initial_pose": pose})
             renewed.append(o)
         objects = renewed
@@ -78,4 +80,4 @@ def settle(spec: SceneSpec) -> SceneSpec:
             update["trajectory"] = [Pose.from_matrix(m) for m in result.trajectory[o.instance_id]]
         settled_objects.append(o.model_copy(update=update))
     spec = spec.model_copy(update={"objects": settled_objects, "placement": attempts, "dropped": dropped})
-    return spec.model_copy(update={"camera_path": anchor_camera_path(spec)})
+    return choose_camera(spec)

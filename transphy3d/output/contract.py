@@ -238,7 +238,8 @@ class ObjectQuality(ContractModel):
     transparent: bool
     reflective: bool
     rest_pose: str | None = None
-    visible_frames: int  # frames in which it covers at least transphy3d.output.quality.VISIBLE_SHARE of the image
+    tilt_deg: float | None = None  # angle of its z axis from world up at rest: ~0 standing, ~180 on its top
+    visible_frames: int  # frames in which it covers at least transphy3d.scene.visibility.VISIBLE_SHARE of the image
     mean_share: float  # mean share of the image it covers
 
 

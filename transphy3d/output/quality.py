@@ -19,17 +19,10 @@ from transphy3d.output import contract, frame_files
 from transphy3d.output.contract import DepthRange, ObjectQuality, SceneQuality
 from transphy3d.scene.recorded import load_spec
 from transphy3d.scene.spec import SceneSpec
+from transphy3d.scene.visibility import visible
 
-# An object is visible in a frame when its mask covers at least this share of the image
-# (4 pixels at 104x60, 200 at 832x480): a few stray pixels do not make an object seen.
-VISIBLE_SHARE = 5e-4
 DEPTH_SAMPLES_PER_FRAME = 2048  # object-pixel depths kept per frame for the percentiles
 PERCENTILES = (0, 5, 50, 95, 100)
-
-
-def visible(pixels: int | np.ndarray, image_pixels: int) -> bool | np.ndarray:
-    """Whether ``pixels`` mask pixels of an object in an image of ``image_pixels`` make it visible."""
-    return np.asarray(pixels) >= VISIBLE_SHARE * image_pixels
 
 
 class MaskTally:
@@ -62,6 +55,10 @@ class MaskTally:
         return DepthRange(**{k: round(float(v), 4) for k, v in zip(DepthRange.model_fields, p, strict=True)})
 
 
+def _tilt_deg(object_to_world: np.ndarray) -> float:
+    return round(math.degrees(math.acos(float(np.clip(object_to_world[2, 2], -1.0, 1.0)))), 2)
+
+
 def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
     """The quality figures of ``spec`` (a settled SceneSpec) from its masks' ``tally``."""
     frames = sorted(tally.counts)
@@ -82,6 +79,7 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
             seen[i] += i in shown
             share_sum[i] += pixels[i] / n
     path = spec.camera_path
+    final = {i: poses[-1] for i, poses in spec.object_poses().items()} if spec.is_settled else {}
     return SceneQuality(
         frames=len(frames),
         object_share=object_share,
@@ -106,7 +104,8 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
                 preset=o.material.preset,
                 transparent=o.material.transparent,
                 reflective=o.material.reflective,
-                rest_pose=getattr(o, "rest_pose", None),
+                rest_pose=o.rest_pose,
+                tilt_deg=_tilt_deg(final[o.instance_id]) if o.instance_id in final else None,
                 visible_frames=seen[o.instance_id],
                 mean_share=round(share_sum[o.instance_id] / max(len(frames), 1), 5),
             )

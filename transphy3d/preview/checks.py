@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from transphy3d.geometry.camera import invert_rigid, project
-from transphy3d.output.quality import visible
+from transphy3d.scene.visibility import visible
 
 # Three fixed, generic ray directions for the inside test (majority vote of ray parities).
 _RAY_DIRECTIONS = np.array([[0.5773, 0.5774, 0.5775], [-0.8017, 0.2672, 0.5345], [0.2182, -0.8729, -0.4364]])

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from transphy3d.output.quality import VISIBLE_SHARE
 from transphy3d.report.collect import RunFigures
+from transphy3d.scene.visibility import VISIBLE_SHARE
 
 # Targets of the default config (issue 12), shown next to the measured figures.
 TARGETS = {
@@ -33,6 +33,12 @@ def stats(values: Iterable[float]) -> dict[str, float] | None:
 
 def _counts(values: Iterable[Any]) -> dict[str, int]:
     return dict(Counter(str(v) for v in values).most_common())
+
+
+def _posture(tilt_deg: float) -> str:
+    """How an object lies at rest, from the tilt of its z axis: standing within 15 degrees of
+    upright, on its top within 15 degrees of upside down, otherwise on its side."""
+    return "standing" if tilt_deg <= 15 else "on its top" if tilt_deg >= 165 else "on its side"
 
 
 def summarize(run: RunFigures) -> dict[str, Any]:
@@ -76,6 +82,7 @@ def summarize(run: RunFigures) -> dict[str, Any]:
             "distinct": len({o.asset_id for o in objects if o.asset_id}),
         },
         "rest_poses": _counts(o.rest_pose for o in objects if o.rest_pose),
+        "at_rest": _counts(_posture(o.tilt_deg) for o in objects if o.tilt_deg is not None),
         "environments": _counts(q.environment for q in scenes),
         "worlds": _counts(q.world for q in scenes),
         "objects_per_scene": stats(len(q.objects) for q in scenes),

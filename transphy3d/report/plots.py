@@ -94,7 +94,8 @@ def write_plots(run: RunFigures, figures: dict, out: Path) -> list[tuple[str, st
     bars("materials.png", "Objects by material class", figures["materials"]["classes"])
     bars("presets.png", "Objects by material preset (top 20)", figures["materials"]["presets"])
     bars("kinds.png", "Objects by family (static: asset bank)", figures["kinds"])
-    bars("rest_poses.png", "Objects by rest pose", figures["rest_poses"])
+    bars("rest_poses.png", "Objects by rest pose asked for", figures["rest_poses"])
+    bars("at_rest.png", "Objects by how they lie after physics", figures["at_rest"])
     bars("environments.png", "Scenes by environment", figures["environments"])
     bars("worlds.png", "Scenes by world lighting", figures["worlds"])
     return plots

@@ -13,6 +13,9 @@ from transphy3d.geometry.transforms import transform_points
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.spec import CameraPathSpec, SceneSpec
 
+MIN_DISTANCE_RADII = 1.3  # the orbit never comes closer to the centre than this many bounding radii
+FIT_STEPS = 12  # bisection steps of the just-fit distance (relative precision under 1 %)
+
 
 def spec_intrinsics(spec: SceneSpec) -> np.ndarray:
     """The 3x3 K of the scene's camera at the render size."""
@@ -54,8 +57,17 @@ def object_points(spec: SceneSpec, frame_poses: dict[int, np.ndarray] | None = N
     return np.concatenate(points) if points else np.zeros((0, 3))
 
 
+def _fits(spec: SceneSpec, path: CameraPathSpec, points: np.ndarray, scale: float) -> bool:
+    r = spec.render
+    w2c = orbit(spec, path).world_to_camera(np.asarray(path.centre), r.frames, scale)
+    return cam.points_in_view(spec_intrinsics(spec), w2c, points, r.width, r.height, spec.camera.keep_in_view_margin)
+
+
 def anchor_camera_path(spec: SceneSpec) -> CameraPathSpec:
-    """Centre the orbit on the settled objects and fit its distance so they stay in view."""
+    """Centre the orbit on the settled objects and set its distance from what the camera sees:
+    ``framing`` times the distance at which the objects' projected extent just fits the image
+    (less ``keep_in_view_margin``) in every frame, never closer than MIN_DISTANCE_RADII bounding
+    radii. ``distance_scale`` then widens the path where the waves still push an object out."""
     points = object_points(spec)
     if len(points) == 0:
         s = spec.environment.support
@@ -66,10 +78,20 @@ def anchor_camera_path(spec: SceneSpec) -> CameraPathSpec:
     r = spec.render
     K = spec_intrinsics(spec)
     half_fov = min(math.atan(r.width / 2 / K[0, 0]), math.atan(r.height / 2 / K[1, 1]))
-    distance = spec.camera.framing * bound_radius / math.sin(half_fov)
-    path = CameraPathSpec(
-        centre=tuple(float(v) for v in centre), bound_radius=bound_radius, distance=distance, distance_scale=1.0
+    sphere_fit = bound_radius / math.sin(half_fov)  # the bounding sphere just fits: an upper bound
+    unit = CameraPathSpec(
+        centre=tuple(float(v) for v in centre), bound_radius=bound_radius, distance=sphere_fit, distance_scale=1.0
     )
+    low, high = MIN_DISTANCE_RADII * bound_radius / sphere_fit, 1.0
+    if _fits(spec, unit, points, low):
+        high = low
+    else:  # bisection on "the projected objects fit": false at ``low``, true (almost always) at 1
+        while not _fits(spec, unit, points, high) and high < 4.0:
+            high *= 1.25
+        for _ in range(FIT_STEPS):
+            middle = math.sqrt(low * high)
+            low, high = (low, middle) if _fits(spec, unit, points, middle) else (middle, high)
+    path = unit.model_copy(update={"distance": sphere_fit * high * spec.camera.framing})
     scale = cam.fit_distance_scale(
         orbit(spec, path), centre, points, K, r.width, r.height, r.frames, spec.camera.keep_in_view_margin
     )

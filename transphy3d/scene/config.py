@@ -14,7 +14,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from transphy3d.documents import FrozenModel
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
 from transphy3d.scene.procedural import FAMILIES
-from transphy3d.scene.spec import DenoisePrefilter, Device, LightType, PhysicsMode, WorldType
+from transphy3d.scene.spec import DenoisePrefilter, Device, LightType, PhysicsMode, RestPose, WorldType
 
 
 def _d(raw: Any) -> Distribution:
@@ -72,6 +72,10 @@ class ObjectsConfig(FrozenModel):
     )
     mesh_segments: int = Field(64, ge=8, le=512)
     drop_height: dist(ge=0.0, le=5.0) = _d({"uniform": [0.03, 0.25]})
+    # upright and upside_down objects are set down (at most PLACE_HEIGHT above the support), random ones dropped
+    rest_pose: dist(allowed=get_args(RestPose)) = _d(
+        {"choice": ["upright", "upside_down", "random"], "weights": [6, 1, 3]}
+    )
     spread: float = Field(0.6, gt=0.0, le=1.0)
     drop_area: dist(gt=0.0, le=10.0) = _d({"uniform": [0.25, 0.5]})
     density: dist(ge=10.0, le=30000.0) = _d({"uniform": [800.0, 2600.0]})
@@ -131,12 +135,21 @@ class WaveConfig(FrozenModel):
     phase: dist(ge=-100.0, le=100.0) = _d({"uniform": [0.0, 6.283185307179586]})
 
 
+class VisibilityConfig(FrozenModel):
+    """Before rendering, ray cast the settled scene at low resolution; when the environment hides
+    the objects (a bin wall, the table edge), try up to ``alternatives`` other cameras drawn from
+    the same elevation, start azimuth and framing ranges."""
+
+    min_visible_pairs: float = Field(0.95, ge=0.0, le=1.0)  # share of (object, frame) pairs seen; 0: no check
+    alternatives: int = Field(8, ge=0, le=64)
+
+
 class CameraConfig(FrozenModel):
     frames: int = Field(120, ge=1, le=100000)
     fps: float = Field(24.0, gt=0.0, le=1000.0)
     focal_length_mm: dist(ge=5.0, le=300.0) = _d({"uniform": [26.0, 42.0]})
     sensor_width_mm: float = Field(36.0, gt=0.0, le=100.0)
-    framing: dist(ge=0.5, le=10.0) = _d({"uniform": [1.0, 1.35]})
+    framing: dist(ge=0.5, le=10.0) = _d({"uniform": [1.0, 1.2]})
     elevation_deg: dist(ge=-89.0, le=89.0) = _d({"uniform": [20.0, 55.0]})
     start_azimuth_deg: Angle = _d({"uniform": [0.0, 360.0]})
     sweep_deg: dist(ge=0.0, le=3600.0) = _d({"uniform": [90.0, 240.0]})
@@ -147,6 +160,7 @@ class CameraConfig(FrozenModel):
     keep_in_view_margin: float = Field(0.04, ge=0.0, lt=0.5)
     clip_near: float = Field(0.01, gt=0.0)
     clip_far: float = Field(200.0, gt=0.0)
+    visibility: VisibilityConfig = VisibilityConfig()
 
     @model_validator(mode="after")
     def _order(self) -> CameraConfig:

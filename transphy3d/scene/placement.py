@@ -9,8 +9,8 @@ import manifold3d as mf
 import numpy as np
 import trimesh
 
-from transphy3d.geometry.transforms import random_quaternion, transform_points
-from transphy3d.scene.spec import Pose, Rejection, SupportSpec
+from transphy3d.geometry.transforms import matrix_to_quaternion, random_quaternion, transform_points
+from transphy3d.scene.spec import Pose, Rejection, RestPose, SupportSpec
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,26 @@ class Body:
         return self.mesh if self.mesh.is_watertight else self.mesh.convex_hull
 
 
+PLACE_HEIGHT = 0.005  # metres: upright and upside-down objects are set down, not dropped
+UPRIGHT_TILT_DEG = 3.0  # the largest tilt of a set-down object (a real hand is not exact)
+
+
+def standing_rotation(rng: np.random.Generator, upside_down: bool) -> np.ndarray:
+    """A 3x3 rotation that stands an object on its base (z up) or its top, turned uniformly about
+    z and tilted by at most UPRIGHT_TILT_DEG about a random horizontal axis."""
+    yaw, axis_angle, tilt = (
+        rng.uniform(0, 2 * np.pi),
+        rng.uniform(0, 2 * np.pi),
+        np.radians(rng.uniform(0, UPRIGHT_TILT_DEG)),
+    )
+    flip = np.diag([1.0, -1.0, -1.0]) if upside_down else np.eye(3)  # 180 degrees about x
+    axis = np.array([np.cos(axis_angle), np.sin(axis_angle), 0.0])
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    tilted = np.eye(3) + np.sin(tilt) * k + (1 - np.cos(tilt)) * k @ k  # Rodrigues
+    c, s = np.cos(yaw), np.sin(yaw)
+    return tilted @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ flip
+
+
 def drop_pose(
     body: Body,
     support: SupportSpec,
@@ -38,14 +58,23 @@ def drop_pose(
     placed: list[tuple[np.ndarray, float]],
     rng: np.random.Generator,
     tries: int = 16,
+    rest_pose: RestPose = "random",
 ) -> Pose:
-    """A random 6-DoF start pose above the support: x/y uniform over the drop region (shrunk by
-    the body's radius), random rotation, centre ``drop_height`` above the surface plus the body's
-    radius. Of up to ``tries`` x/y draws the first whose bounding sphere clears every earlier
-    body is taken; if none does, the one needing the least lift, raised above the bodies it
-    would touch. ``placed`` collects (centre, radius) of the bodies placed so far."""
+    """A start pose above the support: x/y uniform over the drop region (shrunk by the body's
+    radius). ``random``: a uniformly random rotation, centre ``drop_height`` above the surface plus
+    the body's radius. ``upright``/``upside_down``: stood on its base or top (``standing_rotation``),
+    its lowest point at most PLACE_HEIGHT above the surface. Of up to ``tries`` x/y draws the first
+    whose bounding sphere clears every earlier body is taken; if none does, the one needing the
+    least lift, raised above the bodies it would touch. ``placed`` collects (centre, radius) of the
+    bodies placed so far."""
     r = body.radius
-    base_z = support.z + drop_height + r
+    rotation = None
+    if rest_pose == "random":
+        base_z = support.z + drop_height + r
+    else:
+        rotation = standing_rotation(rng, upside_down=rest_pose == "upside_down")
+        lowest = float((body.mesh.vertices @ rotation.T)[:, 2].min())
+        base_z = support.z + min(drop_height, PLACE_HEIGHT) - lowest
     best_xy, best_z = None, np.inf
     for _ in range(tries):
         xy = np.empty(2)
@@ -60,7 +89,7 @@ def drop_pose(
             best_xy, best_z = xy, z
         if z == base_z:
             break
-    quaternion = random_quaternion(rng)
+    quaternion = random_quaternion(rng) if rotation is None else matrix_to_quaternion(rotation)
     position = np.array([best_xy[0], best_xy[1], best_z])
     placed.append((position.copy(), r))
     return Pose(position=tuple(float(v) for v in position), quaternion=tuple(float(v) for v in quaternion))

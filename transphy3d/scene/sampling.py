@@ -11,13 +11,14 @@ from transphy3d.errors import UserError
 from transphy3d.resources import MATERIALS_DIR
 from transphy3d.rng import derive_seed, stream
 from transphy3d.scene import environment as env
-from transphy3d.scene.config import SceneConfig, WaveConfig
+from transphy3d.scene.config import CameraConfig, SceneConfig, WaveConfig
 from transphy3d.scene.config_loader import config_digest, config_file_path, where_set
 from transphy3d.scene.materials import MaterialLibrary, load_library, sample_material
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.placement import Body, drop_pose
 from transphy3d.scene.procedural import sample_params
 from transphy3d.scene.spec import (
+    CameraAlternative,
     CameraSpec,
     ConfigRef,
     EnvironmentSpec,
@@ -144,7 +145,8 @@ def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> 
     """Shapes, materials and physical properties of the objects; start poses come later
     (``place_objects``), once the drop region is known. The initial pose is a placeholder.
     With ``objects.static_fraction`` > 0 each object is a static asset with that probability
-    (the ``object_kind`` stream); with 0 no static-asset stream is drawn from at all."""
+    (the ``object_kind`` stream); with 0 no static-asset stream is drawn from at all. The rest
+    pose has its own stream, so choosing it moves nothing else."""
     oc = config.objects
     count = int(oc.count.sample(stream(seed, "object_count")))
     bank = None
@@ -155,9 +157,11 @@ def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> 
     objects = []
     for instance_id in range(1, count + 1):
         if bank is not None and stream(seed, "object_kind", instance_id).random() < oc.static_fraction:
-            objects.append(_static_object(config, library, instance_id, bank, seed))
+            obj = _static_object(config, library, instance_id, bank, seed)
         else:
-            objects.append(_procedural_object(config, library, instance_id, stream(seed, "object", instance_id)))
+            obj = _procedural_object(config, library, instance_id, stream(seed, "object", instance_id))
+        rest_pose = oc.rest_pose.sample(stream(seed, "rest_pose", instance_id))
+        objects.append(obj.model_copy(update={"rest_pose": rest_pose}))
     return objects
 
 
@@ -167,7 +171,8 @@ def place_objects(objects: list[ObjectSpec], support: SupportSpec, seed: int) ->
     out = []
     for obj in objects:
         body = Body(obj.instance_id, object_mesh(obj))
-        pose = drop_pose(body, support, obj.drop_height, placed, stream(seed, "placement", 0, obj.instance_id))
+        rng = stream(seed, "placement", 0, obj.instance_id)
+        pose = drop_pose(body, support, obj.drop_height, placed, rng, rest_pose=obj.rest_pose)
         out.append(obj.model_copy(update={"initial_pose": pose}))
     return out
 
@@ -189,6 +194,7 @@ def _wave(config: WaveConfig, rng: np.random.Generator) -> WaveSpec:
 def sample_camera(config: SceneConfig, seed: int) -> CameraSpec:
     cc = config.camera
     rng = stream(seed, "camera")
+    n_alternatives = cc.visibility.alternatives if cc.visibility.min_visible_pairs > 0 else 0
     return CameraSpec(
         focal_length_mm=float(cc.focal_length_mm.sample(rng)),
         sensor_width_mm=cc.sensor_width_mm,
@@ -203,6 +209,16 @@ def sample_camera(config: SceneConfig, seed: int) -> CameraSpec:
         keep_in_view_margin=cc.keep_in_view_margin,
         clip_near=cc.clip_near,
         clip_far=cc.clip_far,
+        min_visible_pairs=cc.visibility.min_visible_pairs,
+        alternatives=[_camera_alternative(cc, stream(seed, "camera_alternative", k)) for k in range(n_alternatives)],
+    )
+
+
+def _camera_alternative(cc: CameraConfig, rng: np.random.Generator) -> CameraAlternative:
+    return CameraAlternative(
+        elevation_deg=float(cc.elevation_deg.sample(rng)),
+        start_azimuth_deg=float(cc.start_azimuth_deg.sample(rng)),
+        framing=float(cc.framing.sample(rng)),
     )
 
 

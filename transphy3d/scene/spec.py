@@ -121,6 +121,11 @@ class MaterialSpec(StrictModel):
     texture: TextureSpec
 
 
+# How an object comes to rest: standing on its base (z up, turned about z, tilted a few degrees),
+# standing on its top, or dropped in a random orientation (6-DoF).
+RestPose = Literal["upright", "upside_down", "random"]
+
+
 class ObjectSpec(StrictModel):
     instance_id: int = Field(ge=1, le=65535)
     name: str
@@ -131,6 +136,7 @@ class ObjectSpec(StrictModel):
     friction: float = Field(ge=0.0)
     restitution: float = Field(ge=0.0)
     drop_height: float = Field(ge=0.0)
+    rest_pose: RestPose = "random"  # scenes sampled by 0.1.0 were all random drops
     initial_pose: Pose
     settled_pose: Pose | None = None
     trajectory: list[Pose] | None = None
@@ -181,6 +187,26 @@ class WaveSpec(StrictModel):
     phase: float
 
 
+class CameraAlternative(StrictModel):
+    """A camera drawn in advance from the config's ranges, tried in turn when the environment
+    hides the objects from the sampled one."""
+
+    elevation_deg: float
+    start_azimuth_deg: float
+    framing: float
+
+
+class CameraCheck(StrictModel):
+    """The visibility check (``transphy3d.scene.visibility``) of the camera that was kept: which camera
+    (0: the sampled one, k: alternative k), its share of visible (object, frame) pairs and
+    frames without a visible object, ray cast at low resolution, and whether it passed."""
+
+    camera: int
+    visible_pairs: float
+    frames_without_visible_object: int
+    passed: bool
+
+
 class CameraSpec(StrictModel):
     focal_length_mm: float
     sensor_width_mm: float
@@ -195,6 +221,8 @@ class CameraSpec(StrictModel):
     keep_in_view_margin: float
     clip_near: float
     clip_far: float
+    min_visible_pairs: float = Field(0.0, ge=0.0, le=1.0)  # 0: no visibility check (0.1.0 scenes)
+    alternatives: list[CameraAlternative] = Field(default_factory=list)
 
 
 class CameraPathSpec(StrictModel):
@@ -305,6 +333,7 @@ class SceneSpec(StrictModel):
     lights: list[LightSpec]
     camera: CameraSpec
     camera_path: CameraPathSpec | None = None
+    camera_check: CameraCheck | None = None
     placement: list[AttemptRecord] = Field(default_factory=list)
     dropped: list[Rejection] = Field(default_factory=list)
 
