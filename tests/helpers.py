@@ -90,3 +90,46 @@ def small_disk(path: Path, size: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["umount", str(path)], check=False)
+
+
+# Scenes at rest without physics, for the visibility check's tests.
+STILL = {
+    "objects.count": 1,
+    "objects.static_fraction": 0.0,
+    "objects.families": "cup",
+    "objects.rest_pose": "upright",
+    "objects.drop_height": 0.0,
+    "camera.frames": 12,
+    "camera.radius_wave.amplitude": 0.0,
+    "camera.height_wave.amplitude": 0.0,
+    "camera.look_wave.amplitude": 0.0,
+    "render.width": 104,
+    "render.height": 60,
+}
+
+
+def at_rest(overrides: dict, seed: int = 3):
+    """A default-config spec (one still cup unless overridden) whose objects are set down at rest:
+    their start poses are their settled poses, so no physics is needed."""
+    from transphy3d.resources import CONFIG_DIR
+    from transphy3d.scene.config_loader import load_config
+    from transphy3d.scene.sampling import sample_spec
+
+    spec = sample_spec(load_config(CONFIG_DIR / "default.yaml", {**STILL, **overrides}), seed)
+    objects = [o.model_copy(update={"settled_pose": o.initial_pose}) for o in spec.objects]
+    return spec.model_copy(update={"objects": objects})
+
+
+def deep_bin(elevation_deg: float):
+    """A cup at the bottom of a bin whose 50 cm walls rise far above it, seen from outside the bin."""
+    return at_rest(
+        {
+            "environment.type": "container",
+            "environment.container.height": 0.5,
+            "environment.container.size_x": 0.4,
+            "environment.container.size_y": 0.4,
+            "environment.room.probability": 0.0,
+            "camera.elevation_deg": elevation_deg,
+            "camera.framing": 3.0,
+        }
+    )

@@ -84,3 +84,28 @@ def test_the_fall_can_be_rendered(tmp_path) -> None:
     for frame in (0, 6, 11):
         agreement = compare(scene, frame)
         assert agreement.depth_within_1mm >= 0.99 and agreement.mask_agreement >= 0.99, (frame, agreement)
+
+
+@pytest.mark.parametrize(("rest_pose", "low", "high"), [("upright", 0.0, 10.0), ("upside_down", 170.0, 180.0)])
+def test_objects_set_down_upright_or_upside_down_stay_so(rest_pose, low, high) -> None:
+    """Cups, mugs and bottles set down on their base (or top) are still standing after physics:
+    the angle of their z axis from world up, at rest."""
+    from transphy3d.blender.session import captured_output
+    from transphy3d.blender.settle import settle
+    from transphy3d.output.quality import tilt_deg
+
+    for seed in (0, 1):
+        spec = sampled_spec(
+            seed,
+            "objects.count=4",
+            "environment.type=tabletop",
+            "objects.families={choice: [cup, mug, bottle, bowl]}",
+            f"objects.rest_pose={rest_pose}",
+            "objects.static_fraction=0",
+            "camera.frames=1",
+        )
+        with captured_output("/dev/null"):
+            settled = settle(spec)
+        assert len(settled.objects) == 4
+        for obj in settled.objects:
+            assert low <= tilt_deg(obj.settled_pose.matrix()) <= high, (seed, obj.name)

@@ -109,7 +109,14 @@ def test_missing_asset_file_loses_nothing(tmp_path: Path) -> None:
     # an HDRI Blender cannot decode would render as a black world: refused, naming the file
     (tmp_path / "hdri").mkdir()
     (tmp_path / "hdri" / "sky.hdr").write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 4 +X 4\n")
-    hdri = ("--set", "lighting.world=hdri", "--set", f"lighting.hdri.directory={tmp_path / 'hdri'}")
+    hdri = (
+        "--set",
+        "lighting.world=hdri",
+        "--set",
+        "lighting.hdri.bundled=[]",
+        "--set",
+        f"lighting.hdri.directory={tmp_path / 'hdri'}",
+    )
     result = run_cli("render-scene", "tiny", "--out", str(out), "--overwrite", "--set", "camera.frames=1", *hdri)
     one_line_error(result, str(tmp_path / "hdri" / "sky.hdr"), "not an image Blender can decode")
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before

@@ -13,6 +13,7 @@ from helpers import render, run_cli
 from PIL import Image
 
 from transphy3d.output.quality import measure_scene
+from transphy3d.scene.recorded import load_spec
 from transphy3d.scene.visibility import VISIBLE_SHARE
 
 
@@ -95,3 +96,18 @@ def test_report_bad_input(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     result = run_cli("report", str(tmp_path / "file"))
     assert result.returncode == 2 and "not a directory" in result.stderr
+
+
+@pytest.mark.blender
+def test_the_framing_the_camera_check_predicts_is_what_renders(run_dir: Path) -> None:
+    """The check before rendering ray casts the scene at the render's 64 pixels across: its share
+    of object pixels is the rendered masks' (median over frames), and the camera came close
+    enough for the objects to fill a good part of the image."""
+    for scene in sorted(run_dir.glob("scene_*")):
+        spec = load_spec(scene / "scene.yaml")
+        check = spec.camera_check
+        shares, _, seen, pairs = _direct_counts(scene)
+        assert check.passed
+        assert abs(float(np.median(shares)) - check.object_share) < 0.02
+        assert seen / pairs >= spec.camera.min_visible_pairs
+        assert np.median(shares) >= 0.1

@@ -5,47 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import at_rest, deep_bin
 
 from transphy3d.resources import CONFIG_DIR
 from transphy3d.scene.config_loader import load_config
 from transphy3d.scene.sampling import sample_spec
-from transphy3d.scene.spec import CameraAlternative, SceneSpec
+from transphy3d.scene.spec import CameraAlternative
 from transphy3d.scene.visibility import SceneRays, check_camera, check_frames, choose_camera
-
-STILL = {
-    "objects.count": 1,
-    "objects.static_fraction": 0.0,
-    "objects.families": "cup",
-    "objects.rest_pose": "upright",
-    "objects.drop_height": 0.0,
-    "camera.frames": 12,
-    "camera.radius_wave.amplitude": 0.0,
-    "camera.height_wave.amplitude": 0.0,
-    "camera.look_wave.amplitude": 0.0,
-    "render.width": 104,
-    "render.height": 60,
-}
-
-
-def at_rest(overrides: dict, seed: int = 3) -> SceneSpec:
-    spec = sample_spec(load_config(CONFIG_DIR / "default.yaml", {**STILL, **overrides}), seed)
-    objects = [o.model_copy(update={"settled_pose": o.initial_pose}) for o in spec.objects]
-    return spec.model_copy(update={"objects": objects})
-
-
-def deep_bin(elevation_deg: float) -> SceneSpec:
-    """A cup at the bottom of a bin whose 50 cm walls rise far above it, seen from outside the bin."""
-    return at_rest(
-        {
-            "environment.type": "container",
-            "environment.container.height": 0.5,
-            "environment.container.size_x": 0.4,
-            "environment.container.size_y": 0.4,
-            "environment.room.probability": 0.0,
-            "camera.elevation_deg": elevation_deg,
-            "camera.framing": 3.0,
-        }
-    )
 
 
 def test_a_bin_wall_between_camera_and_object_is_seen_and_another_camera_is_chosen():
@@ -111,3 +77,17 @@ def test_alternatives_are_drawn_within_the_configs_ranges(seed):
     assert all(lo <= a.elevation_deg <= hi for a in spec.camera.alternatives)
     assert len({a.elevation_deg for a in spec.camera.alternatives}) == len(spec.camera.alternatives)
     assert np.isclose(spec.camera.min_visible_pairs, config.camera.visibility.min_visible_pairs)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_camera_comes_closer_until_the_objects_fill_the_asked_share(seed):
+    """Three cups on a table: framed to just fit they cover little of the image; with ``fill``
+    the camera comes closer until they cover about that share, and the check still passes."""
+    common = {"environment.type": "tabletop", "objects.count": 3, "camera.elevation_deg": 35.0}
+    fitted = choose_camera(at_rest({**common, "camera.fill": 0.0}, seed))
+    filled = choose_camera(at_rest({**common, "camera.fill": 0.3}, seed))
+    assert fitted.camera_check.object_share < 0.25
+    assert filled.camera_check.passed
+    assert filled.camera_check.object_share == pytest.approx(0.3, abs=0.04)
+    assert filled.camera_path.distance < fitted.camera_path.distance
+    assert filled.camera_path.centre == fitted.camera_path.centre

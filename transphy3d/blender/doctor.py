@@ -1,15 +1,18 @@
 """What this machine's Blender can do, for ``transphy3d doctor``: the bpy version, each Cycles GPU
-backend checked with the probe render the renderer uses, and the denoisers. Run as
+backend checked with the probe render the renderer uses, the denoisers and the bundled HDRIs. Run as
 ``python -m transphy3d.blender.doctor``; prints one JSON object per line."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import bpy
 
+from transphy3d.blender.lighting import bundled_hdri_path
 from transphy3d.blender.session import GPU_ORDER, captured_output, reset, select_device
+from transphy3d.scene.spec import BUNDLED_HDRIS
 
 
 def checks() -> list[dict]:
@@ -42,6 +45,14 @@ def checks() -> list[dict]:
             "name": "denoiser OptiX",
             "ok": True if optix else None,
             "detail": "on the OptiX device" if optix else "needs an NVIDIA GPU",
+        }
+    )
+    missing = [name for name in BUNDLED_HDRIS if not Path(bundled_hdri_path(name)).is_file()]
+    out.append(
+        {
+            "name": "bundled HDRIs",
+            "ok": not missing,
+            "detail": f"missing from this Blender: {', '.join(missing)}" if missing else ", ".join(BUNDLED_HDRIS),
         }
     )
     return out

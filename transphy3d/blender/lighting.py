@@ -1,14 +1,18 @@
-"""World (Nishita sky, gradient or HDRI) and lights (area, point, spot with blackbody colour)."""
+"""World (Nishita sky, gradient, Blender's bundled HDRIs or a user's) and lights (softboxes and
+ceiling panels as lit rectangles, discs, points and spots, with blackbody colour)."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import bpy
 from mathutils import Vector
 
 from transphy3d.errors import UnreadableFileError
-from transphy3d.scene.spec import LightSpec, WorldSpec
+from transphy3d.scene.spec import RECTANGULAR_LIGHTS, LightSpec, WorldSpec
+
+SOFTBOX_SPREAD_DEG = 100.0
 
 
 def load_environment_image(path: str) -> bpy.types.Image:
@@ -22,6 +26,12 @@ def load_environment_image(path: str) -> bpy.types.Image:
         bpy.data.images.remove(image)
         raise UnreadableFileError("not an image Blender can decode (truncated or not .hdr/.exr)", path=path)
     return image
+
+
+def bundled_hdri_path(name: str) -> str:
+    """The file of one of Blender's bundled world HDRIs (``BUNDLED_HDRIS``)."""
+    folder = bpy.utils.system_resource("DATAFILES", path="studiolights/world")
+    return str(Path(folder) / f"{name}.exr")
 
 
 def build_world(scene: bpy.types.Scene, spec: WorldSpec) -> None:
@@ -59,7 +69,7 @@ def build_world(scene: bpy.types.Scene, spec: WorldSpec) -> None:
         mapping = nodes.new("ShaderNodeMapping")
         mapping.inputs["Rotation"].default_value = (0.0, 0.0, math.radians(p["rotation_deg"]))
         env = nodes.new("ShaderNodeTexEnvironment")
-        env.image = load_environment_image(p["file"])
+        env.image = load_environment_image(bundled_hdri_path(p["name"]) if "name" in p else p["file"])
         links.new(coords.outputs["Generated"], mapping.inputs["Vector"])
         links.new(mapping.outputs["Vector"], env.inputs["Vector"])
         links.new(env.outputs["Color"], background.inputs["Color"])
@@ -67,12 +77,18 @@ def build_world(scene: bpy.types.Scene, spec: WorldSpec) -> None:
 
 
 def build_light(index: int, spec: LightSpec, collection: bpy.types.Collection) -> bpy.types.Object:
-    kind = spec.type.upper()
+    kind = "AREA" if spec.type in RECTANGULAR_LIGHTS else spec.type.upper()
     light = bpy.data.lights.new(f"light_{index}", kind)
     light.energy = float(spec.power_w)
     light.use_temperature = True
     light.temperature = float(spec.temperature_k)
-    if kind == "AREA":
+    if spec.size_y is not None:  # a softbox or a ceiling panel: a lit rectangle
+        light.shape = "RECTANGLE"
+        light.size = max(float(spec.size), 0.01)
+        light.size_y = max(float(spec.size_y), 0.01)
+        if spec.type == "softbox":  # the diffuser and its black skirt narrow the beam
+            light.spread = math.radians(SOFTBOX_SPREAD_DEG)
+    elif kind == "AREA":
         light.shape = "DISK"
         light.size = max(float(spec.size), 0.01)
     else:

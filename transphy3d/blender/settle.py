@@ -3,13 +3,12 @@ interpenetrate, give them new start poses, and try again; record every attempt i
 
 from __future__ import annotations
 
-import numpy as np
-
 from transphy3d.blender.physics import simulate
+from transphy3d.blender.raycast import bvh_first_hit
 from transphy3d.errors import UserError
 from transphy3d.rng import stream
 from transphy3d.scene.meshes import object_mesh
-from transphy3d.scene.placement import Body, check_resting_poses, drop_pose
+from transphy3d.scene.placement import Body, check_resting_poses, drop_pose, footprint
 from transphy3d.scene.spec import AttemptRecord, Pose, Rejection, SceneSpec
 from transphy3d.scene.visibility import choose_camera
 
@@ -59,7 +58,7 @@ def settle(spec: SceneSpec) -> SceneSpec:
             # The remaining objects were placed with the dropped ones present: simulate them alone.
             continue
         placed = [
-            (np.asarray(o.initial_pose.position), Body(o.instance_id, meshes[o.instance_id]).radius)
+            footprint(Body(o.instance_id, meshes[o.instance_id]), o.initial_pose)
             for o in objects
             if o.instance_id not in bad
         ]
@@ -80,4 +79,4 @@ def settle(spec: SceneSpec) -> SceneSpec:
             update["trajectory"] = [Pose.from_matrix(m) for m in result.trajectory[o.instance_id]]
         settled_objects.append(o.model_copy(update=update))
     spec = spec.model_copy(update={"objects": settled_objects, "placement": attempts, "dropped": dropped})
-    return choose_camera(spec)
+    return choose_camera(spec, caster=bvh_first_hit)

@@ -259,6 +259,8 @@ class SceneQuality(ContractModel):
     elevation_deg: float
     distance_m: float
     focal_length_mm: float
+    camera_kept: int | None = None  # scene.yaml camera_check.camera: 0 the sampled camera, k alternative k
+    camera_check_passed: bool | None = None  # None: no visibility check (0.1.0 scenes, min_visible_pairs 0)
     physics_attempts: int
     dropped_objects: int
     objects: list[ObjectQuality]

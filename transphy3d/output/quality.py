@@ -19,6 +19,7 @@ from transphy3d.output import contract, frame_files
 from transphy3d.output.contract import DepthRange, ObjectQuality, SceneQuality
 from transphy3d.scene.recorded import load_spec
 from transphy3d.scene.spec import SceneSpec
+from transphy3d.scene.visibility import VISIBLE_SHARE as VISIBLE_SHARE  # the report reads it here
 from transphy3d.scene.visibility import visible
 
 DEPTH_SAMPLES_PER_FRAME = 2048  # object-pixel depths kept per frame for the percentiles
@@ -55,7 +56,8 @@ class MaskTally:
         return DepthRange(**{k: round(float(v), 4) for k, v in zip(DepthRange.model_fields, p, strict=True)})
 
 
-def _tilt_deg(object_to_world: np.ndarray) -> float:
+def tilt_deg(object_to_world: np.ndarray) -> float:
+    """Degrees between the z axis of a pose and world up: about 0 standing, 180 on its top."""
     return round(math.degrees(math.acos(float(np.clip(object_to_world[2, 2], -1.0, 1.0)))), 2)
 
 
@@ -89,10 +91,12 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
         pairs=len(ids) * len(frames),
         object_depth=tally.depth_range(),
         environment=spec.environment.type,
-        world=spec.world.type,
+        world=spec.world.label,
         elevation_deg=round(spec.camera.elevation_deg, 3),
         distance_m=round(path.distance * path.distance_scale, 4) if path else 0.0,
         focal_length_mm=round(spec.camera.focal_length_mm, 3),
+        camera_kept=spec.camera_check.camera if spec.camera_check else None,
+        camera_check_passed=spec.camera_check.passed if spec.camera_check else None,
         physics_attempts=len(spec.placement),
         dropped_objects=len(spec.dropped),
         objects=[
@@ -105,7 +109,7 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
                 transparent=o.material.transparent,
                 reflective=o.material.reflective,
                 rest_pose=o.rest_pose,
-                tilt_deg=_tilt_deg(final[o.instance_id]) if o.instance_id in final else None,
+                tilt_deg=tilt_deg(final[o.instance_id]) if o.instance_id in final else None,
                 visible_frames=seen[o.instance_id],
                 mean_share=round(share_sum[o.instance_id] / max(len(frames), 1), 5),
             )

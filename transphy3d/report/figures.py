@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from transphy3d.output.quality import VISIBLE_SHARE
 from transphy3d.report.collect import RunFigures
-from transphy3d.scene.visibility import VISIBLE_SHARE
 
 # Targets of the default config (issue 12), shown next to the measured figures.
 TARGETS = {
@@ -95,6 +95,10 @@ def summarize(run: RunFigures) -> dict[str, Any]:
             "elevation_deg": stats(q.elevation_deg for q in scenes),
             "distance_m": stats(q.distance_m for q in scenes),
             "focal_length_mm": stats(q.focal_length_mm for q in scenes),
+            "kept": _counts(
+                "sampled" if q.camera_kept == 0 else "alternative" for q in scenes if q.camera_kept is not None
+            ),
+            "visibility_check_failed": sum(q.camera_check_passed is False for q in scenes),
         },
         "physics": {
             "attempts": _counts(q.physics_attempts for q in scenes),

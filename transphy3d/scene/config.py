@@ -14,7 +14,16 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from transphy3d.documents import FrozenModel
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
 from transphy3d.scene.procedural import FAMILIES
-from transphy3d.scene.spec import DenoisePrefilter, Device, LightType, PhysicsMode, RestPose, WorldType
+from transphy3d.scene.spec import (
+    BUNDLED_HDRIS,
+    BundledHdri,
+    DenoisePrefilter,
+    Device,
+    LightType,
+    PhysicsMode,
+    RestPose,
+    WorldType,
+)
 
 
 def _d(raw: Any) -> Distribution:
@@ -150,6 +159,7 @@ class CameraConfig(FrozenModel):
     focal_length_mm: dist(ge=5.0, le=300.0) = _d({"uniform": [26.0, 42.0]})
     sensor_width_mm: float = Field(36.0, gt=0.0, le=100.0)
     framing: dist(ge=0.5, le=10.0) = _d({"uniform": [1.0, 1.2]})
+    fill: dist(ge=0.0, le=1.0) = _d({"uniform": [0.15, 0.35]})
     elevation_deg: dist(ge=-89.0, le=89.0) = _d({"uniform": [20.0, 55.0]})
     start_azimuth_deg: Angle = _d({"uniform": [0.0, 360.0]})
     sweep_deg: dist(ge=0.0, le=3600.0) = _d({"uniform": [90.0, 240.0]})
@@ -184,6 +194,10 @@ class GradientConfig(FrozenModel):
 
 
 class HdriConfig(FrozenModel):
+    """The HDRIs an ``hdri`` world picks from (uniformly): Blender's bundled ones named in
+    ``bundled`` and every .hdr/.exr in ``directory``."""
+
+    bundled: tuple[BundledHdri, ...] = BUNDLED_HDRIS  # type: ignore[assignment]
     directory: str | None = None
     strength: dist(ge=0.0, le=100.0) = _d({"uniform": [0.6, 1.5]})
     rotation_deg: Angle = _d({"uniform": [0.0, 360.0]})
@@ -191,17 +205,23 @@ class HdriConfig(FrozenModel):
 
 class LightsConfig(FrozenModel):
     count: dist(ge=0, le=32, integer=True) = _d({"randint": [1, 4]})
-    type: dist(allowed=get_args(LightType)) = _d({"choice": ["area", "point", "spot"], "weights": [3, 1, 1]})
-    power_w: dist(ge=0.0, le=1e6) = _d({"log_uniform": [30.0, 600.0]})
+    type: dist(allowed=get_args(LightType)) = _d(
+        {"choice": ["softbox", "panel", "spot", "point"], "weights": [4, 3, 1, 1]}
+    )
+    power_w: dist(ge=0.0, le=1e6) = _d({"log_uniform": [10.0, 150.0]})
     temperature_k: dist(ge=1000.0, le=20000.0) = _d({"uniform": [2700.0, 7500.0]})
     distance: dist(ge=0.1, le=100.0) = _d({"uniform": [1.0, 3.0]})
     elevation_deg: dist(ge=-89.0, le=89.0) = _d({"uniform": [25.0, 80.0]})
-    size: dist(ge=0.0, le=10.0) = _d({"uniform": [0.1, 1.0]})
+    size: dist(ge=0.0, le=10.0) = _d({"uniform": [0.3, 1.2]})
+    aspect: dist(ge=1.0, le=10.0) = _d({"uniform": [1.0, 2.5]})  # long side / short side of softboxes and panels
+    panel_height: dist(ge=0.5, le=20.0) = _d(
+        {"uniform": [2.3, 3.0]}
+    )  # metres above the floor (the room's ceiling when there is one)
     spot_angle_deg: dist(ge=1.0, le=180.0) = _d({"uniform": [30.0, 90.0]})
 
 
 class LightingConfig(FrozenModel):
-    world: dist(allowed=get_args(WorldType)) = _d({"choice": ["sky", "gradient"]})
+    world: dist(allowed=get_args(WorldType)) = _d({"choice": ["hdri", "sky", "gradient"], "weights": [6, 2, 2]})
     sky: SkyConfig = SkyConfig()
     gradient: GradientConfig = GradientConfig()
     hdri: HdriConfig = HdriConfig()

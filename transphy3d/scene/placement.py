@@ -9,7 +9,7 @@ import manifold3d as mf
 import numpy as np
 import trimesh
 
-from transphy3d.geometry.transforms import matrix_to_quaternion, random_quaternion, transform_points
+from transphy3d.geometry.transforms import matrix_to_quaternion, pose_matrix, random_quaternion, transform_points
 from transphy3d.scene.spec import Pose, Rejection, RestPose, SupportSpec
 
 
@@ -51,48 +51,80 @@ def standing_rotation(rng: np.random.Generator, upside_down: bool) -> np.ndarray
     return tilted @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ flip
 
 
+@dataclass(frozen=True)
+class Footprint:
+    """The space a placed body takes: a vertical cylinder around its world vertices."""
+
+    centre: np.ndarray  # (2,) x/y
+    radius: float
+    z_low: float
+    z_high: float
+
+    @classmethod
+    def of(cls, vertices: np.ndarray) -> Footprint:
+        lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+        centre = (lo[:2] + hi[:2]) / 2
+        radius = float(np.linalg.norm(vertices[:, :2] - centre, axis=1).max())
+        return cls(centre, radius, float(lo[2]), float(hi[2]))
+
+    def clashes(self, other: Footprint) -> bool:
+        """Whether the two cylinders overlap."""
+        apart = np.linalg.norm(self.centre - other.centre) >= self.radius + other.radius
+        return not apart and self.z_low < other.z_high and other.z_low < self.z_high
+
+
+def footprint(body: Body, pose: Pose) -> Footprint:
+    """Where ``body`` stands in ``pose``."""
+    return Footprint.of(transform_points(pose.matrix(), body.mesh.vertices))
+
+
 def drop_pose(
     body: Body,
     support: SupportSpec,
     drop_height: float,
-    placed: list[tuple[np.ndarray, float]],
+    placed: list[Footprint],
     rng: np.random.Generator,
     tries: int = 16,
     rest_pose: RestPose = "random",
 ) -> Pose:
-    """A start pose above the support: x/y uniform over the drop region (shrunk by the body's
-    radius). ``random``: a uniformly random rotation, centre ``drop_height`` above the surface plus
-    the body's radius. ``upright``/``upside_down``: stood on its base or top (``standing_rotation``),
-    its lowest point at most PLACE_HEIGHT above the surface. Of up to ``tries`` x/y draws the first
-    whose bounding sphere clears every earlier body is taken; if none does, the one needing the
-    least lift, raised above the bodies it would touch. ``placed`` collects (centre, radius) of the
-    bodies placed so far."""
-    r = body.radius
-    rotation = None
+    """A start pose above the support. ``random``: a uniformly random rotation, the lowest point
+    ``drop_height`` above the surface. ``upright``/``upside_down``: stood on its base or top
+    (``standing_rotation``), the lowest point at most PLACE_HEIGHT above it. x/y is uniform over
+    the drop region (shrunk by the footprint's radius); of up to ``tries`` draws the first whose
+    footprint clears every body placed so far (``placed``, extended here) is taken, else the one
+    needing the least lift, raised just above the bodies it would touch (and so dropped)."""
     if rest_pose == "random":
-        base_z = support.z + drop_height + r
+        rotation, lift = _random_rotation(rng), drop_height
     else:
-        rotation = standing_rotation(rng, upside_down=rest_pose == "upside_down")
-        lowest = float((body.mesh.vertices @ rotation.T)[:, 2].min())
-        base_z = support.z + min(drop_height, PLACE_HEIGHT) - lowest
+        rotation, lift = standing_rotation(rng, upside_down=rest_pose == "upside_down"), min(drop_height, PLACE_HEIGHT)
+    turned = body.mesh.vertices @ rotation.T
+    shape = Footprint.of(turned)  # centred on the body's origin
+    base_z = support.z + lift - shape.z_low
     best_xy, best_z = None, np.inf
     for _ in range(tries):
         xy = np.empty(2)
         for axis, (lo, hi) in enumerate((support.drop_x_range, support.drop_y_range)):
-            centre, half = (lo + hi) / 2, max((hi - lo) / 2 - r, 0.0)
-            xy[axis] = centre + rng.uniform(-half, half)
+            centre, half = (lo + hi) / 2, max((hi - lo) / 2 - shape.radius, 0.0)
+            xy[axis] = centre + rng.uniform(-half, half) - shape.centre[axis]
         z = base_z
-        for other_position, other_radius in placed:
-            if np.linalg.norm(xy - other_position[:2]) < r + other_radius:
-                z = max(z, other_position[2] + other_radius + r + 0.005)
+        for _ in range(len(placed) + 1):  # raising the body may make it touch a higher one
+            here = Footprint(xy + shape.centre, shape.radius, z + shape.z_low, z + shape.z_high)
+            touching = [other.z_high for other in placed if here.clashes(other)]
+            if not touching:
+                break
+            z = max(touching) + 0.005 - shape.z_low
         if z < best_z:
             best_xy, best_z = xy, z
         if z == base_z:
             break
-    quaternion = random_quaternion(rng) if rotation is None else matrix_to_quaternion(rotation)
     position = np.array([best_xy[0], best_xy[1], best_z])
-    placed.append((position.copy(), r))
+    placed.append(Footprint(best_xy + shape.centre, shape.radius, best_z + shape.z_low, best_z + shape.z_high))
+    quaternion = matrix_to_quaternion(rotation)
     return Pose(position=tuple(float(v) for v in position), quaternion=tuple(float(v) for v in quaternion))
+
+
+def _random_rotation(rng: np.random.Generator) -> np.ndarray:
+    return pose_matrix(np.zeros(3), random_quaternion(rng))[:3, :3]
 
 
 def _manifold(mesh: trimesh.Trimesh, pose: np.ndarray) -> mf.Manifold:

@@ -43,6 +43,8 @@ def parse_spec(raw: Any, source: str) -> SceneSpec:
     _check_section(dumped["render"], RenderConfig, "render", source)
     _check_section({**dumped["camera"], "frames": spec.render.frames, "fps": spec.render.fps}, CameraConfig,
                    "camera", source)  # fmt: skip
+    for index, alternative in enumerate(dumped["camera"]["alternatives"]):
+        _check_section(alternative, CameraConfig, f"camera.alternatives.{index}", source)
     _check_section(dumped["physics"], PhysicsConfig, "physics", source)
     return spec
 

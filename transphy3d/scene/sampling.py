@@ -4,6 +4,7 @@ stream (``transphy3d.rng.stream``), so adding an object does not move the camera
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -15,9 +16,10 @@ from transphy3d.scene.config import CameraConfig, SceneConfig, WaveConfig
 from transphy3d.scene.config_loader import config_digest, config_file_path, where_set
 from transphy3d.scene.materials import MaterialLibrary, load_library, sample_material
 from transphy3d.scene.meshes import object_mesh
-from transphy3d.scene.placement import Body, drop_pose
+from transphy3d.scene.placement import Body, Footprint, drop_pose
 from transphy3d.scene.procedural import sample_params
 from transphy3d.scene.spec import (
+    RECTANGULAR_LIGHTS,
     CameraAlternative,
     CameraSpec,
     ConfigRef,
@@ -38,6 +40,8 @@ from transphy3d.scene.spec import (
 )
 
 HDRI_SUFFIXES = (".hdr", ".exr")
+DROP_SLACK = 1.3  # the drop square's area over the objects' footprints (their side)
+PANEL_CEILING_GAP = 0.02  # metres between a ceiling panel and the room's ceiling
 
 
 def _material(library: MaterialLibrary, ref_dist, rng: np.random.Generator) -> MaterialSpec:
@@ -178,9 +182,15 @@ def place_objects(objects: list[ObjectSpec], support: SupportSpec, seed: int) ->
 
 
 def min_drop_side(objects: list[ObjectSpec]) -> float:
-    """The side of a square with room for every object's bounding circle (packing slack 1.2)."""
-    diameters = [2 * Body(o.instance_id, object_mesh(o)).radius for o in objects]
-    return 1.2 * math.sqrt(sum(d * d for d in diameters))
+    """The side of a square with room for every object (packing slack DROP_SLACK): a standing
+    object needs the square around its footprint, one that may lie on its side its bounding
+    diameter by its footprint's."""
+    area = 0.0
+    for o in objects:
+        body = Body(o.instance_id, object_mesh(o))
+        width = 2 * Footprint.of(body.mesh.vertices).radius
+        area += width * (width if o.rest_pose != "random" else 2 * body.radius)
+    return DROP_SLACK * math.sqrt(area)
 
 
 def _wave(config: WaveConfig, rng: np.random.Generator) -> WaveSpec:
@@ -210,6 +220,7 @@ def sample_camera(config: SceneConfig, seed: int) -> CameraSpec:
         clip_near=cc.clip_near,
         clip_far=cc.clip_far,
         min_visible_pairs=cc.visibility.min_visible_pairs,
+        fill=float(cc.fill.sample(stream(seed, "camera_fill"))),
         alternatives=[_camera_alternative(cc, stream(seed, "camera_alternative", k)) for k in range(n_alternatives)],
     )
 
@@ -243,44 +254,67 @@ def sample_world(config: SceneConfig, seed: int) -> WorldSpec:
             "strength": g.strength.sample(rng),
         }
     else:
-        h, key = lc.hdri, "lighting.hdri.directory"
-        directory = config_file_path(config, key)
-        if directory is None:
-            raise UserError("the 'hdri' world needs a directory of .hdr/.exr files", **where_set(config, key))
-        files = (
-            sorted(p for p in directory.glob("*") if p.suffix.lower() in HDRI_SUFFIXES) if directory.is_dir() else []
-        )
-        if not files:
-            raise UserError(f"no .hdr/.exr files in {directory}", **where_set(config, key))
-        params = {
-            "file": str(files[int(rng.integers(len(files)))].resolve()),
-            "strength": h.strength.sample(rng),
-            "rotation_deg": h.rotation_deg.sample(rng),
-        }
+        h = lc.hdri
+        choices = [("name", name) for name in h.bundled] + [("file", str(f)) for f in _user_hdris(config)]
+        if not choices:
+            raise UserError(
+                "the 'hdri' world needs HDRIs: lighting.hdri.bundled names none and lighting.hdri.directory is not set",
+                **where_set(config, "lighting.hdri.bundled"),
+            )
+        key, value = choices[int(rng.integers(len(choices)))]
+        params = {key: value, "strength": h.strength.sample(rng), "rotation_deg": h.rotation_deg.sample(rng)}
     return WorldSpec(type=kind, params={k: (float(v) if isinstance(v, int | float) else v) for k, v in params.items()})
 
 
-def sample_lights(config: SceneConfig, support: SupportSpec, seed: int) -> list[LightSpec]:
+def _user_hdris(config: SceneConfig) -> list[Path]:
+    """The .hdr/.exr files of ``lighting.hdri.directory`` (none when it is not set)."""
+    key = "lighting.hdri.directory"
+    directory = config_file_path(config, key)
+    if directory is None:
+        return []
+    files = sorted(p for p in directory.glob("*") if p.suffix.lower() in HDRI_SUFFIXES) if directory.is_dir() else []
+    if not files:
+        raise UserError(f"no .hdr/.exr files in {directory}", **where_set(config, key))
+    return [f.resolve() for f in files]
+
+
+def sample_lights(config: SceneConfig, environment: EnvironmentSpec, seed: int) -> list[LightSpec]:
+    """Lamps around the support: softboxes, spots and bulbs at ``distance`` and ``elevation_deg``
+    aimed at its centre; ceiling panels facing down at ``panel_height`` above the floor (just
+    under the room's ceiling when there is a room), up to ``distance`` off the centre."""
     lc = config.lighting.lights
+    support = environment.support
     count = int(lc.count.sample(stream(seed, "light_count")))
     target = np.array([sum(support.x_range) / 2, sum(support.y_range) / 2, support.z])
     lights = []
     for index in range(count):
         rng = stream(seed, "light", index)
+        kind = lc.type.sample(rng)
         azimuth = rng.uniform(0.0, 2 * math.pi)
         elevation = math.radians(lc.elevation_deg.sample(rng))
         distance = lc.distance.sample(rng)
-        offset = distance * np.array(
-            [math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)]
-        )
+        size, aspect = float(lc.size.sample(rng)), float(lc.aspect.sample(rng))
+        panel_height = float(lc.panel_height.sample(rng))  # drawn for every light: one order of draws
+        if kind == "panel":
+            room = environment.room
+            height = room.height - PANEL_CEILING_GAP if room is not None else panel_height
+            reach = distance * math.cos(elevation)
+            position = np.array([target[0] + reach * math.cos(azimuth), target[1] + reach * math.sin(azimuth), height])
+            aim = position - np.array([0.0, 0.0, 1.0])
+        else:
+            offset = distance * np.array(
+                [math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)]
+            )
+            position, aim = target + offset, target
         lights.append(
             LightSpec(
-                type=lc.type.sample(rng),
-                position=tuple(float(v) for v in target + offset),
-                target=tuple(float(v) for v in target),
+                type=kind,
+                position=tuple(float(v) for v in position),
+                target=tuple(float(v) for v in aim),
                 power_w=float(lc.power_w.sample(rng)),
                 temperature_k=float(lc.temperature_k.sample(rng)),
-                size=float(lc.size.sample(rng)),
+                size=size,
+                size_y=size / aspect if kind in RECTANGULAR_LIGHTS else None,
                 spot_angle_deg=float(lc.spot_angle_deg.sample(rng)),
             )
         )
@@ -310,6 +344,6 @@ def sample_spec(config: SceneConfig, seed: int) -> SceneSpec:
         environment=environment,
         objects=place_objects(objects, environment.support, seed),
         world=sample_world(config, seed),
-        lights=sample_lights(config, environment.support, seed),
+        lights=sample_lights(config, environment, seed),
         camera=sample_camera(config, seed),
     )

@@ -9,7 +9,7 @@ without running physics.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 import yaml
@@ -25,8 +25,15 @@ Vec3 = tuple[float, float, float]
 Device = Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"]  # auto: OptiX > CUDA > HIP > CPU
 DenoisePrefilter = Literal["ACCURATE", "FAST", "NONE"]
 PhysicsMode = Literal["settle", "fall"]  # fall: the fall itself is rendered
-LightType = Literal["area", "point", "spot"]
+# area: a disc; softbox: a rectangle on a stand aimed at the objects; panel: a rectangular
+# ceiling light facing down; point and spot: bulbs.
+LightType = Literal["softbox", "panel", "area", "point", "spot"]
+RECTANGULAR_LIGHTS: tuple[str, ...] = ("softbox", "panel")
 WorldType = Literal["sky", "gradient", "hdri"]
+# The eight CC0 world HDRIs the bpy wheel ships (datafiles/studiolights/world/NAME.exr, 1024x512),
+# recorded in scene.yaml by name so a replay does not depend on where Blender is installed.
+BundledHdri = Literal["city", "courtyard", "forest", "interior", "night", "studio", "sunrise", "sunset"]
+BUNDLED_HDRIS: tuple[str, ...] = get_args(BundledHdri)
 
 
 class Pose(StrictModel):
@@ -199,11 +206,13 @@ class CameraAlternative(StrictModel):
 class CameraCheck(StrictModel):
     """The visibility check (``transphy3d.scene.visibility``) of the camera that was kept: which camera
     (0: the sampled one, k: alternative k), its share of visible (object, frame) pairs and
-    frames without a visible object, ray cast at low resolution, and whether it passed."""
+    frames without a visible object, the median share of the image the objects cover, ray cast
+    at low resolution, and whether it passed."""
 
     camera: int
     visible_pairs: float
     frames_without_visible_object: int
+    object_share: float = 0.0
     passed: bool
 
 
@@ -222,6 +231,7 @@ class CameraSpec(StrictModel):
     clip_near: float
     clip_far: float
     min_visible_pairs: float = Field(0.0, ge=0.0, le=1.0)  # 0: no visibility check (0.1.0 scenes)
+    fill: float = Field(0.0, ge=0.0, le=1.0)  # share of the image the objects should cover; 0: just fit
     alternatives: list[CameraAlternative] = Field(default_factory=list)
 
 
@@ -240,13 +250,24 @@ class LightSpec(StrictModel):
     target: Vec3
     power_w: float
     temperature_k: float
-    size: float
+    size: float  # metres: the disc's diameter, the rectangle's first side, a bulb's diameter
+    size_y: float | None = None  # the rectangle's second side (softbox, panel)
     spot_angle_deg: float
 
 
 class WorldSpec(StrictModel):
+    """The world: ``sky`` (Nishita), ``gradient`` or ``hdri``; an HDRI is ``params.name`` (one
+    of BUNDLED_HDRIS) or ``params.file`` (a user's image)."""
+
     type: WorldType
     params: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """The world as counted by the report: ``sky``, ``gradient``, ``hdri/NAME`` or ``hdri/file``."""
+        if self.type != "hdri":
+            return self.type
+        return f"hdri/{self.params.get('name', 'file')}"
 
 
 class RenderSpec(StrictModel):

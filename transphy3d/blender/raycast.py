@@ -1,0 +1,23 @@
+"""First-hit ray casting with Blender's BVH tree (``mathutils.bvhtree``): as fast as Embree and
+there wherever bpy is, so the visibility check before rendering needs nothing more."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+from mathutils import Vector
+from mathutils.bvhtree import BVHTree
+
+from transphy3d.scene.visibility import FirstHit
+
+
+def bvh_first_hit(mesh: trimesh.Trimesh) -> FirstHit:
+    """A caster for ``mesh`` (triangle indices of ``mesh.faces``, -1 for a miss)."""
+    tree = BVHTree.FromPolygons(mesh.vertices.tolist(), mesh.faces.tolist(), all_triangles=True)
+
+    def first_hit(origins: np.ndarray, directions: np.ndarray) -> np.ndarray:
+        cast = tree.ray_cast
+        hits = [cast(Vector(o), Vector(d))[2] for o, d in zip(origins.tolist(), directions.tolist(), strict=True)]
+        return np.array([-1 if h is None else h for h in hits], dtype=np.int64)
+
+    return first_hit
