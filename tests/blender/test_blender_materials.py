@@ -157,9 +157,11 @@ def test_every_surface_kind_renders_a_pattern_that_differs_between_draws(kind: s
     a, b = (sample_material(library, KIND_PRESETS[kind], stream(seed, "patch", kind)) for seed in (1, 2))
     assert a.texture.type == b.texture.type == kind
     width, lit = patch_width(a), kind in GLOSSY_KINDS
-    # Not flat: at full contrast and relief (laminate and moulded plastic are subtle by design),
-    # far more detail than the render noise of the same material without its texture.
-    full = a.model_copy(update={"texture": a.texture.model_copy(update={"contrast": 1.0, "bump": 1.0})})
+    # Not flat: at full contrast, relief and roughness variation (laminate, moulded plastic and
+    # brushed metal are subtle by design), far more detail than the render noise of the same
+    # material without its texture.
+    strong = {"contrast": 1.0, "bump": 1.0, "roughness_variation": 1.0}
+    full = a.model_copy(update={"texture": a.texture.model_copy(update=strong)})
     pattern = detail(render_patch(full, tmp_path / "full.png", width, lit))
     plain = detail(
         render_patch(a.model_copy(update={"texture": TextureSpec(type="none")}), tmp_path / "p.png", width, lit)

@@ -256,14 +256,14 @@ def _marble(g: _Graph, p: Socket, tex: TextureSpec, base: RGBA, color2: RGBA) ->
     """Veins: the crests of strongly noise-distorted bands, through a sharp ramp; a finer second
     network and a cloudy ground. ``p`` in main-vein spacings."""
     main = g.wave(p, "BANDS", "X", "SIN", distortion=11.0, detail=6.0, detail_scale=0.7, detail_roughness=0.62)
-    veins = g.map(main, 0.955, 1.0)
+    veins = g.map(main, 0.985, 1.0)
     fine_p = g.vmath("MULTIPLY_ADD", p, (1.9, 1.9, 1.9), (13.0, 7.0, 3.0))
-    fine = g.map(g.wave(fine_p, "BANDS", "Y", "SIN", distortion=16.0, detail=8.0, detail_roughness=0.65), 0.985, 1.0)
+    fine = g.map(g.wave(fine_p, "BANDS", "Y", "SIN", distortion=16.0, detail=8.0, detail_roughness=0.65), 0.99, 1.0)
     cloud = g.noise(p, (0.9, 0.9, 0.9), 5.0)
     c = float(tex.contrast if tex.contrast is not None else mp.TEXTURE_CONTRAST_DEFAULT)
     ground = g.hsv(base, value=g.math("MULTIPLY_ADD", cloud, 0.2 * c, 1.0 - 0.1 * c))
-    color = g.mix(ground, color2, g.math("MULTIPLY", veins, c), "RGBA")
-    color = g.mix(color, color2, g.math("MULTIPLY", fine, 0.6 * c), "RGBA")
+    color = g.mix(ground, color2, g.math("MULTIPLY", veins, 0.85 * c), "RGBA")
+    color = g.mix(color, color2, g.math("MULTIPLY", fine, 0.5 * c), "RGBA")
     return _Surface(color, g.math("MAXIMUM", veins, fine), g.math("SUBTRACT", g.math("MULTIPLY", veins, 2.0), 1.0))
 
 
@@ -298,10 +298,12 @@ def _brushed(g: _Graph, p: Socket, tex: TextureSpec, base: RGBA, color2: RGBA) -
     roughness, a faint darkening and a shallow relief. ``p`` in streak widths."""
     fine = g.noise(p, (0.01, 1.0, 1.0), 4.0)
     coarse = g.noise(p, (0.0008, 0.04, 0.04), 3.0)
-    streaks = g.math("MULTIPLY", g.math("ADD", fine, coarse), 0.5)
+    tone = g.math("MULTIPLY", g.math("ADD", fine, coarse), 0.5)
     c = float(tex.contrast if tex.contrast is not None else mp.TEXTURE_CONTRAST_DEFAULT)
-    color = g.mix(base, color2, g.math("MULTIPLY", g.map(streaks, 0.3, 0.7), c), "RGBA")
-    return _Surface(color, fine, g.math("MULTIPLY_ADD", streaks, 4.0, -2.0))
+    color = g.mix(base, color2, g.math("MULTIPLY", g.map(tone, 0.3, 0.7), c), "RGBA")
+    # roughness follows mostly the coarse strokes: fine streaks in the highlight read as stripes
+    strokes = g.math("MULTIPLY_ADD", fine, 0.3, g.math("MULTIPLY", coarse, 0.7))
+    return _Surface(color, fine, g.math("MULTIPLY_ADD", strokes, 2.0, -1.0))
 
 
 def _plastic(g: _Graph, p: Socket, tex: TextureSpec, base: RGBA, color2: RGBA) -> _Surface:

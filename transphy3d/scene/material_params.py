@@ -148,7 +148,7 @@ TEXTURE_KIND_INFO: dict[str, TextureKindInfo] = {
             "brushed",
             "width of a brushing streak",
             800.0,
-            (("bump", 0.05), ("roughness_variation", 0.15), ("variation", 0.15)),
+            (("bump", 0.03), ("roughness_variation", 0.15), ("variation", 0.1)),
         ),
         TextureKindInfo(
             "tiles",
