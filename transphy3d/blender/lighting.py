@@ -9,7 +9,7 @@ from pathlib import Path
 import bpy
 from mathutils import Vector
 
-from transphy3d.errors import UnreadableFileError
+from transphy3d.blender.images import load_image
 from transphy3d.scene.spec import RECTANGULAR_LIGHTS, LightSpec, WorldSpec
 
 SOFTBOX_SPREAD_DEG = 100.0
@@ -18,14 +18,7 @@ SOFTBOX_SPREAD_DEG = 100.0
 def load_environment_image(path: str) -> bpy.types.Image:
     """The HDRI ``path`` as a Blender image; a missing file or one Blender cannot decode (it
     would render as a black or pink world without a word) is an error naming the file."""
-    try:
-        image = bpy.data.images.load(path, check_existing=True)
-    except RuntimeError as error:  # a missing or unreadable file
-        raise UnreadableFileError(f"Blender cannot open this HDRI ({error})", path=path) from None
-    if image.size[0] == 0 or image.size[1] == 0:  # loaded lazily: decoding failed
-        bpy.data.images.remove(image)
-        raise UnreadableFileError("not an image Blender can decode (truncated or not .hdr/.exr)", path=path)
-    return image
+    return load_image(path, "HDRI", ".hdr/.exr")
 
 
 def bundled_hdri_path(name: str) -> str:

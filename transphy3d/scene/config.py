@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from transphy3d.documents import FrozenModel
+from transphy3d.scene import material_params as mp
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
 from transphy3d.scene.procedural import FAMILIES
 from transphy3d.scene.spec import (
@@ -60,6 +61,22 @@ class RoomConfig(FrozenModel):
     material: MaterialRef = _d("wall")
 
 
+# The environment's surfaces, by the role they play (whatever material class a config gives them).
+Surface = Literal["floor", "table", "container", "wall"]
+
+
+class SurfaceTexturesConfig(FrozenModel):
+    """Users' own texture images: each surface in ``surfaces`` is, with ``probability``, covered
+    with an image drawn from ``directory`` (box-projected, one tile 1/``scale`` metres) instead of
+    its preset's pattern; the preset's other parameters (roughness, coat, ...) stay."""
+
+    directory: str | None = None  # a folder of .png/.jpg/.jpeg/.exr images, relative to the config's folder
+    probability: float = Field(0.5, ge=0.0, le=1.0)
+    surfaces: tuple[Surface, ...] = get_args(Surface)
+    scale: dist(gt=0.0, le=mp.TEXTURE_SCALE_MAX) = _d({"uniform": [0.5, 1.0]})  # image tiles per metre
+    bump: dist(ge=0.0, le=1.0) = _d(mp.TEXTURE_KIND_INFO["image"].default("bump"))
+
+
 class EnvironmentConfig(FrozenModel):
     type: dist(allowed=["tabletop", "container"]) = _d({"choice": ["tabletop", "container"]})
     floor_material: MaterialRef = _d("floor")
@@ -67,6 +84,7 @@ class EnvironmentConfig(FrozenModel):
     tabletop: TabletopConfig = TabletopConfig()
     container: ContainerConfig = ContainerConfig()
     room: RoomConfig = RoomConfig()
+    textures: SurfaceTexturesConfig = SurfaceTexturesConfig()
 
 
 class ObjectsConfig(FrozenModel):

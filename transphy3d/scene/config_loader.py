@@ -72,7 +72,7 @@ def apply_overrides(raw: dict, overrides: dict[str, Any]) -> dict:
 
 # Keys whose values are paths: a relative one is relative to the folder of the file that set it
 # (a base config's paths to the base), or to the current directory when set with --set.
-PATH_KEYS = ("materials_dir", "objects.asset_manifest", "lighting.hdri.directory")
+PATH_KEYS = ("materials_dir", "objects.asset_manifest", "lighting.hdri.directory", "environment.textures.directory")
 
 
 def _lookup(raw: Any, dotted: str) -> Any:
@@ -199,11 +199,14 @@ STATIC_KEYS = ("static_fraction", "asset_manifest", "static_size", "static_mater
 
 def config_digest(config: SceneConfig) -> str:
     """A short stable hash of a validated config (what a run directory records). The static-asset
-    keys count only when static assets are used (``objects.static_fraction`` > 0), so configs
-    without them keep the digest they had before those keys existed."""
+    keys count only when static assets are used (``objects.static_fraction`` > 0), and
+    ``environment.textures`` only with a texture folder, so configs without them keep the digest
+    they had before those keys existed."""
     dumped = config.model_dump(mode="json", by_alias=True)
     if config.objects.static_fraction == 0:
         for key in STATIC_KEYS:
             dumped["objects"].pop(key, None)
+    if config.environment.textures.directory is None:
+        dumped["environment"].pop("textures", None)
     data = json.dumps(dumped, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:16]

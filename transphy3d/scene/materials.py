@@ -24,13 +24,22 @@ from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_
 from transphy3d.scene.spec import MaterialSpec, PrincipledParams, TextureSpec
 
 
-class TextureConfig(FrozenModel):
-    """A procedural texture mixing ``base_color`` and ``color2`` (surfaces)."""
-
-    type: dist(allowed=mp.TEXTURE_KINDS) = parse_distribution("none")
-    scale: dist(gt=0.0, le=mp.TEXTURE_SCALE_MAX) = parse_distribution(mp.TEXTURE_SCALE_DEFAULT)
+class _TextureConfigBase(FrozenModel):
+    type: dist(allowed=[k for k in mp.TEXTURE_KINDS if k != "image"]) = parse_distribution("none")
+    scale: dist(gt=0.0, le=mp.TEXTURE_SCALE_MAX) | None = None  # None: the kind's (TextureKindInfo)
     color2: ColorDist = ColorDist(rgb=mp.TEXTURE_COLOR2_DEFAULT)
     contrast: dist(ge=0.0, le=1.0) = parse_distribution(mp.TEXTURE_CONTRAST_DEFAULT)
+
+
+# A preset's texture (``material_params``): the kind, its scale, the second colour, and a
+# distribution for any of the texture fields (unset: the kind's default). The ``image`` kind is
+# not a preset's: it comes from the config's ``environment.textures``.
+TextureConfig = create_model(
+    "TextureConfig",
+    __base__=_TextureConfigBase,
+    __doc__="A preset's surface texture: a kind of ``material_params.TEXTURE_KINDS`` and its fields.",
+    **{f.name: (dist(ge=f.low, le=f.high) | None, None) for f in mp.TEXTURE_FIELDS},  # type: ignore[misc]
+)
 
 
 class _PresetBase(FrozenModel):
@@ -38,7 +47,7 @@ class _PresetBase(FrozenModel):
     transparent: bool | None = None  # overrides the class's flag
     reflective: bool | None = None
     base_color: ColorDist = ColorDist(rgb=mp.BASE_COLOR_DEFAULT)
-    texture: TextureConfig = TextureConfig()
+    texture: TextureConfig = TextureConfig()  # type: ignore[valid-type]
 
 
 # One named preset of a class: a distribution (within the input's range) for every shader input.
@@ -142,19 +151,34 @@ def check_config_materials(
                 ) from None
 
 
+def sample_texture(texture: Any, rng: np.random.Generator) -> TextureSpec:
+    """A preset's texture resolved: every field of a textured kind written out (unset ones at the
+    kind's default, drawing nothing) and a random ``offset``; a material without a texture draws
+    what it drew before the texture fields existed."""
+    kind = str(texture.type.sample(rng))
+    info = mp.TEXTURE_KIND_INFO[kind]
+    values: dict[str, Any] = {
+        "type": kind,
+        "scale": float(texture.scale.sample(rng)) if texture.scale is not None else info.scale,
+        "color2": texture.color2.sample(rng),
+        "contrast": float(texture.contrast.sample(rng)),
+    }
+    if kind != "none":
+        for field in mp.TEXTURE_FIELDS:
+            distribution = getattr(texture, field.name)
+            values[field.name] = (
+                float(distribution.sample(rng)) if distribution is not None else info.default(field.name)
+            )
+        values["offset"] = tuple(float(v) for v in rng.uniform(0.0, mp.TEXTURE_OFFSET_RANGE, 3))
+    return TextureSpec(**values)
+
+
 def _sample_preset(preset: Any, rng: np.random.Generator) -> tuple[PrincipledParams, TextureSpec]:
     params = PrincipledParams(
         base_color=preset.base_color.sample(rng),
         **{i.name: float(getattr(preset, i.name).sample(rng)) for i in mp.PRINCIPLED_INPUTS},
     )
-    tex = preset.texture
-    texture = TextureSpec(
-        type=str(tex.type.sample(rng)),
-        scale=float(tex.scale.sample(rng)),
-        color2=tex.color2.sample(rng),
-        contrast=float(tex.contrast.sample(rng)),
-    )
-    return params, texture
+    return params, sample_texture(preset.texture, rng)
 
 
 def sample_material(library: MaterialLibrary, ref: str, rng: np.random.Generator) -> MaterialSpec:

@@ -38,6 +38,7 @@ from transphy3d.scene.spec import (
     WaveSpec,
     WorldSpec,
 )
+from transphy3d.scene.texture_images import texture_images, with_user_image
 
 HDRI_SUFFIXES = (".hdr", ".exr")
 DROP_SLACK = 1.3  # the drop square's area over the objects' footprints (their side)
@@ -68,9 +69,14 @@ def sample_environment(
     """Floor, table or container, room, and the support with its drop region (at least
     ``min_drop_side`` metres wide, room permitting)."""
     ec = config.environment
+    images = texture_images(config)
+
+    def surface(material: MaterialSpec, role: str) -> MaterialSpec:  # a user's image, maybe
+        return with_user_image(material, role, config, images, seed)
+
     rng = stream(seed, "environment")
     kind = ec.type.sample(rng)
-    parts = [env.floor_part(ec.floor_size, _material(library, ec.floor_material, rng))]
+    parts = [env.floor_part(ec.floor_size, surface(_material(library, ec.floor_material, rng), "floor"))]
     if kind == "tabletop":
         t = ec.tabletop
         sx, sy, height, thickness = (
@@ -79,12 +85,13 @@ def sample_environment(
             t.height.sample(rng),
             t.thickness.sample(rng),
         )
-        parts += env.table_parts(sx, sy, height, thickness, _material(library, t.material, rng))
+        parts += env.table_parts(sx, sy, height, thickness, surface(_material(library, t.material, rng), "table"))
         x_range, y_range, z = (-sx / 2, sx / 2), (-sy / 2, sy / 2), height
     else:
         c = ec.container
         sx, sy, height, wall = (c.size_x.sample(rng), c.size_y.sample(rng), c.height.sample(rng), c.wall.sample(rng))
-        parts.append(env.container_part(sx, sy, height, wall, _material(library, c.material, rng)))
+        material = surface(_material(library, c.material, rng), "container")
+        parts.append(env.container_part(sx, sy, height, wall, material))
         ix, iy = sx / 2 - wall, sy / 2 - wall
         x_range, y_range, z = (-ix, ix), (-iy, iy), wall
     side = max(float(config.objects.drop_area.sample(rng)), min_drop_side)
@@ -97,7 +104,7 @@ def sample_environment(
         room = RoomSpec(
             margin=r.margin.sample(room_rng),
             height=r.height.sample(room_rng),
-            material=_material(library, r.material, room_rng),
+            material=surface(_material(library, r.material, room_rng), "wall"),
         )
     return EnvironmentSpec(type=kind, parts=parts, support=support, room=room)
 

@@ -110,13 +110,39 @@ class AssetMaterialParams(StrictModel):
     materials: list[str]
 
 
-class TextureSpec(StrictModel):
-    """The sampled procedural texture; only ``type`` for a material that has none of its own."""
-
+class _TextureBase(StrictModel):
     type: mp.TextureKind
     scale: float | None = None
     color2: mp.RGB | None = None
     contrast: float | None = None
+    # Where the pattern starts (pattern units); absent: at the origin, as before it existed.
+    offset: Vec3 | None = None
+    # The ``image`` kind: the absolute path of the user's picture (one tile = 1/scale metres).
+    image: str | None = None
+
+    @model_validator(mode="after")
+    def _image(self) -> _TextureBase:
+        if (self.type == "image") != (self.image is not None):
+            raise ValueError("an 'image' texture needs the image's path, and only an 'image' texture has one")
+        return self
+
+    def value(self, name: str) -> float:
+        """A ``material_params.TEXTURE_FIELDS`` value: as recorded, else the kind's default."""
+        recorded = getattr(self, name)
+        return float(recorded) if recorded is not None else mp.TEXTURE_KIND_INFO[self.type].default(name)
+
+    def pattern_scale(self) -> float:
+        return float(self.scale) if self.scale is not None else mp.TEXTURE_KIND_INFO[self.type].scale
+
+
+# The sampled texture; only ``type`` for a material that has none of its own. Every field but
+# ``type`` may be absent (older scene.yaml files): ``value`` and ``pattern_scale`` give the defaults.
+TextureSpec = create_model(
+    "TextureSpec",
+    __base__=_TextureBase,
+    __doc__="The sampled surface texture (``material_params``): pattern, colours, relief, placement.",
+    **{f.name: (float | None, Field(None, ge=f.low, le=f.high)) for f in mp.TEXTURE_FIELDS},  # type: ignore[misc]
+)
 
 
 class MaterialSpec(StrictModel):
@@ -125,7 +151,7 @@ class MaterialSpec(StrictModel):
     transparent: bool
     reflective: bool
     params: PrincipledParams | AssetMaterialParams  # type: ignore[valid-type]
-    texture: TextureSpec
+    texture: TextureSpec  # type: ignore[valid-type]
 
 
 # How an object comes to rest: standing on its base (z up, turned about z, tilted a few degrees),
