@@ -20,6 +20,7 @@ from transphy3d.scene.spec import RenderSpec
 
 def configure_beauty(scene: bpy.types.Scene, r: RenderSpec, device: DeviceChoice, png_compression: int) -> None:
     c = scene.cycles
+    scene.view_layers[0].material_override = None  # the scene's own materials (see configure_data_pass)
     c.samples = r.samples
     c.use_adaptive_sampling = r.adaptive_threshold > 0
     c.adaptive_threshold = r.adaptive_threshold
@@ -58,6 +59,9 @@ def configure_beauty(scene: bpy.types.Scene, r: RenderSpec, device: DeviceChoice
     scene.render.use_overwrite = True
 
 
+DATA_PASS_MATERIAL = "transphy3d_data_pass"
+
+
 def configure_data_pass(scene: bpy.types.Scene) -> None:
     c = scene.cycles
     c.samples = 1
@@ -68,6 +72,9 @@ def configure_data_pass(scene: bpy.types.Scene) -> None:
     c.filter_width = 0.01  # sample 0 lands within 0.005 px of the pixel centre
     layer = scene.view_layers[0]
     layer.use_pass_z = layer.use_pass_normal = layer.use_pass_object_index = True
+    # Geometry, not shading: one plain material everywhere, so the normal pass is the surfaces'
+    # (smooth-shaded) normal without the bump of wood grain, tiles or fabric.
+    layer.material_override = bpy.data.materials.get(DATA_PASS_MATERIAL) or bpy.data.materials.new(DATA_PASS_MATERIAL)
     settings = scene.render.image_settings
     settings.file_format = "OPEN_EXR_MULTILAYER"
     settings.color_depth = "32"

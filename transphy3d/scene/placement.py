@@ -35,6 +35,32 @@ PLACE_HEIGHT = 0.005  # metres: upright and upside-down objects are set down, no
 UPRIGHT_TILT_DEG = 3.0  # the largest tilt of a set-down object (a real hand is not exact)
 
 
+MIN_TIPPING_DEG = 12.0  # a set-down object must tilt this far before it falls (4x the largest tilt)
+CONTACT_BAND = 0.002  # metres: the vertices this close to the end it stands on carry it
+
+
+def tipping_angle_deg(mesh: trimesh.Trimesh, upside_down: bool) -> float:
+    """How far an object standing on its base (or top) tilts before it falls over: the angle
+    whose tangent is the radius of the ring it stands on over the height of its centre of mass
+    (a bottle on its neck: about 5 degrees; a cup on its rim: 30 and more)."""
+    vertices = mesh.vertices * (-1.0 if upside_down else 1.0)  # the end it stands on at the bottom
+    centre = (mesh.center_mass if mesh.is_watertight else mesh.bounds.mean(axis=0)) * (-1.0 if upside_down else 1.0)
+    bottom = vertices[:, 2].min()
+    ring = vertices[vertices[:, 2] <= bottom + CONTACT_BAND]
+    radius = float(np.linalg.norm(ring[:, :2] - centre[:2], axis=1).max())
+    return float(np.degrees(np.arctan2(radius, max(centre[2] - bottom, 1e-6))))
+
+
+def stable_rest_pose(mesh: trimesh.Trimesh, asked: RestPose) -> RestPose:
+    """``asked``, or what the object can do instead: upside down -> upright -> dropped, where it
+    would tip over at less than MIN_TIPPING_DEG."""
+    if asked == "upside_down" and tipping_angle_deg(mesh, upside_down=True) >= MIN_TIPPING_DEG:
+        return asked
+    if asked != "random" and tipping_angle_deg(mesh, upside_down=False) >= MIN_TIPPING_DEG:
+        return "upright"
+    return "random"
+
+
 def standing_rotation(rng: np.random.Generator, upside_down: bool) -> np.ndarray:
     """A 3x3 rotation that stands an object on its base (z up) or its top, turned uniformly about
     z and tilted by at most UPRIGHT_TILT_DEG about a random horizontal axis."""
@@ -84,7 +110,7 @@ def drop_pose(
     drop_height: float,
     placed: list[Footprint],
     rng: np.random.Generator,
-    tries: int = 16,
+    tries: int = 64,
     rest_pose: RestPose = "random",
 ) -> Pose:
     """A start pose above the support. ``random``: a uniformly random rotation, the lowest point

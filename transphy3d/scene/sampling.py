@@ -16,7 +16,7 @@ from transphy3d.scene.config import CameraConfig, SceneConfig, WaveConfig
 from transphy3d.scene.config_loader import config_digest, config_file_path, where_set
 from transphy3d.scene.materials import MaterialLibrary, load_library, sample_material
 from transphy3d.scene.meshes import object_mesh
-from transphy3d.scene.placement import Body, Footprint, drop_pose
+from transphy3d.scene.placement import Body, Footprint, drop_pose, stable_rest_pose
 from transphy3d.scene.procedural import sample_params
 from transphy3d.scene.spec import (
     RECTANGULAR_LIGHTS,
@@ -41,7 +41,7 @@ from transphy3d.scene.spec import (
 from transphy3d.scene.texture_images import texture_images, with_user_image
 
 HDRI_SUFFIXES = (".hdr", ".exr")
-DROP_SLACK = 1.3  # the drop square's area over the objects' footprints (their side)
+DROP_SLACK = 1.5  # the drop square's side over the side of the objects' summed footprint squares (random placement jams near 55 % cover)
 PANEL_CEILING_GAP = 0.02  # metres between a ceiling panel and the room's ceiling
 
 
@@ -157,7 +157,8 @@ def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> 
     (``place_objects``), once the drop region is known. The initial pose is a placeholder.
     With ``objects.static_fraction`` > 0 each object is a static asset with that probability
     (the ``object_kind`` stream); with 0 no static-asset stream is drawn from at all. The rest
-    pose has its own stream, so choosing it moves nothing else."""
+    pose has its own stream, so choosing it moves nothing else; an object that would tip over
+    standing as asked (a bottle on its neck) stands the other way up or is dropped."""
     oc = config.objects
     count = int(oc.count.sample(stream(seed, "object_count")))
     bank = None
@@ -171,8 +172,8 @@ def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> 
             obj = _static_object(config, library, instance_id, bank, seed)
         else:
             obj = _procedural_object(config, library, instance_id, stream(seed, "object", instance_id))
-        rest_pose = oc.rest_pose.sample(stream(seed, "rest_pose", instance_id))
-        objects.append(obj.model_copy(update={"rest_pose": rest_pose}))
+        asked = oc.rest_pose.sample(stream(seed, "rest_pose", instance_id))
+        objects.append(obj.model_copy(update={"rest_pose": stable_rest_pose(object_mesh(obj), asked)}))
     return objects
 
 
