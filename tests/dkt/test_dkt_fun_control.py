@@ -106,3 +106,75 @@ def test_released_lora_keys_are_all_mapped_or_an_error(fun_base: Path, tmp_path:
         with pytest.raises(UserError, match=message) as info:
             released.load_released(transformer, tmp_path / "bad.safetensors")
         assert "bad.safetensors" in str(info.value) and "--lora" in str(info.value)
+
+
+def test_portrait_video_round_trips_through_rotation(fun_base: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from transphy3d.dkt.frames import from_landscape, normals_from_landscape, normals_to_landscape, to_landscape
+    from transphy3d.dkt.infer import load_for_inference, predict_video
+    from transphy3d.dkt.settings import InferenceSettings
+
+    rng = np.random.Generator(np.random.PCG64(0))
+    frames = rng.integers(0, 256, size=(5, 40, 24, 3), dtype=np.uint8)  # portrait: 24 wide, 40 high
+    landscape = to_landscape(frames)
+    assert landscape.shape == (5, 24, 40, 3) and np.array_equal(from_landscape(landscape), frames)
+    # the portrait's top-right pixel is the landscape's top-left (counter-clockwise turn)
+    assert np.array_equal(landscape[:, 0, 0], frames[:, 0, -1])
+    right = np.array([1.0, 0.0, 0.0])  # pointing to the portrait's right = the landscape's up
+    assert normals_to_landscape(right).tolist() == [0.0, -1.0, 0.0]
+    np.testing.assert_array_equal(normals_from_landscape(normals_to_landscape(right)), right)
+
+    state = load_file(str(fun_base / "diffusion_pytorch_model.safetensors"))
+    lora = write_released_lora(tmp_path / "DKT-Depth-1-3B-v1.1" / "model.safetensors", state, rank=2)
+    model_fn, codec, config = load_for_inference(
+        fun_base, lora.parent, torch.device("cpu"), torch.float32, tmp_path / "prompts"
+    )
+    assert config.task == "depth" and config.base_kind == "fun-control"
+    settings = InferenceSettings(resolution=(32, 16), steps=2)
+    portrait = predict_video(frames, model_fn, codec, settings, config)
+    assert portrait.shape == (5, 40, 24)
+    # the portrait video's prediction is its landscape rotation's prediction, turned back
+    np.testing.assert_array_equal(portrait, from_landscape(predict_video(landscape, model_fn, codec, settings, config)))
+
+
+def test_released_lora_runs_in_infer_and_fine_tunes(
+    fun_base: Path, render_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    import numpy as np
+
+    from transphy3d.cli import main
+
+    state = load_file(str(fun_base / "diffusion_pytorch_model.safetensors"))
+    lora = write_released_lora(tmp_path / "DKT-Depth-1-3B-v1.1" / "model.safetensors", state, rank=2)
+    scene = render_root / "scene_000000"
+    common = ["--base", str(fun_base), "--resolution", "32x32", "--steps", "2", "--prompt-cache", str(tmp_path / "p")]
+    assert main(["infer-dkt", str(scene), "--lora", str(lora.parent), "--out", str(tmp_path / "o"), *common]) == 0
+    disparity = np.load(tmp_path / "o" / "disparity.npy")
+    assert disparity.shape == (9, 32, 32) and np.isfinite(disparity).all()
+    err = capsys.readouterr()
+    nameless = tmp_path / "weights" / "lora.safetensors"
+    nameless.parent.mkdir()
+    nameless.write_bytes(lora.read_bytes())
+    assert main(["infer-dkt", str(scene), "--lora", str(nameless), "--out", str(tmp_path / "o2"), *common]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--task" in err and len(err.splitlines()) == 1
+
+    out = tmp_path / "run"
+    train = ["train-dkt", "--base", str(fun_base), "--out", str(out), "--data", str(render_root), "--init-lora",
+             str(lora), "--resolution", "32x32", "--frames", "5", "--batch-size", "1", "--max-steps", "2",
+             "--lr", "1e-2", "--num-workers", "0", "--no-gradient-checkpointing", "--checkpoint-every", "2"]  # fmt: skip
+    assert main(train) == 0
+    checkpoint = out / "checkpoints" / "step_00000002"
+    config = json.loads((checkpoint / "dkt.json").read_text())
+    assert config["base_kind"] == "fun-control" and config["in_channels"] == 48 and config["lora"]["rank"] == 2
+    assert not (checkpoint / "patch_embedding.safetensors").exists()  # the Fun-Control embedding stays as shipped
+    trained = load_file(str(checkpoint / "pytorch_lora_weights.safetensors"))
+    start = released.read_lora(lora)
+    changed = [
+        k for k, v in trained.items() if not torch.equal(v, start[k[12:].rsplit(".", 2)[0]][k.endswith("B.weight")])
+    ]
+    assert len(trained) == 2 * len(start) and changed
+    assert main(["infer-dkt", str(scene), "--lora", str(checkpoint), "--out", str(tmp_path / "o3"), *common]) == 0

@@ -203,7 +203,14 @@ def save_dkt_weights(transformer, directory: str | Path, config: DKTConfig) -> P
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     lora_layers = {k: v.detach().float().cpu().contiguous() for k, v in get_peft_model_state_dict(transformer).items()}
-    metadata = transformer.peft_config["default"].to_dict()
+    peft_config = transformer.peft_config["default"]
+    metadata = peft_config.to_dict()
+    targets = peft_config.target_modules
+    config.lora = {
+        "rank": int(peft_config.r),
+        "alpha": float(peft_config.lora_alpha),
+        "targets": sorted(targets) if isinstance(targets, set | list | tuple) else [str(targets)],
+    }
     WanPipeline.save_lora_weights(
         str(directory),
         transformer_lora_layers=lora_layers,

@@ -33,7 +33,8 @@ def lora_file(path: str | Path) -> Path:
     if len(found) != 1:
         what = "no" if not found else f"{len(found)}"
         raise UserError(
-            f"{what} *.safetensors files; pass the released LoRA file itself (e.g. DKT-Depth-1-3B-v1.1/*.safetensors)",
+            f"neither a train-dkt checkpoint (no dkt.json) nor a released DKT LoRA ({what} *.safetensors files; "
+            "pass the LoRA file itself, e.g. DKT-Depth-1-3B-v1.1/*.safetensors)",
             path=str(path),
             field="--lora",
         )
@@ -156,6 +157,41 @@ def attach(transformer, pairs: dict[str, tuple[torch.Tensor, torch.Tensor]], whe
 def load_released(transformer, path: str | Path, trainable: bool = False) -> None:
     """Put a released DKT LoRA (DiffSynth names) on ``transformer`` as the adapter ``default``."""
     attach(transformer, read_lora(path), str(lora_file(path)), trainable)
+
+
+RELEASED_SHIFT = 5.0  # the official sampler's sigma shift
+
+
+def task_of(path: str | Path, task: str | None):
+    """The task of a released LoRA: ``task`` if given, else the depth/normal word in its path
+    (DKT-Depth-1-3B-v1.1, DKT-Depth-14B, DKT-Normal-14B)."""
+    if task is not None:
+        return task
+    words = {t for t in ("depth", "normal") if t in str(Path(path).resolve()).lower()}
+    if len(words) != 1:
+        raise UserError(
+            "cannot tell whether this released LoRA predicts depth or normals; pass --task depth or --task normal",
+            path=str(path),
+            field="--task",
+        )
+    return words.pop()
+
+
+def checkpoint_config(path: str | Path, task: str | None = None):
+    """The ``DKTConfig`` of a train-dkt checkpoint, or the one a released LoRA implies (Fun-Control
+    base, prompt = task, flow objective, shift 5)."""
+    from transphy3d.dkt.model import PROMPTS, DKTConfig
+
+    path = Path(path)
+    if not path.exists():
+        raise UserError("no such checkpoint or LoRA file", path=str(path), field="--lora")
+    if not is_released(path):
+        config = DKTConfig.load(path)
+        if task is not None and task != config.task:
+            raise UserError(f"the checkpoint predicts {config.task}, not {task}", path=str(path), field="--task")
+        return config
+    task = task_of(lora_file(path), task)
+    return DKTConfig(task=task, prompt=PROMPTS[task], base_kind="fun-control", shift=RELEASED_SHIFT, base="released")
 
 
 def checkpoint_pairs(path: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
