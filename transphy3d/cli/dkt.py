@@ -129,9 +129,9 @@ def run_infer(args: argparse.Namespace) -> int:
 def configure_eval(p: argparse.ArgumentParser) -> None:
     """Options of ``transphy3d eval-dkt``."""
     p.description = (
-        "Evaluate on held-out scenes (render output or published tars): one least-squares scale and "
-        "shift per video in disparity space, then AbsRel, RMSE and delta < 1.05 / 1.10 / 1.25 on valid "
-        "pixels, per region, and a flow-warped temporal error. Writes OUT/metrics.json and "
+        "Evaluate on held-out scenes (render output or published tars) by the official DKT protocol: one "
+        "least-squares scale and shift per video in disparity space, then AbsRel, RMSE and delta < 1.05 / 1.10 / "
+        "1.25 over the video's valid pixels, per region, and a flow-warped temporal error. Writes OUT/metrics.json and "
         "OUT/metrics.md and prints the table. Predictions come from --pred, or are made with "
         "--lora/--base and saved under OUT/predictions/."
     )
@@ -149,6 +149,19 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-frames", type=int, default=None, help="evaluate only the first N frames of each video")
     p.add_argument(
+        "--protocol",
+        choices=("official", "legacy"),
+        default="official",
+        help="official (DKT): valid = pred > 0 and gt > 0, one fit per video, aligned disparity clipped at 1e-3, "
+        "pixels pooled per video; legacy: clamp at 1 / (max gt depth), per-frame means",
+    )
+    p.add_argument(
+        "--depth-range",
+        default=None,
+        metavar="RANGE",
+        help="evaluate only ground truth in this depth range: clearpose (0.3 to 1.5 m, ClearPose's mask) or MIN,MAX",
+    )
+    p.add_argument(
         "--flow",
         choices=("auto", "rendered", "geometry", "none"),
         default="auto",
@@ -158,12 +171,13 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from transphy3d.dkt.evaluate import evaluate, ground_truth, load_prediction, write_results
+    from transphy3d.dkt.evaluate import evaluate, ground_truth, load_prediction, parse_depth_range, write_results
     from transphy3d.dkt.metrics import format_table
 
     if (args.pred is None) == (args.lora is None):
         raise UserError("give exactly one of --pred DIR or --lora CKPT (with --base)", field="--pred/--lora")
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    depth_range = parse_depth_range(args.depth_range)
     out = check_output_dir(args.out)
     if args.pred is not None:
         task = args.task or "depth"
@@ -200,7 +214,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"{args.max_frames}: must be >= 1", field="--max-frames")
-    results = evaluate(ground_truth(args.data, regions, args.max_frames, args.flow, task), predictor, task)
+    videos = ground_truth(args.data, regions, args.max_frames, args.flow, task)
+    results = evaluate(videos, predictor, task, protocol=args.protocol, depth_range=depth_range)
     results["settings"] = {
         "data": list(args.data),
         "regions": regions,
