@@ -59,3 +59,10 @@ def test_data_loading_benchmark_small(capsys: pytest.CaptureFixture[str]) -> Non
     )
     out = capsys.readouterr().out
     assert "clips/s" in out and "ratio loader/step, 0 workers" in out and "1.50 s/clip GPU step" in out
+
+
+def test_published_index_benchmark_small(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("dkt_published_index")
+    assert bench.main(["--sequences", "20", "--frames", "12", "--sample-sequences", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "before:" in out and "84 B/frame of arrays" in out and "spawned worker receives" in out

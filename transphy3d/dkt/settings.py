@@ -219,6 +219,9 @@ class TrainSettings(Settings):
     clip: ClipSettings = ClipSettings()
     frames: FrameSettings = FrameSettings()
     num_workers: int = option(2, "DataLoader worker processes per GPU", "--num-workers", group="data")
+    index_cache: str | None = option(None, "where the index of published tars is built once and shared by ranks "
+                                     "and workers (memory-mapped)", "--index-cache", group="data",
+                                     shown="~/.cache/transphy3d/index")  # fmt: skip
     objective: ObjectiveSettings = ObjectiveSettings()
     lora: LoraSettings = LoraSettings()
     init_lora: str | None = option(None, "start from this LoRA instead of a fresh one: a released DKT file "

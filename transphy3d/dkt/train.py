@@ -140,7 +140,9 @@ class Trainer:
         check_output_dir(self.out)
         check_base_dir(s.base)
         self.resume_from = find_resume(self.out, s.resume)
-        self.dataset, weights, index_skips = build_mixture(s.data, s.clip)
+        self.index_cache = Path(s.index_cache) if s.index_cache else Path.home() / ".cache" / "transphy3d" / "index"
+        with self.accelerator.main_process_first():  # the first process indexes, the others map its index
+            self.dataset, weights, index_skips = build_mixture(s.data, s.clip, self.index_cache)
         created = not self.out.exists()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -196,7 +198,7 @@ class Trainer:
         if not self.s.val_data or not self.accelerator.is_main_process:
             return None
         settings = self.s.clip.model_copy(update={"random_crop": False})
-        dataset, weights, _ = build_mixture(self.s.val_data, settings)
+        dataset, weights, _ = build_mixture(self.s.val_data, settings, self.index_cache)
         frames = FrameSettings.fixed(self.s.val_frames, self.s.frames.stride)
         sampler = MixtureSampler(dataset.sources, weights, frames, 1, derive_seed(self.s.seed, "validation"))
         loader = make_loader(dataset, sampler, 0, self.s.val_clips, num_workers=0)
