@@ -178,3 +178,17 @@ def test_released_lora_runs_in_infer_and_fine_tunes(
     ]
     assert len(trained) == 2 * len(start) and changed
     assert main(["infer-dkt", str(scene), "--lora", str(checkpoint), "--out", str(tmp_path / "o3"), *common]) == 0
+
+
+def test_wan_t5_file_maps_onto_umt5(fun_base: Path) -> None:
+    from wan_reference import wan_t5
+
+    from transphy3d.dkt import wan_original
+
+    state = torch.load(fun_base / wan_original.T5_FILE, weights_only=True)
+    encoder = wan_original.load_text_encoder(fun_base)
+    ids = torch.tensor([[3, 5, 6, 7, 8, 1, 0, 0]])  # five words, </s>, two pads
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1, 0, 0]])
+    with torch.no_grad():
+        ours = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+    torch.testing.assert_close(ours[:, :6], wan_t5(state, ids, mask)[:, :6], rtol=1e-5, atol=1e-5)

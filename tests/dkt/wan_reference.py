@@ -116,3 +116,38 @@ def wan_dit(
     channels = out.shape[-1] // math.prod(patch)
     out = out.view(1, f, hh, ww, px, py, pz, channels)
     return out.permute(0, 7, 1, 4, 2, 5, 3, 6).reshape(1, channels, f * px, hh * py, ww * pz)
+
+
+def _bucket(relative: torch.Tensor, buckets: int, max_distance: int) -> torch.Tensor:
+    """Wan's T5RelativeEmbedding._relative_position_bucket (bidirectional)."""
+    half = buckets // 2
+    out = (relative > 0).long() * half
+    relative = relative.abs()
+    exact = half // 2
+    large = exact + (torch.log(relative.float() / exact) / math.log(max_distance / exact) * (half - exact)).long()
+    return out + torch.where(relative < exact, relative, large.clamp(max=half - 1))
+
+
+@torch.no_grad()
+def wan_t5(
+    state: dict[str, torch.Tensor], ids: torch.Tensor, mask: torch.Tensor, max_distance: int = 128
+) -> torch.Tensor:
+    """Wan's T5 encoder (``WanTextEncoder.forward``, UMT5: relative positions per layer)."""
+    x = state["token_embedding.weight"][ids]
+    length = ids.shape[1]
+    relative = torch.arange(length)[None, :] - torch.arange(length)[:, None]
+    blocks = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("blocks."))
+    for i in range(blocks):
+        b = f"blocks.{i}"
+        table = state[f"{b}.pos_embedding.embedding.weight"]  # (buckets, heads)
+        heads = table.shape[1]
+        bias = table[_bucket(relative, table.shape[0], max_distance)].permute(2, 0, 1)[None]
+        bias = bias.masked_fill(mask.view(mask.shape[0], 1, 1, -1) == 0, torch.finfo(x.dtype).min)
+        h = _rms(x, state[f"{b}.norm1.weight"], 1e-6)
+        q, k, v = (F.linear(h, state[f"{b}.attn.{n}.weight"]).unflatten(-1, (heads, -1)) for n in "qkv")
+        attn = torch.softmax(torch.einsum("binc,bjnc->bnij", q, k) + bias, dim=-1)  # T5: no scaling
+        x = x + F.linear(torch.einsum("bnij,bjnc->binc", attn, v).flatten(2), state[f"{b}.attn.o.weight"])
+        h = _rms(x, state[f"{b}.norm2.weight"], 1e-6)
+        gate = F.gelu(F.linear(h, state[f"{b}.ffn.gate.0.weight"]), approximate="tanh")
+        x = x + F.linear(F.linear(h, state[f"{b}.ffn.fc1.weight"]) * gate, state[f"{b}.ffn.fc2.weight"])
+    return _rms(x, state["norm.weight"], 1e-6)
