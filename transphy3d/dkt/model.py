@@ -178,19 +178,13 @@ def build_dkt_transformer(
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
     seed: int = 0,
-    init_lora: str | Path | None = None,
 ):
-    """(transformer + LoRA, frozen vae) ready to train: T2V bases get the widened patch embedding;
-    ``init_lora`` starts from a released DKT LoRA or a train-dkt checkpoint instead of a fresh one."""
+    """(transformer + fresh LoRA, frozen vae) ready to train; T2V bases get the widened patch
+    embedding. ``released.build_from_lora`` starts from an existing LoRA instead."""
     transformer, vae = load_base(base, dtype, device)
     if base_kind_of(transformer) == "t2v":
         widen_patch_embedding(transformer)
-    if init_lora is None:
-        add_lora(transformer, lora, seed)
-    else:
-        from transphy3d.dkt.released import init_from_lora
-
-        init_from_lora(transformer, init_lora)
+    add_lora(transformer, lora, seed)
     return transformer, vae
 
 

@@ -209,6 +209,18 @@ def checkpoint_pairs(path: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]
     return {m: (f["lora_A"], f["lora_B"] * scale) for m, f in factors.items()}
 
 
+def build_from_lora(base: str | Path, path: str | Path, dtype: torch.dtype, device: str | torch.device):
+    """(transformer + the LoRA of ``path``, trainable; frozen vae): ``build_dkt_transformer`` for
+    ``train-dkt --init-lora``."""
+    from transphy3d.dkt.model import base_kind_of, load_base, widen_patch_embedding
+
+    transformer, vae = load_base(base, dtype, device)
+    if base_kind_of(transformer) == "t2v":
+        widen_patch_embedding(transformer)
+    init_from_lora(transformer, path)
+    return transformer, vae
+
+
 def init_from_lora(transformer, path: str | Path) -> None:
     """Start training from a released LoRA or from a train-dkt checkpoint (its LoRA and, on a T2V
     base, its patch embedding); the adapter trains."""

@@ -166,9 +166,13 @@ class Trainer:
         cache = Path(s.prompt_cache) if s.prompt_cache else self.out / "prompt_cache"
         with acc.main_process_first():
             self.prompt = encode_prompt_cached(s.base, PROMPTS[s.clip.task], cache).to(acc.device)
-        transformer, vae = build_dkt_transformer(
-            s.base, s.lora, self.weight_dtype, acc.device, derive_seed(s.seed, "lora_init"), s.init_lora
-        )
+        if s.init_lora is not None:
+            from transphy3d.dkt.released import build_from_lora
+
+            transformer, vae = build_from_lora(s.base, s.init_lora, self.weight_dtype, acc.device)
+        else:
+            seed = derive_seed(s.seed, "lora_init")
+            transformer, vae = build_dkt_transformer(s.base, s.lora, self.weight_dtype, acc.device, seed)
         cast_training_params(transformer, torch.float32)
         if s.gradient_checkpointing:
             transformer.enable_gradient_checkpointing()
