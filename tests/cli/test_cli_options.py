@@ -45,7 +45,7 @@ def test_defaults_come_from_the_model() -> None:
     s = settings_from(TrainSettings, ["--base", "b", "--out", "o"])
     assert s == TrainSettings(base="b", out="o")
     assert s.to_json()["clip"] == {"width": 832, "height": 480, "task": "depth", "percentiles": [0.0, 100.0],
-                                   "random_crop": True}  # fmt: skip
+                                   "resize": "stretch", "random_crop": True}  # fmt: skip
     assert settings_from(InferenceSettings, []).resolution == (832, 480)
     assert settings_from(InferenceSettings, ["--resolution", "16x16"]).resolution == (16, 16)
 

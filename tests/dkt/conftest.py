@@ -53,3 +53,11 @@ def trained_run(tiny_base: Path, shared_render_root: Path, tmp_path_factory: pyt
         log=lambda _m: None,
     )
     return result, out
+
+
+@pytest.fixture(scope="session")
+def fun_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Wan2.1-Fun-Control base in its published layout (original keys, .pth files)."""
+    from transphy3d.dkt.random_wan import build_random_fun_control
+
+    return build_random_fun_control(tmp_path_factory.mktemp("fun") / "Wan2.1-Fun-Tiny-Control", seed=0)

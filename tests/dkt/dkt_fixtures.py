@@ -108,6 +108,7 @@ def tiny_train_settings(base: Path, out: Path, data: Path, **overrides):
         "frames": FrameSettings.fixed(5),
         "lora": LoraSettings(rank=8, alpha=8.0),
         "learning_rate": 1e-2,
+        "patch_embedding_lr": 1e-2,
         "batch_size": 2,
         "micro_batch_size": 1,
         "max_steps": 6,

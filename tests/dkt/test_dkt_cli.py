@@ -147,6 +147,14 @@ def test_eval_cli_with_saved_and_live_predictions(
     assert summary["all"]["temporal_error"] < 0.05 * summary["all"]["opw_gt"]
     assert results["videos"]["scene_000000"]["fit"]["scale"] == pytest.approx(1 / 3, rel=1e-5)
     assert (out / "metrics.md").read_text().startswith("| region | videos |")
+    assert results["protocol"]["name"] == "official" and results["protocol"]["aligned_disparity_min"] == 1e-3
+    legacy = tmp_path / "eval_legacy"
+    argv = ["eval-dkt", str(root), "--pred", str(pred), "--out", str(legacy), "--protocol", "legacy"]
+    assert main([*argv, "--depth-range", "clearpose"]) == 0
+    record = json.loads((legacy / "metrics.json").read_text())["protocol"]
+    assert record["name"] == "legacy" and record["depth_range_m"] == [0.3, 1.5]
+    err = _error([*argv[:-2], "--depth-range", "near"], capsys)
+    assert "--depth-range" in err and "clearpose" in err
     # live predictions from a checkpoint, saved for reuse
     live = tmp_path / "eval_live"
     assert (

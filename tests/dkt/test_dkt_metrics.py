@@ -28,7 +28,7 @@ def test_depth_metrics_by_hand() -> None:
     valid = gt > 0
     # fit in disparity: pred (0, 1, 2) vs 1 / gt = (1, 1, 4): s = 1.5, t = 0.5 -> (0.5, 2, 3.5);
     # clamped below at 1 / max gt depth = 1 -> (1, 2, 3.5) -> depth (1, 0.5, 0.285714)
-    result = metrics.evaluate_depth_video(pred, gt, valid)
+    result = metrics.evaluate_depth_video(pred, gt, valid, protocol="legacy")
     assert result["fit"] == pytest.approx({"scale": 1.5, "shift": 0.5})
     d = np.array([1.0, 0.5, 1 / 3.5])
     g = np.array([1.0, 1.0, 0.25])
@@ -43,12 +43,55 @@ def test_depth_metrics_by_hand() -> None:
     assert row["delta_1.25"] == pytest.approx(2 / 3)
 
 
+def test_official_protocol_by_hand() -> None:
+    """DKT's transfer_pred_disp2depth: valid = pred > 0 and gt > 0 and mask; one fit over the
+    video; aligned disparity clipped at 1e-3; metrics over the video's pooled pixels."""
+    gt = np.array([[[1.0, 1.0, 0.25, 0.0]], [[0.5, 2.0, 1.0, 1.0]]])
+    pred = np.array([[[0.0, 1.0, 2.0, 5.0]], [[1.5, 0.05, 1.0, -1.0]]])
+    mask = np.ones_like(gt, bool)
+    # valid: pred > 0 and gt > 0 -> (pred, gt disparity) pairs (1, 1), (2, 4), (1.5, 2), (0.05, 0.5), (1, 1)
+    x = np.array([1.0, 2.0, 1.5, 0.05, 1.0])
+    y = np.array([1.0, 4.0, 2.0, 0.5, 1.0])
+    n, sx, sy, sxx, sxy = len(x), x.sum(), y.sum(), (x * x).sum(), (x * y).sum()
+    s = (n * sxy - sx * sy) / (n * sxx - sx**2)  # the normal equations of min sum (s x + t - y)^2
+    t = (sy - s * sx) / n
+    assert (s, t) == pytest.approx((1.71606119, -0.20482792))
+    aligned = np.maximum(s * x + t, 1e-3)  # 0.05 -> -0.119 -> clipped to 1e-3: depth 1000 m
+    d, g = 1.0 / aligned, 1.0 / y
+    assert d[3] == pytest.approx(1000.0)
+    ratio = np.maximum(d / g, g / d)
+    expected = {
+        "abs_rel": np.mean(np.abs(d - g) / g),  # pooled over the video's 5 pixels, not per frame
+        "rmse": np.sqrt(np.mean((d - g) ** 2)),
+        "delta_1.05": np.mean(ratio < 1.05),
+        "delta_1.10": np.mean(ratio < 1.10),
+        "delta_1.25": np.mean(ratio < 1.25),
+    }
+    result = metrics.evaluate_depth_video(pred, gt, mask & (gt > 0))
+    assert result["fit"] == pytest.approx({"scale": s, "shift": t})
+    assert result["all"] == pytest.approx(expected)
+    assert result["all"]["abs_rel"] == pytest.approx(100.0143724) and result["all"]["delta_1.25"] == 0.4
+    # the legacy protocol: valid = gt > 0 (pred 0 and -1 count), clamp at 1 / max gt, per-frame means
+    legacy = metrics.evaluate_depth_video(pred, gt, gt > 0, protocol="legacy")
+    assert legacy["all"]["abs_rel"] != pytest.approx(expected["abs_rel"])
+    # a region mask (ClearPose's [0.3, 1.5] m) removes pixels from the fit and the metrics
+    from transphy3d.dkt.evaluate import in_range, parse_depth_range
+
+    assert parse_depth_range("clearpose") == (0.3, 1.5) and parse_depth_range("0.2,4") == (0.2, 4.0)
+    ranged = in_range(gt, gt > 0, parse_depth_range("clearpose"))
+    assert ranged.sum() == 5 and not ranged[1, 0, 1]  # 2 m and 0.25 m fall outside
+    in_range_result = metrics.evaluate_depth_video(pred, gt, ranged)
+    assert in_range_result["fit"] != pytest.approx(result["fit"])
+
+
 def test_frames_are_averaged_and_regions_restrict_pixels() -> None:
     gt = np.array([[[1.0, 2.0]], [[4.0, 2.0]]])
     pred = 1.0 / gt  # perfect disparity up to nothing: s = 1, t = 0
     pred_depth = np.array([[[1.0, 2.0]], [[4.0, 1.0]]])  # frame 1, pixel 1: error 1 (50 %)
     errors = metrics.depth_errors(pred_depth, gt, gt > 0)
     assert errors["abs_rel"] == pytest.approx((0.0 + 0.25) / 2)  # frame means 0 and 0.25
+    pooled = metrics.pooled_depth_errors(pred_depth, gt, gt > 0)
+    assert pooled["abs_rel"] == pytest.approx(0.5 / 4)  # one pixel of four is 50 % off
     assert errors["rmse"] == pytest.approx((0.0 + np.sqrt(0.5)) / 2)
     region = np.array([[[True, False]], [[False, False]]])
     result = metrics.evaluate_depth_video(pred, gt, gt > 0, regions={"glass": region})

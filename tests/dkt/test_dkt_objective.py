@@ -10,10 +10,14 @@ from transphy3d.dkt.model import DKTConfig
 from transphy3d.dkt.objective import (
     add_noise,
     euler_schedule,
+    official_sigmas,
+    per_clip_mse,
     rectification_losses,
     sample_sigmas,
+    sample_training_sigmas,
     shift_sigma,
     single_step_x0,
+    timestep_weights,
     valid_weights,
     weighted_mse,
 )
@@ -28,6 +32,39 @@ def test_schedule_follows_wan_convention() -> None:
     assert torch.all(sigmas[1:] < sigmas[:-1])
     # shift 5 moves the unshifted midpoint 0.5 to 5 * 0.5 / (1 + 4 * 0.5) = 0.8333
     assert float(shift_sigma(torch.tensor(0.5), 5.0)) == pytest.approx(5 / 6)
+
+
+def test_official_sigma_grid_and_the_diffusers_option() -> None:
+    # DiffSynth's FlowMatchScheduler(shift=5, sigma_min=0, extra_one_step=True), 5 steps
+    sigmas, timesteps = euler_schedule(5, 5.0, "official")
+    exact = [1.0, 20 / 21, 15 / 17, 10 / 13, 5 / 9, 0.0]
+    torch.testing.assert_close(sigmas, torch.tensor(exact), rtol=0, atol=1e-6)
+    assert [round(v, 3) for v in sigmas.tolist()] == [1.0, 0.952, 0.882, 0.769, 0.556, 0.0]
+    torch.testing.assert_close(timesteps, torch.tensor(exact[:-1]) * 1000)
+    old, _ = euler_schedule(5, 5.0, "diffusers")
+    assert [round(v, 3) for v in old.tolist()] == [1.0, 0.938, 0.835, 0.63, 0.024, 0.0]
+
+
+def test_official_training_draws_grid_points_with_gaussian_weights() -> None:
+    grid = official_sigmas(1000, 5.0)[:-1]
+    weights = timestep_weights(grid)
+    assert len(grid) == 1000 and float(grid[0]) == 1.0 and float(grid[-1]) == pytest.approx(5 * 0.001 / 1.004)
+    assert float(weights.mean()) == pytest.approx(1.0) and float(weights.min()) == 0.0
+    t = grid * 1000
+    y = torch.exp(-2 * ((t - 500) / 1000) ** 2)
+    torch.testing.assert_close(weights, (y - y.min()) * 1000 / (y - y.min()).sum())
+    assert abs(float(t[int(weights.argmax())]) - 500) < 3  # the weight peaks at t = 500
+    sigmas, w = sample_training_sigmas(64, 5.0, torch.Generator().manual_seed(1))
+    index = torch.randint(0, 1000, (64,), generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(sigmas, grid[index].float())
+    torch.testing.assert_close(w, weights[index].float())
+    sigmas, w = sample_training_sigmas(4, 5.0, torch.Generator().manual_seed(1), "continuous")
+    assert torch.equal(w, torch.ones(4)) and torch.equal(
+        sigmas, sample_sigmas(4, 5.0, torch.Generator().manual_seed(1))
+    )
+    pred, target = torch.ones(2, 1, 1, 2, 2), torch.zeros(2, 1, 1, 2, 2)
+    pred[1] = 3.0
+    assert per_clip_mse(pred, target).tolist() == [1.0, 9.0]
 
 
 def test_noise_convention_and_exact_euler_on_straight_paths() -> None:

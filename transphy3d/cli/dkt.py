@@ -10,6 +10,15 @@ from transphy3d.dkt.settings import DeviceSettings, InferenceSettings, TrainSett
 from transphy3d.errors import ExitCode, UserError
 from transphy3d.files import check_output_dir
 
+LORA_HELP = (
+    "a train-dkt checkpoint directory, or a released DKT LoRA (DKT-Depth-1-3B-v1.1, DKT-Depth-14B, "
+    "DKT-Normal-14B: its folder or .safetensors file)"
+)
+BASE_HELP = (
+    "local base the LoRA belongs to (released DKT LoRAs: Wan2.1-Fun-1.3B-Control / Fun-14B-Control as published)"
+)
+TASK_HELP = "depth or normal (default: the checkpoint's; a released LoRA's from its name, e.g. DKT-Normal-14B)"
+
 
 def _add_inference_options(parser: argparse.ArgumentParser, **defaults) -> None:
     groups: dict = {}
@@ -32,9 +41,10 @@ def _inference_settings(args: argparse.Namespace, checkpoint_shift: float) -> In
 def configure_train(p: argparse.ArgumentParser) -> None:
     """Options of ``transphy3d train-dkt``."""
     p.description = (
-        "Fine-tune a local Wan 2.1 diffusers model (--base) into a video depth (or normal) "
-        "estimator: RGB latent concatenated with the noisy target latent, widened patch embedding "
-        "and LoRA trained, VAE and text encoder frozen. Multi-GPU: `accelerate launch -m "
+        "Fine-tune a local Wan 2.1 base (--base: Wan2.1-Fun-Control as published, the official DKT base, or a "
+        "T2V diffusers directory) into a video depth (or normal) estimator: the RGB latent conditions the "
+        "noisy target latent (Fun-Control: as its control latent; T2V: through a widened patch embedding), "
+        "LoRA trained (from --init-lora, e.g. a released DKT LoRA, or fresh), VAE and text encoder frozen. Multi-GPU: `accelerate launch -m "
         "transphy3d train-dkt ...`. Defaults follow the DKT paper (AdamW lr 1e-5, batch 8, 70K steps, "
         "F = 4N+1 with N ~ U(0, 5), F = 1 batches mixing image data)."
     )
@@ -72,8 +82,9 @@ def configure_infer(p: argparse.ArgumentParser) -> None:
     )
     p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     p.add_argument("input", metavar="VIDEO_OR_FRAMES", help="video file, folder of PNG/JPEG frames, or scene dir")
-    p.add_argument("--lora", required=True, metavar="CKPT", help="DKT checkpoint directory written by train-dkt")
-    p.add_argument("--base", required=True, help="local Wan 2.1 diffusers directory the checkpoint was trained on")
+    p.add_argument("--lora", required=True, metavar="CKPT", help=LORA_HELP)
+    p.add_argument("--base", required=True, help=BASE_HELP)
+    p.add_argument("--task", choices=("depth", "normal"), default=None, help=TASK_HELP)
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--formats", default="exr,npy,mp4", help="comma-separated subset of exr, npy, mp4")
     p.add_argument("--fps", type=float, default=None, help="MP4 frame rate (default: the input's, else 15)")
@@ -92,17 +103,17 @@ def run_infer(args: argparse.Namespace) -> int:
     import time
 
     from transphy3d.dkt.infer import load_for_inference, pick_device, pick_dtype, predict_video, write_outputs
-    from transphy3d.dkt.model import DKTConfig
+    from transphy3d.dkt.released import checkpoint_config
     from transphy3d.dkt.videoio import read_frames
 
     formats = _formats(args.formats)
     check_output_dir(args.out)
-    config = DKTConfig.load(Path(args.lora))
+    config = checkpoint_config(args.lora, args.task)
     settings, where = _inference_settings(args, config.shift), _device_settings(args)
     frames, fps, names = read_frames(args.input)
     device = pick_device(where.device)
     model_fn, codec, config = load_for_inference(
-        args.base, args.lora, device, pick_dtype(where.dtype, device), where.prompt_cache
+        args.base, args.lora, device, pick_dtype(where.dtype, device), where.prompt_cache, args.task
     )
     started = time.perf_counter()
     prediction = predict_video(frames, model_fn, codec, settings, config)
@@ -118,9 +129,9 @@ def run_infer(args: argparse.Namespace) -> int:
 def configure_eval(p: argparse.ArgumentParser) -> None:
     """Options of ``transphy3d eval-dkt``."""
     p.description = (
-        "Evaluate on held-out scenes (render output or published tars): one least-squares scale and "
-        "shift per video in disparity space, then AbsRel, RMSE and delta < 1.05 / 1.10 / 1.25 on valid "
-        "pixels, per region, and a flow-warped temporal error. Writes OUT/metrics.json and "
+        "Evaluate on held-out scenes (render output or published tars) by the official DKT protocol: one "
+        "least-squares scale and shift per video in disparity space, then AbsRel, RMSE and delta < 1.05 / 1.10 / "
+        "1.25 over the video's valid pixels, per region, and a flow-warped temporal error. Writes OUT/metrics.json and "
         "OUT/metrics.md and prints the table. Predictions come from --pred, or are made with "
         "--lora/--base and saved under OUT/predictions/."
     )
@@ -128,20 +139,28 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", nargs="+", metavar="SCENES", help="render output dir, scene dir or published tar(s)")
     p.add_argument("--out", required=True, help="where metrics.json and metrics.md go")
     p.add_argument("--pred", default=None, help="predictions folder: PRED/<video>/disparity.npy (from infer-dkt)")
-    p.add_argument("--lora", default=None, metavar="CKPT", help="predict with this checkpoint instead of --pred")
-    p.add_argument("--base", default=None, help="Wan 2.1 base directory (with --lora)")
-    p.add_argument(
-        "--task",
-        choices=("depth", "normal"),
-        default=None,
-        help="what is evaluated (default: the checkpoint's task, else depth)",
-    )
+    p.add_argument("--lora", default=None, metavar="CKPT", help=LORA_HELP + "; predict with it instead of --pred")
+    p.add_argument("--base", default=None, help=BASE_HELP + " (with --lora)")
+    p.add_argument("--task", choices=("depth", "normal"), default=None, help=TASK_HELP + "; with --pred: depth")
     p.add_argument(
         "--regions",
         default="all,transparent,reflective",
         help="comma-separated: all, transparent, reflective or material classes (glass, metal, ...)",
     )
     p.add_argument("--max-frames", type=int, default=None, help="evaluate only the first N frames of each video")
+    p.add_argument(
+        "--protocol",
+        choices=("official", "legacy"),
+        default="official",
+        help="official (DKT): valid = pred > 0 and gt > 0, one fit per video, aligned disparity clipped at 1e-3, "
+        "pixels pooled per video; legacy: clamp at 1 / (max gt depth), per-frame means",
+    )
+    p.add_argument(
+        "--depth-range",
+        default=None,
+        metavar="RANGE",
+        help="evaluate only ground truth in this depth range: clearpose (0.3 to 1.5 m, ClearPose's mask) or MIN,MAX",
+    )
     p.add_argument(
         "--flow",
         choices=("auto", "rendered", "geometry", "none"),
@@ -152,12 +171,13 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from transphy3d.dkt.evaluate import evaluate, ground_truth, load_prediction, write_results
+    from transphy3d.dkt.evaluate import evaluate, ground_truth, load_prediction, parse_depth_range, write_results
     from transphy3d.dkt.metrics import format_table
 
     if (args.pred is None) == (args.lora is None):
         raise UserError("give exactly one of --pred DIR or --lora CKPT (with --base)", field="--pred/--lora")
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    depth_range = parse_depth_range(args.depth_range)
     out = check_output_dir(args.out)
     if args.pred is not None:
         task = args.task or "depth"
@@ -181,7 +201,7 @@ def run_eval(args: argparse.Namespace) -> int:
         where = _device_settings(args)
         device = pick_device(where.device)
         model_fn, codec, config = load_for_inference(
-            args.base, args.lora, device, pick_dtype(where.dtype, device), where.prompt_cache
+            args.base, args.lora, device, pick_dtype(where.dtype, device), where.prompt_cache, args.task
         )
         task = args.task or config.task
         settings = _inference_settings(args, config.shift)
@@ -194,7 +214,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"{args.max_frames}: must be >= 1", field="--max-frames")
-    results = evaluate(ground_truth(args.data, regions, args.max_frames, args.flow, task), predictor, task)
+    videos = ground_truth(args.data, regions, args.max_frames, args.flow, task)
+    results = evaluate(videos, predictor, task, protocol=args.protocol, depth_range=depth_range)
     results["settings"] = {
         "data": list(args.data),
         "regions": regions,

@@ -5,9 +5,11 @@ A *source* holds items (videos or single images) and loads any frames of an item
 ``PublishedSource`` (published TransPhy3D tars, ``published.py``), ``ImageFolderSource``
 (``images.py``). ``ClipDataset`` turns a ``ClipKey`` (source, item, first frame, F) into tensors:
 
-- resized to cover the training resolution (RGB bilinear with antialiasing; depth, normals and
-  validity nearest-neighbour, so no value is ever blended with a "no surface" 0) and cropped to
-  it (a crop offset drawn from the key's seed; centred when the aspect ratios match);
+- as the official inference (``resize`` ``stretch``, default): portrait clips rotated to landscape
+  (normal vectors with them) and stretched to the training resolution (RGB bicubic as ``frames``);
+  or (``crop``) resized to cover it and cropped (a crop offset drawn from the key's seed; centred
+  when the aspect ratios match); depth, normals and validity always nearest-neighbour, so no value
+  is ever blended with a "no surface" 0;
 - ``rgb``: (3, F, H, W) uint8 (``model_inputs`` maps it to [-1, 1] on the training device);
 - ``target`` for depth, the **disparity normalisation rule**: disparity d = 1 / depth on valid
   pixels (depth > 0 and finite); over all valid pixels of the clip (every frame together)
@@ -211,17 +213,38 @@ def transform_clip(raw: RawClip, settings: ClipSettings, seed: int) -> dict[str,
     """Tensors of one clip at the training resolution (see the module docstring), kept compact for
     the trip from DataLoader workers: ``rgb`` uint8 (3, F, H, W), ``target`` (1, F, H, W) disparity
     or (3, F, H, W) normals, ``valid`` (F, H, W). ``model_inputs`` makes the model's tensors."""
-    rng = np.random.Generator(np.random.PCG64(seed))
-    offset = (float(rng.random()), float(rng.random())) if settings.random_crop else (0.5, 0.5)
+    from transphy3d.dkt.frames import is_portrait, normals_to_landscape, resize_rgb, to_landscape
+
     h, w = settings.height, settings.width
-    rgb = resize_crop(torch.from_numpy(np.ascontiguousarray(raw.rgb)).permute(0, 3, 1, 2), h, w, "bilinear", offset)
-    valid = resize_crop(torch.from_numpy(raw.valid)[:, None], h, w, "nearest", offset)[:, 0]
+    rgb_frames, target_frames, valid_frames = raw.rgb, raw.target, raw.valid
+    if settings.resize == "stretch":
+        if is_portrait(*raw.rgb.shape[1:3]):
+            rgb_frames, valid_frames = to_landscape(rgb_frames), to_landscape(valid_frames)
+            target_frames = to_landscape(target_frames)
+            if settings.task == "normal":
+                target_frames = normals_to_landscape(target_frames)
+
+        def place(tensor: torch.Tensor, mode: str) -> torch.Tensor:
+            if mode == "bilinear":
+                return resize_rgb(tensor, h, w)
+            if tuple(tensor.shape[-2:]) == (h, w):
+                return tensor
+            return F.interpolate(tensor.float(), size=(h, w), mode="nearest-exact").to(tensor.dtype)
+    else:
+        rng = np.random.Generator(np.random.PCG64(seed))
+        offset = (float(rng.random()), float(rng.random())) if settings.random_crop else (0.5, 0.5)
+
+        def place(tensor: torch.Tensor, mode: str) -> torch.Tensor:
+            return resize_crop(tensor, h, w, mode, offset)
+
+    rgb = place(torch.from_numpy(np.ascontiguousarray(rgb_frames)).permute(0, 3, 1, 2), "bilinear")
+    valid = place(torch.from_numpy(np.ascontiguousarray(valid_frames))[:, None], "nearest")[:, 0]
     if settings.task == "depth":
-        depth = resize_crop(torch.from_numpy(raw.target)[:, None], h, w, "nearest", offset)[:, 0].numpy()
+        depth = place(torch.from_numpy(np.ascontiguousarray(target_frames))[:, None], "nearest")[:, 0].numpy()
         target = torch.from_numpy(normalize_disparity(depth, valid.numpy(), settings.percentiles))[None]
     else:
-        normal = torch.from_numpy(raw.target).permute(0, 3, 1, 2)
-        normal = resize_crop(normal, h, w, "nearest", offset).clamp(-1.0, 1.0) * valid[:, None]
+        normal = torch.from_numpy(np.ascontiguousarray(target_frames)).permute(0, 3, 1, 2)
+        normal = place(normal, "nearest").clamp(-1.0, 1.0) * valid[:, None]
         target = normal.permute(1, 0, 2, 3)
     return {
         "rgb": rgb.permute(1, 0, 2, 3).contiguous(),

@@ -166,21 +166,49 @@ def load_prediction(pred_dir: Path, video: EvalVideo, task: str) -> np.ndarray:
     return pred[:count]
 
 
+def in_range(depth: np.ndarray, valid: np.ndarray, depth_range: tuple[float, float] | None) -> np.ndarray:
+    """``valid`` restricted to ground-truth depths within ``depth_range`` (metres, inclusive)."""
+    if depth_range is None:
+        return valid
+    lo, hi = depth_range
+    return valid & (depth >= lo) & (depth <= hi)
+
+
+def parse_depth_range(text: str | None) -> tuple[float, float] | None:
+    """``clearpose`` (0.3 to 1.5 m), ``MIN,MAX`` in metres, or None."""
+    if text is None:
+        return None
+    if text.strip().lower() == "clearpose":
+        return metrics.CLEARPOSE_RANGE
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UserError(
+            f"{text!r}; allowed: clearpose or MIN,MAX in metres (e.g. 0.3,1.5)", field="--depth-range"
+        ) from None
+    if not 0 <= lo < hi:
+        raise UserError(f"{text!r}: need 0 <= MIN < MAX", field="--depth-range")
+    return lo, hi
+
+
 def evaluate(
     videos: Iterator[EvalVideo],
     predict: Callable[[EvalVideo], np.ndarray],
     task: str,
     log: Callable[[str], None] = print,
+    protocol: metrics.Protocol = "official",
+    depth_range: tuple[float, float] | None = None,
 ) -> dict:
-    """Per-video metrics and their means (see ``metrics``)."""
+    """Per-video metrics, their means and the protocol that made them (see ``metrics``)."""
     per_video = {}
     for video in videos:
         pred = predict(video)
         if task == "depth":
-            if not video.valid.any():
+            valid = in_range(video.depth, video.valid, depth_range)
+            if not valid.any():
                 log(f"{video.name}: no valid ground-truth pixel, skipped")
                 continue
-            result = metrics.evaluate_depth_video(pred, video.depth, video.valid, video.regions, video.flows)
+            result = metrics.evaluate_depth_video(pred, video.depth, valid, video.regions, video.flows, protocol)
         else:
             valid = video.valid & (np.abs(video.normal).sum(-1) > 0)
             result = {"all": metrics.normal_errors(pred, video.normal, valid)}
@@ -190,7 +218,9 @@ def evaluate(
         log(f"{video.name}: " + ", ".join(f"{k}={v:.4f}" for k, v in row.items()))
     if not per_video:
         raise UserError("no video to evaluate")
-    return {"summary": metrics.mean_over_videos(list(per_video.values())), "videos": per_video}
+    summary = metrics.mean_over_videos(list(per_video.values()))
+    record = metrics.protocol_record(protocol, depth_range) if task == "depth" else {"name": "angular error"}
+    return {"protocol": record, "summary": summary, "videos": per_video}
 
 
 def write_results(out_dir: str | Path, results: dict) -> tuple[Path, Path]:

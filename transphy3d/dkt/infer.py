@@ -1,7 +1,8 @@
 """Inference on videos of any length.
 
-The video is resized to the working resolution (multiples of 16) and padded to 4N+1 frames by
-repeating its last frame. Two ways to cover it with windows of ``window`` latent frames
+As the official DKT inference (``frames``): a portrait video is rotated to landscape and back, the
+frames are stretched (no crop) to the working resolution (multiples of 16, bicubic), padded to
+4N+1 frames by repeating the last one, and depth is the mean of the three decoded channels. Two ways to cover it with windows of ``window`` latent frames
 (21 = 81 video frames) overlapping by ``overlap`` latent frames (3):
 
 - ``latent`` (DKT): the whole video is encoded once; at every Euler step every window predicts
@@ -14,8 +15,9 @@ repeating its last frame. Two ways to cover it with windows of ``window`` latent
 The last window ends at the last frame (pulled back to full length where that does not make three
 windows share a frame), so every frame is covered by one or two windows.
 
-Sampling: ``steps`` Euler steps (default 5) on diffusers' flow-matching schedule with ``shift``
-(default 5); a single-step checkpoint does one forward pass per window instead. Depth comes out
+Sampling: ``steps`` Euler steps (default 5) on the official DKT sigmas with ``shift`` (default 5;
+``objective.euler_schedule``; diffusers' schedule as an option); a single-step checkpoint does one
+forward pass per window instead. Depth comes out
 as affine-invariant disparity in [0, 1] (1 = near), normals as unit camera-frame vectors; both are
 resized back to the input size.
 """
@@ -27,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from transphy3d.dkt.model import DKTConfig, LatentCodec, predict
 from transphy3d.dkt.objective import euler_schedule, single_step_x0
@@ -108,7 +109,7 @@ def sample_latents(
     if config.objective == "single_step":
         zeros = torch.zeros_like(rgb_latents, dtype=torch.float32)
         return single_step_x0(blended(zeros, config.single_step_timestep), config.single_step_timestep)
-    sigmas, timesteps = euler_schedule(settings.steps, settings.shift)
+    sigmas, timesteps = euler_schedule(settings.steps, settings.shift, settings.schedule)
     noise = torch.randn(rgb_latents.shape, generator=generator, dtype=torch.float32)
     x = noise.to(rgb_latents.device)
     for i, timestep in enumerate(timesteps.tolist()):
@@ -126,11 +127,11 @@ def lstsq_scale_shift(source: torch.Tensor, reference: torch.Tensor) -> tuple[fl
 
 
 def to_video_tensor(frames: np.ndarray, width: int, height: int) -> torch.Tensor:
-    """(1, 3, T, H, W) in [-1, 1] of uint8 frames (T, h, w, 3), resized to width x height."""
-    video = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-    if video.shape[-2:] != (height, width):
-        video = F.interpolate(video, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
-    return video.clamp(-1.0, 1.0).permute(1, 0, 2, 3)[None]
+    """(1, 3, T, H, W) in [-1, 1] of uint8 frames (T, h, w, 3), stretched to width x height."""
+    from transphy3d.dkt.frames import resize_rgb
+
+    video = resize_rgb(torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2), height, width)
+    return (video.float() / 127.5 - 1.0).permute(1, 0, 2, 3)[None]
 
 
 def pad_frames(num_frames: int) -> int:
@@ -140,8 +141,8 @@ def pad_frames(num_frames: int) -> int:
 
 def to_prediction(decoded: torch.Tensor, task: str) -> torch.Tensor:
     """(T, H, W) disparity in [0, 1] or (T, H, W, 3) unit normals of a decoded (1, 3, T, H, W) video."""
-    if task == "depth":
-        return ((decoded[0].mean(dim=0) + 1.0) / 2.0).clamp(0.0, 1.0)
+    if task == "depth":  # each channel clamped to [0, 1], then averaged (official)
+        return ((decoded[0] + 1.0) / 2.0).clamp(0.0, 1.0).mean(dim=0)
     normal = decoded[0].permute(1, 2, 3, 0)
     return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
@@ -219,9 +220,20 @@ def run_aligned(
 def predict_video(
     frames: np.ndarray, model_fn: ModelFn, codec: LatentCodec, settings: InferenceSettings, config: DKTConfig
 ) -> np.ndarray:
-    """Prediction for uint8 frames (T, H, W, 3) at their own size: disparity (T, H, W) in [0, 1] or
-    normals (T, H, W, 3)."""
+    """Prediction for uint8 frames (T, H, W, 3) at their own size and orientation: disparity
+    (T, H, W) in [0, 1] or normals (T, H, W, 3)."""
+    from transphy3d.dkt.frames import (
+        from_landscape,
+        is_portrait,
+        normals_from_landscape,
+        resize_values,
+        to_landscape,
+    )
+
     num_frames, height, width = frames.shape[:3]
+    rotated = is_portrait(height, width)
+    if rotated:
+        frames = to_landscape(frames)
     video = to_video_tensor(frames, settings.width, settings.height)
     padded = pad_frames(num_frames)
     if padded > num_frames:
@@ -229,14 +241,19 @@ def predict_video(
     generator = torch.Generator().manual_seed(settings.seed)
     run = run_aligned if settings.stitch == "aligned" else run_window
     prediction = run(model_fn, codec, video, settings, config, generator)[:num_frames].cpu()
-    if prediction.shape[1:3] != (height, width):
-        channels_last = prediction.ndim == 4
-        grid = prediction.permute(0, 3, 1, 2) if channels_last else prediction[:, None]
-        grid = F.interpolate(grid, size=(height, width), mode="bilinear", align_corners=False)
-        prediction = grid.permute(0, 2, 3, 1) if channels_last else grid[:, 0]
-        if channels_last:
-            prediction = prediction / prediction.norm(dim=-1, keepdim=True).clamp_min(1e-6)
-    return prediction.numpy().astype(np.float32)
+    size = frames.shape[1:3]
+    if prediction.ndim == 4:  # normals: resize the vectors' components, then renormalise
+        grid = resize_values(prediction.permute(0, 3, 1, 2), *size, clamp=None).permute(0, 2, 3, 1)
+        out = grid / grid.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    else:  # disparity: clamped to [0, 1] unless aligned windows may leave it
+        clamp = None if settings.stitch == "aligned" else (0.0, 1.0)
+        out = resize_values(prediction[:, None], *size, clamp=clamp)[:, 0]
+    result = out.numpy().astype(np.float32)
+    if rotated:
+        result = from_landscape(result)
+        if result.ndim == 4:
+            result = normals_from_landscape(result)
+    return np.ascontiguousarray(result, dtype=np.float32)
 
 
 def write_outputs(
@@ -302,16 +319,34 @@ def load_for_inference(
     device: torch.device,
     dtype: torch.dtype,
     prompt_cache: str | Path | None = None,
+    task: str | None = None,
 ) -> tuple[ModelFn, LatentCodec, DKTConfig]:
-    """(model function, VAE codec, checkpoint config) of a DKT checkpoint on a local Wan base.
+    """(model function, VAE codec, checkpoint config) of a DKT checkpoint (or a released DKT LoRA
+    on its Fun-Control base) on a local base.
 
     The prompt embedding comes from the checkpoint when it holds one, else it is encoded once
     (text encoder loaded and released) and cached in ``prompt_cache``.
     """
-    from transphy3d.dkt.model import encode_prompt_cached, load_dkt_transformer, load_prompt_embeds
+    from transphy3d.dkt import released
+    from transphy3d.dkt.model import (
+        check_base_kind,
+        detect_base,
+        encode_prompt_cached,
+        load_base,
+        load_dkt_transformer,
+        load_prompt_embeds,
+    )
 
-    transformer, vae, config = load_dkt_transformer(base, checkpoint, dtype, device)
-    prompt = load_prompt_embeds(checkpoint)
+    config = released.checkpoint_config(checkpoint, task)
+    if released.is_released(checkpoint):
+        check_base_kind(detect_base(base), config.base_kind, Path(checkpoint))
+        transformer, vae = load_base(base, dtype, device)
+        released.load_released(transformer, checkpoint)
+        transformer.eval()
+        prompt = None
+    else:
+        transformer, vae, config = load_dkt_transformer(base, checkpoint, dtype, device)
+        prompt = load_prompt_embeds(checkpoint)
     if prompt is None:
         cache = Path(prompt_cache) if prompt_cache else Path.home() / ".cache" / "transphy3d" / "prompts"
         prompt = encode_prompt_cached(base, config.prompt, cache)

@@ -1,17 +1,21 @@
 """Depth, normal and temporal-consistency metrics (numpy, float64).
 
-Depth (as DKT): the prediction is affine-invariant disparity. Per video, one least-squares scale
-s and shift t are fitted in disparity space over every valid pixel of every frame:
-min sum (s * pred + t - 1 / gt)^2. The aligned disparity is clamped below at 1 / d_max (d_max: the
-largest valid ground-truth depth of the video) and inverted to depth. Per frame, over the valid
-pixels of the region:
+Depth: the prediction is affine-invariant disparity, aligned per video by one least-squares scale
+s and shift t in disparity space, min sum (s * pred + t - 1 / gt)^2, then inverted to depth. Two
+protocols:
 
-- AbsRel = mean(|d - d*| / d*), RMSE = sqrt(mean((d - d*)^2)) (metres),
-- delta_k = fraction of pixels with max(d / d*, d* / d) < k for k = 1.05, 1.10, 1.25;
+- ``official`` (default; DKT's ``transfer_pred_disp2depth``): valid pixels are pred > 0, gt > 0
+  and the evaluation mask (finite ground truth, optionally a depth range such as ClearPose's
+  [0.3, 1.5] m); one fit over every valid pixel of every frame; the aligned disparity is clipped
+  below at 1e-3; the metrics pool the valid pixels of the whole video;
+- ``legacy`` (this project's earlier one): valid = gt > 0; the aligned disparity is clamped
+  below at 1 / d_max (d_max: the video's largest valid ground-truth depth), which can only lower
+  the errors; the metrics are averaged over frames.
 
-a video's figure is the mean over its frames that have region pixels; a dataset's figure the mean
-over its videos. Regions restrict the pixels (e.g. transparent or reflective instances); the fit
-always uses every valid pixel.
+Metrics over the valid pixels of a region: AbsRel = mean(|d - d*| / d*), RMSE =
+sqrt(mean((d - d*)^2)) (metres), delta_k = fraction with max(d / d*, d* / d) < k for k = 1.05,
+1.10, 1.25; a dataset's figure is the mean over its videos. Regions (e.g. transparent or
+reflective instances) restrict the metric pixels; the fit always uses every valid pixel.
 
 Temporal consistency (optical-flow warping error, OPW-like), on aligned disparity: with forward
 flow f_t (pixels, frame t -> t+1), the next frame is sampled bilinearly at p + f_t(p) and compared
@@ -28,8 +32,14 @@ Normals: angular error in degrees on valid pixels: mean, median, and the fractio
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal, get_args
 
 import numpy as np
+
+Protocol = Literal["official", "legacy"]
+PROTOCOLS: tuple[str, ...] = get_args(Protocol)
+MIN_DISPARITY = 1e-3  # the official clip of the aligned disparity
+CLEARPOSE_RANGE = (0.3, 1.5)  # metres: the ClearPose evaluation's valid depth range
 
 DELTAS = (1.05, 1.10, 1.25)
 DEPTH_KEYS = ("abs_rel", "rmse", "delta_1.05", "delta_1.10", "delta_1.25")
@@ -60,25 +70,42 @@ def align_disparity(pred_disp: np.ndarray, gt_depth: np.ndarray, valid: np.ndarr
     return 1.0 / np.maximum(aligned, floor), s, t
 
 
+def align_official(
+    pred_disp: np.ndarray, gt_depth: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(aligned depth, valid, s, t) by the official protocol: valid = pred > 0 & gt > 0 & mask, one
+    fit over all valid pixels, aligned disparity clipped below at ``MIN_DISPARITY``."""
+    pred = np.asarray(pred_disp, dtype=np.float64)
+    valid = (pred > 0) & (gt_depth > 0) & mask
+    gt_disp = np.zeros_like(pred)
+    gt_disp[valid] = 1.0 / gt_depth[valid]
+    s, t = fit_scale_shift(pred, gt_disp, valid)
+    return 1.0 / np.maximum(s * pred + t, MIN_DISPARITY), valid, s, t
+
+
+def _errors(p: np.ndarray, g: np.ndarray) -> list[float]:
+    p, g = p.astype(np.float64), g.astype(np.float64)
+    ratio = np.maximum(p / g, g / p)
+    return [
+        float(np.mean(np.abs(p - g) / g)),
+        float(np.sqrt(np.mean((p - g) ** 2))),
+        *(float(np.mean(ratio < k)) for k in DELTAS),
+    ]
+
+
 def depth_errors(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> dict[str, float] | None:
     """Per-frame-averaged depth metrics over ``mask`` (frames without pixels skipped); None if empty."""
-    rows = []
-    for p_frame, g_frame, m_frame in zip(pred, gt, mask, strict=True):
-        if not m_frame.any():
-            continue
-        p = p_frame[m_frame].astype(np.float64)
-        g = g_frame[m_frame].astype(np.float64)
-        ratio = np.maximum(p / g, g / p)
-        rows.append(
-            [
-                np.mean(np.abs(p - g) / g),
-                np.sqrt(np.mean((p - g) ** 2)),
-                *(np.mean(ratio < k) for k in DELTAS),
-            ]
-        )
+    rows = [_errors(p[m], g[m]) for p, g, m in zip(pred, gt, mask, strict=True) if m.any()]
     if not rows:
         return None
     return {k: float(v) for k, v in zip(DEPTH_KEYS, np.mean(rows, axis=0), strict=True)}
+
+
+def pooled_depth_errors(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> dict[str, float] | None:
+    """Depth metrics over every ``mask`` pixel of the video at once; None if empty."""
+    if not mask.any():
+        return None
+    return dict(zip(DEPTH_KEYS, _errors(pred[mask], gt[mask]), strict=True))
 
 
 def bilinear_sample(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -166,19 +193,47 @@ def evaluate_depth_video(
     valid: np.ndarray,
     regions: Mapping[str, np.ndarray] | None = None,
     flows: Sequence[np.ndarray | None] | None = None,
+    protocol: Protocol = "official",
 ) -> dict[str, dict[str, float] | None]:
-    """Metrics of one video per region (``all`` = every valid pixel), plus ``fit`` (s, t)."""
-    aligned_depth, s, t = align_disparity(pred_disp, gt_depth, valid)
+    """Metrics of one video per region (``all`` = every valid pixel), plus ``fit`` (s, t).
+
+    ``valid`` is the evaluation mask of the ground truth (depth > 0, finite, in range)."""
+    if protocol == "official":
+        aligned_depth, valid, s, t = align_official(pred_disp, gt_depth, valid)
+        errors = pooled_depth_errors
+    else:
+        aligned_depth, s, t = align_disparity(pred_disp, gt_depth, valid)
+        errors = depth_errors
     results: dict[str, dict[str, float] | None] = {"fit": {"scale": s, "shift": t}}
     all_regions = {"all": valid, **{k: v & valid for k, v in (regions or {}).items()}}
     gt_disp = np.where(valid, 1.0 / np.where(valid, gt_depth, 1.0), 0.0)
     for name, mask in all_regions.items():
-        metrics = depth_errors(aligned_depth, gt_depth, mask)
+        metrics = errors(aligned_depth, gt_depth, mask)
         if metrics is not None and flows is not None:
             temporal = temporal_errors(1.0 / aligned_depth, gt_disp, valid, flows, None if name == "all" else mask)
             metrics.update(temporal or {})
         results[name] = metrics
     return results
+
+
+def protocol_record(protocol: Protocol, depth_range: tuple[float, float] | None) -> dict:
+    """What ``metrics.json`` says about how its figures were made."""
+    common = {"name": protocol, "depth_range_m": list(depth_range) if depth_range else None}
+    if protocol == "official":
+        return {
+            **common,
+            "valid": "pred > 0 and gt > 0 and finite and in depth_range",
+            "fit": "one least-squares scale and shift in disparity per video, over all its valid pixels",
+            "aligned_disparity_min": MIN_DISPARITY,
+            "pooling": "pixels pooled per video; mean over videos",
+        }
+    return {
+        **common,
+        "valid": "gt > 0 and finite and in depth_range",
+        "fit": "one least-squares scale and shift in disparity per video, over all its valid pixels",
+        "aligned_disparity_min": "1 / (largest valid ground-truth depth of the video)",
+        "pooling": "per frame, mean over frames, then over videos",
+    }
 
 
 def mean_over_videos(

@@ -13,6 +13,7 @@ resumes the data stream exactly, with any number of DataLoader workers.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,8 @@ from transphy3d.dkt.sources import KINDS, SourceSpec
 from transphy3d.errors import UserError
 
 
-def open_source(spec: SourceSpec, task: str):
-    """The source object of a spec."""
+def open_source(spec: SourceSpec, task: str, index_cache: Path | None = None):
+    """The source object of a spec (published tars: their index cached under ``index_cache``)."""
     if spec.weight < 0 or not np.isfinite(spec.weight):
         raise UserError(f"weight {spec.weight} must be >= 0", path=spec.path, field="weight")
     if spec.kind == "render":
@@ -33,7 +34,7 @@ def open_source(spec: SourceSpec, task: str):
     if spec.kind == "published":
         from transphy3d.dkt.published import PublishedSource
 
-        return PublishedSource(spec.path, task)
+        return PublishedSource(spec.path, task, cache_dir=index_cache)
     if spec.kind == "images":
         from transphy3d.dkt.images import ImageFolderSource
 
@@ -140,8 +141,10 @@ def make_loader(
     )
 
 
-def build_mixture(specs: Sequence[SourceSpec], settings: ClipSettings) -> tuple[ClipDataset, list[float], list[str]]:
+def build_mixture(
+    specs: Sequence[SourceSpec], settings: ClipSettings, index_cache: Path | None = None
+) -> tuple[ClipDataset, list[float], list[str]]:
     """(dataset over the opened sources, their weights, skip messages from indexing)."""
-    sources = [open_source(spec, settings.task) for spec in specs]
+    sources = [open_source(spec, settings.task, index_cache) for spec in specs]
     skipped = [m for s in sources for m in getattr(s, "skipped", [])]
     return ClipDataset(sources, settings), [spec.weight for spec in specs], skipped

@@ -1,16 +1,20 @@
 """The DKT model: a Wan 2.1 transformer conditioned on the RGB latent, adapted with LoRA.
 
-- ``load_base`` reads ``transformer/`` and ``vae/`` of a local Wan 2.1 diffusers directory.
-- ``widen_patch_embedding`` concatenates the RGB latent after the noisy target latent on the
-  channel axis: the patch embedding takes 2 x 16 channels, the old weights act on the target half,
-  the RGB half starts at zero (same output at init) and trains.
+- ``load_base`` reads the transformer and VAE of a local base (``bases``: ``fun-control`` as
+  published, or a ``t2v`` diffusers directory).
+- The conditioning (``predict``) depends on the base: a Fun-Control DiT takes 48 channels,
+  [noisy target latent | RGB latent (the control latent) | 16 zeros], and zero CLIP image features
+  (1 x 257 x 1280), as the official ``WanVideoUnit_FunControl_Mask``; a T2V DiT gets the RGB latent
+  through ``widen_patch_embedding``: the patch embedding takes 2 x 16 channels, the old weights
+  act on the target half, the RGB half starts at zero (same output at init) and trains.
 - ``add_lora`` injects peft LoRA layers (diffusers' ``add_adapter``) into attention and FFN.
 - ``LatentCodec`` wraps the frozen VAE, including the ``latents_mean`` / ``latents_std``
   normalisation diffusers leaves to the caller.
 - ``save_dkt_weights`` / ``load_dkt_transformer``: a checkpoint is the LoRA file in diffusers'
   format (keys prefixed ``transformer.``: ``pipe.load_lora_weights(dir)`` and
   ``transformer.load_lora_adapter(dir)`` both work with their defaults), the widened patch
-  embedding and ``dkt.json``.
+  embedding (T2V only) and ``dkt.json``. Released DKT LoRAs (DiffSynth names) load through
+  ``released``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from typing import Any
 import torch
 from pydantic import TypeAdapter, ValidationError
 
+from transphy3d.dkt.bases import Base, BaseKind, detect_base
 from transphy3d.dkt.settings import (
     DEFAULT_LORA_TARGETS,
     LoraSettings,
@@ -43,7 +47,7 @@ DKT_CONFIG_FILE = "dkt.json"
 PROMPT_FILE = "prompt_embeds.safetensors"
 PROMPTS = {"depth": "depth", "normal": "normal"}
 MAX_SEQUENCE_LENGTH = 512
-BASE_PARTS = ("transformer", "vae")
+CLIP_TOKENS = 257  # CLIP ViT-H/14 image tokens of the Fun models; zeros in DKT
 
 
 @dataclass
@@ -57,6 +61,7 @@ class DKTConfig:
     shift: float = 5.0
     lora: dict[str, Any] = field(default_factory=lambda: LoraSettings().model_dump(mode="json"))
     in_channels: int = 32
+    base_kind: BaseKind = "t2v"  # checkpoints written before base kinds existed are T2V ones
     base: str = ""
     step: int = 0
 
@@ -88,33 +93,30 @@ class DKTConfig:
             raise UserError(f"{first['msg']} (got {first.get('input')!r})", path=str(path), field=key) from None
 
 
-def check_base_dir(base: str | Path, parts: Sequence[str] = BASE_PARTS) -> Path:
-    """The base directory, or a UserError naming what is missing."""
-    base = Path(base)
-    hint = (
-        "expected a Wan 2.1 diffusers directory (e.g. `huggingface-cli download "
-        "Wan-AI/Wan2.1-T2V-1.3B-Diffusers --local-dir PATH`)"
-    )
-    if not base.is_dir():
-        raise UserError(f"base weights directory not found; {hint}", path=str(base), field="--base")
-    for part in parts:
-        if not (base / part / "config.json").is_file():
-            raise UserError(f"no {part}/config.json; {hint}", path=str(base), field="--base")
-    return base
+def check_base_dir(base: str | Path) -> Base:
+    """The base directory and its kind, or a UserError naming what is missing."""
+    return detect_base(base)
 
 
 def load_base(base: str | Path, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"):
-    """(transformer, vae) of a local Wan 2.1 diffusers directory; the VAE frozen in eval mode."""
-    from diffusers import AutoencoderKLWan, WanTransformer3DModel
+    """(transformer, vae) of a local base directory; the VAE frozen in eval mode."""
+    from transphy3d.dkt import bases
 
-    base = check_base_dir(base)
+    found = detect_base(base)
     try:
-        transformer = WanTransformer3DModel.from_pretrained(base, subfolder="transformer", torch_dtype=dtype)
-        vae = AutoencoderKLWan.from_pretrained(base, subfolder="vae", torch_dtype=dtype)
+        transformer = bases.load_transformer(found, dtype)
+        vae = bases.load_vae(found, dtype)
     except (OSError, ValueError, RuntimeError) as error:  # missing or damaged weight files
         raise UserError(f"cannot load the Wan 2.1 transformer/VAE ({error})", path=str(base), field="--base") from error
     vae.requires_grad_(False).eval()
     return transformer.to(device), vae.to(device)
+
+
+def base_kind_of(transformer) -> BaseKind:
+    """``fun-control`` for a DiT with image (CLIP) conditioning and 3 x 16 input channels, else ``t2v``."""
+    config = transformer.config
+    fun = config.image_dim is not None and config.in_channels == 3 * config.out_channels
+    return "fun-control" if fun else "t2v"
 
 
 def widen_patch_embedding(transformer, extra_channels: int | None = None) -> None:
@@ -139,7 +141,8 @@ def widen_patch_embedding(transformer, extra_channels: int | None = None) -> Non
 
 
 def add_lora(transformer, settings: LoraSettings, seed: int = 0) -> None:
-    """Freeze the transformer, add a LoRA adapter on ``settings.targets``, train the patch embedding.
+    """Freeze the transformer, add a LoRA adapter on ``settings.targets``; the patch embedding
+    trains too when it was widened (T2V).
 
     peft draws the initial ``lora_A`` from torch's global generator; it is forked and seeded with
     ``seed`` here, so the same seed gives the same adapter and the caller's RNG is untouched.
@@ -166,7 +169,7 @@ def add_lora(transformer, settings: LoraSettings, seed: int = 0) -> None:
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         transformer.add_adapter(config)
-    transformer.patch_embedding.requires_grad_(True)
+    transformer.patch_embedding.requires_grad_(base_kind_of(transformer) == "t2v")
 
 
 def build_dkt_transformer(
@@ -176,9 +179,11 @@ def build_dkt_transformer(
     device: str | torch.device = "cpu",
     seed: int = 0,
 ):
-    """(transformer widened + LoRA, frozen vae) ready to train."""
+    """(transformer + fresh LoRA, frozen vae) ready to train; T2V bases get the widened patch
+    embedding. ``released.build_from_lora`` starts from an existing LoRA instead."""
     transformer, vae = load_base(base, dtype, device)
-    widen_patch_embedding(transformer)
+    if base_kind_of(transformer) == "t2v":
+        widen_patch_embedding(transformer)
     add_lora(transformer, lora, seed)
     return transformer, vae
 
@@ -192,7 +197,14 @@ def save_dkt_weights(transformer, directory: str | Path, config: DKTConfig) -> P
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     lora_layers = {k: v.detach().float().cpu().contiguous() for k, v in get_peft_model_state_dict(transformer).items()}
-    metadata = transformer.peft_config["default"].to_dict()
+    peft_config = transformer.peft_config["default"]
+    metadata = peft_config.to_dict()
+    targets = peft_config.target_modules
+    config.lora = {
+        "rank": int(peft_config.r),
+        "alpha": float(peft_config.lora_alpha),
+        "targets": sorted(targets) if isinstance(targets, set | list | tuple) else [str(targets)],
+    }
     WanPipeline.save_lora_weights(
         str(directory),
         transformer_lora_layers=lora_layers,
@@ -200,13 +212,15 @@ def save_dkt_weights(transformer, directory: str | Path, config: DKTConfig) -> P
         weight_name=LORA_WEIGHTS_FILE,
     )
     embed = transformer.patch_embedding
-    save_file(
-        {
-            "weight": embed.weight.detach().float().cpu().contiguous(),
-            "bias": embed.bias.detach().float().cpu().contiguous(),
-        },
-        str(directory / PATCH_EMBEDDING_FILE),
-    )
+    config.base_kind = base_kind_of(transformer)
+    if config.base_kind == "t2v":  # the widened embedding trained; a Fun-Control one stays as shipped
+        save_file(
+            {
+                "weight": embed.weight.detach().float().cpu().contiguous(),
+                "bias": embed.bias.detach().float().cpu().contiguous(),
+            },
+            str(directory / PATCH_EMBEDDING_FILE),
+        )
     config.in_channels = int(embed.in_channels)
     config.save(directory)
     return directory
@@ -241,13 +255,24 @@ def load_dkt_transformer(
     config = DKTConfig.load(checkpoint)
     if not (checkpoint / LORA_WEIGHTS_FILE).is_file():
         raise UserError(f"missing {LORA_WEIGHTS_FILE}: not a DKT checkpoint", path=str(checkpoint))
+    check_base_kind(detect_base(base), config.base_kind, checkpoint)
     transformer, vae = load_base(base, dtype, device)
-    load_patch_embedding(transformer, checkpoint)
+    if config.base_kind == "t2v":
+        load_patch_embedding(transformer, checkpoint)
     transformer.load_lora_adapter(str(checkpoint), weight_name=LORA_WEIGHTS_FILE, prefix="transformer")
     if not getattr(transformer, "peft_config", None):
         raise UserError(f"{LORA_WEIGHTS_FILE} holds no transformer LoRA keys", path=str(checkpoint))
     transformer.requires_grad_(False).eval()
     return transformer.to(device), vae, config
+
+
+def check_base_kind(base: Base, kind: str, checkpoint: Path) -> None:
+    if base.kind != kind:
+        raise UserError(
+            f"the checkpoint was trained on a {kind} base; --base {base.path} is {base.kind}",
+            path=str(checkpoint),
+            field="--base",
+        )
 
 
 def predict(
@@ -257,15 +282,26 @@ def predict(
     timestep: torch.Tensor,
     prompt_embeds: torch.Tensor,
 ) -> torch.Tensor:
-    """The transformer's output for [target latent, RGB latent] on the channel axis."""
+    """The transformer's output for the noisy target latent conditioned on the RGB latent: channels
+    [target, RGB] (T2V), or [target, RGB, zeros] with zero CLIP image features (Fun-Control)."""
     batch = target_latent.shape[0]
-    hidden = torch.cat([target_latent, rgb_latent.to(target_latent.dtype)], dim=1)
+    rgb = rgb_latent.to(target_latent.dtype)
+    extra: dict[str, torch.Tensor] = {}
+    if base_kind_of(transformer) == "fun-control":
+        hidden = torch.cat([target_latent, rgb, torch.zeros_like(target_latent)], dim=1)
+        if prompt_embeds.shape[1] != MAX_SEQUENCE_LENGTH:  # diffusers splits image from text tokens as len - 512
+            raise ValueError(f"Fun-Control needs {MAX_SEQUENCE_LENGTH} text tokens, got {prompt_embeds.shape[1]}")
+        extra["encoder_hidden_states_image"] = torch.zeros(
+            batch, CLIP_TOKENS, transformer.config.image_dim, device=hidden.device, dtype=prompt_embeds.dtype
+        )
+    else:
+        hidden = torch.cat([target_latent, rgb], dim=1)
     if prompt_embeds.shape[0] != batch:
         prompt_embeds = prompt_embeds.expand(batch, -1, -1)
     timestep = timestep.expand(batch) if timestep.ndim == 1 and timestep.shape[0] == 1 else timestep
-    return transformer(hidden_states=hidden, timestep=timestep, encoder_hidden_states=prompt_embeds, return_dict=False)[
-        0
-    ]
+    return transformer(
+        hidden_states=hidden, timestep=timestep, encoder_hidden_states=prompt_embeds, return_dict=False, **extra
+    )[0]
 
 
 def check_video_shape(num_frames: int, height: int, width: int, where: str = "video") -> None:
@@ -307,14 +343,14 @@ class LatentCodec:
         return video.float().clamp(-1.0, 1.0)
 
 
-def _text_encoder_fingerprint(base: Path) -> str:
-    parts = []
-    for sub in ("text_encoder", "tokenizer"):
-        for path in sorted((base / sub).glob("*")):
-            if path.is_file():
-                parts.append(f"{sub}/{path.name}:{path.stat().st_size}")
-                if path.suffix == ".json":
-                    parts.append(path.read_text(encoding="utf-8"))
+def _text_encoder_fingerprint(base: Base) -> str:
+    from transphy3d.dkt.bases import text_encoder_files
+
+    parts = [base.kind]
+    for path in text_encoder_files(base):
+        parts.append(f"{path.relative_to(base.path)}:{path.stat().st_size}")
+        if path.suffix == ".json":
+            parts.append(path.read_text(encoding="utf-8"))
     return "\n".join(parts)
 
 
@@ -323,24 +359,23 @@ def encode_prompt_cached(
 ) -> torch.Tensor:
     """The UMT5 embedding (1, L, text_dim) of ``prompt``, float32 on CPU, cached in ``cache_dir``.
 
-    On a cache miss the text encoder is loaded, used once and released, so nothing that trains
-    or infers afterwards holds it in memory.
+    Encoded as diffusers' ``WanPipeline.encode_prompt`` does (cleaned text, padded with zeros to
+    ``max_sequence_length`` tokens, as the official Wan prompter). On a cache miss the text encoder
+    is loaded, used once and released, so nothing that trains or infers afterwards holds it.
     """
     from safetensors.torch import load_file, save_file
 
-    base = check_base_dir(base, ("text_encoder",))
-    if not (base / "tokenizer").is_dir():
-        raise UserError("no tokenizer/ directory (needed once, to encode the prompt)", path=str(base), field="--base")
-    key = hashlib.sha256(f"{prompt}\n{max_sequence_length}\n{_text_encoder_fingerprint(base)}".encode()).hexdigest()
+    from transphy3d.dkt.bases import load_text_encoder
+
+    found = detect_base(base)
+    key = hashlib.sha256(f"{prompt}\n{max_sequence_length}\n{_text_encoder_fingerprint(found)}".encode()).hexdigest()
     cache_dir = Path(cache_dir)
     path = cache_dir / f"prompt_{key[:20]}.safetensors"
     if path.is_file():
         return load_file(str(path))["prompt_embeds"]
     from diffusers import WanPipeline
-    from transformers import AutoTokenizer, UMT5EncoderModel
 
-    tokenizer = AutoTokenizer.from_pretrained(base, subfolder="tokenizer")
-    encoder = UMT5EncoderModel.from_pretrained(base, subfolder="text_encoder", torch_dtype=torch.float32).eval()
+    tokenizer, encoder = load_text_encoder(found)
     pipe = WanPipeline(tokenizer=tokenizer, text_encoder=encoder, vae=None, scheduler=None, transformer=None)
     with torch.no_grad():
         embeds, _ = pipe.encode_prompt(

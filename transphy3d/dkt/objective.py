@@ -1,10 +1,16 @@
 """Training objectives on normalised latents.
 
 Flow matching as in Wan (``flow``): sigma 1 is pure noise, ``timestep = sigma * 1000``,
-x_sigma = (1 - sigma) x_0 + sigma * noise and the model predicts the velocity noise - x_0. Training
-draws u ~ U(0, 1) and uses the shifted sigma = shift u / (1 + (shift - 1) u) (the same shift the
-Euler sampler of ``FlowMatchEulerDiscreteScheduler`` applies; DKT samples with shift 5). Loss: MSE
-between prediction and velocity.
+x_sigma = (1 - sigma) x_0 + sigma * noise and the model predicts the velocity noise - x_0.
+
+Sigmas as the official DKT code (DiffSynth's ``FlowMatchScheduler(shift=5, sigma_min=0,
+extra_one_step=True)``): n steps evaluate at the shifted grid s(u) = shift u / (1 + (shift - 1) u)
+of u = 1, 1 - 1/n, ..., 1/n, then step to 0 (5 steps, shift 5: 1.0, 0.952, 0.882, 0.769, 0.556).
+Training (``official``) draws an index uniformly on the 1000-point grid of the same kind and
+weights each clip's MSE by the grid's Gaussian timestep weight w(t) proportional to
+exp(-2 ((t - 500) / 1000)^2) - min, normalised to mean 1 over the grid. ``continuous`` (the earlier
+default) draws u ~ U(0, 1), sigma = s(u), unweighted; ``diffusers`` sampling is
+``FlowMatchEulerDiscreteScheduler``'s grid (1.0, 0.938, 0.835, 0.630, 0.024 for 5 steps, shift 5).
 
 Deterministic single step (``single_step``, DVD): the target slot gets zeros (the noise mean), the
 timestep is fixed at tau (default 1000), and the clean latent is read off the output as
@@ -27,9 +33,39 @@ def shift_sigma(sigma: torch.Tensor, shift: float) -> torch.Tensor:
     return shift * sigma / (1.0 + (shift - 1.0) * sigma)
 
 
+TRAIN_GRID = 1000  # DiffSynth: scheduler.set_timesteps(1000, training=True)
+
+
+def official_sigmas(steps: int, shift: float) -> torch.Tensor:
+    """The ``steps`` shifted sigmas the official sampler evaluates at, then a final 0 (float64)."""
+    grid = torch.linspace(1.0, 0.0, steps + 1, dtype=torch.float64)[:-1]
+    return torch.cat([shift_sigma(grid, shift), torch.zeros(1, dtype=torch.float64)])
+
+
+def timestep_weights(sigmas: torch.Tensor) -> torch.Tensor:
+    """DiffSynth's training weights of a timestep grid: a Gaussian in t = 1000 sigma around 500,
+    shifted to 0 at its minimum and scaled to mean 1 over the grid."""
+    n = len(sigmas)
+    y = torch.exp(-2.0 * ((sigmas * 1000.0 - n / 2) / n) ** 2)  # timestep = 1000 sigma
+    y = y - y.min()
+    return y * (n / y.sum())
+
+
 def sample_sigmas(batch: int, shift: float, generator: torch.Generator) -> torch.Tensor:
-    """Training sigmas (batch,), u ~ U(0, 1) shifted."""
+    """Training sigmas (batch,), u ~ U(0, 1) shifted (``continuous``)."""
     return shift_sigma(torch.rand(batch, generator=generator, dtype=torch.float64), shift).float()
+
+
+def sample_training_sigmas(
+    batch: int, shift: float, generator: torch.Generator, kind: str = "official"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sigmas, loss weights), both (batch,) float32: ``official`` grid draws with their Gaussian
+    weights, or ``continuous`` shifted uniforms with weight 1."""
+    if kind == "continuous":
+        return sample_sigmas(batch, shift, generator), torch.ones(batch)
+    grid = official_sigmas(TRAIN_GRID, shift)[:-1]
+    index = torch.randint(0, TRAIN_GRID, (batch,), generator=generator)
+    return grid[index].float(), timestep_weights(grid)[index].float()
 
 
 def add_noise(x0: torch.Tensor, noise: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
@@ -37,8 +73,12 @@ def add_noise(x0: torch.Tensor, noise: torch.Tensor, sigma: torch.Tensor) -> tor
     return (1.0 - s) * x0 + s * noise
 
 
-def euler_schedule(steps: int, shift: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """(sigmas with a final 0, timesteps) of diffusers' flow-matching Euler scheduler."""
+def euler_schedule(steps: int, shift: float, kind: str = "official") -> tuple[torch.Tensor, torch.Tensor]:
+    """(sigmas with a final 0, timesteps) of the sampler: ``official`` (DKT's) or ``diffusers``'
+    ``FlowMatchEulerDiscreteScheduler``."""
+    if kind == "official":
+        sigmas = official_sigmas(steps, shift).float()
+        return sigmas, sigmas[:-1] * 1000.0
     from diffusers import FlowMatchEulerDiscreteScheduler
 
     scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=shift)
@@ -69,6 +109,16 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor
         return err.mean()
     weights = weights.expand_as(err)
     return (err * weights).sum() / weights.sum().clamp_min(1e-6)
+
+
+def per_clip_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """(batch,) MSE of each clip, optionally weighted per latent cell like ``weighted_mse``."""
+    return torch.stack(
+        [
+            weighted_mse(p[None], t[None], None if weights is None else weights[i : i + 1])
+            for i, (p, t) in enumerate(zip(pred, target, strict=True))
+        ]
+    )
 
 
 def rectification_losses(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,8 +13,9 @@ One tar per sequence (e.g. ``train/000000_materials.000000.tar``); sample keys a
   intrinsics are fx / W, fy / H, (cx + 0.5) / W, (cy + 0.5) / H with our pixel-centre convention
   (a centred lens has cx = cy = 0.5).
 
-Reading indexes each tar once (member offsets) and then reads frames at random, so a training
-clip costs its own frames only.
+Reading indexes each tar once (member offsets, ``published_index``: compact arrays, cached and
+memory-mapped so ranks and DataLoader workers share one copy) and then reads frames at random, so a
+training clip costs its own frames only.
 """
 
 from __future__ import annotations
@@ -22,21 +23,22 @@ from __future__ import annotations
 import io
 import json
 import os
-import tarfile
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image
 
 from transphy3d.dkt.data import CorruptData, RawClip
+from transphy3d.dkt.published_index import SAMPLE_FILES, PublishedIndex, cached_index, scan_tars
 from transphy3d.errors import UserError
 from transphy3d.files import atomic_path
 
-SAMPLE_FILES = ("image.png", "depth.png", "depth.json", "normal.png", "metadata.json")
 DEPTH_SCALE = 65535.0
+OPEN_TARS = 64  # tar handles kept open per process (a release has 11,000 tars)
 
 
 def decode_depth(png: bytes, max_depth: float) -> np.ndarray:
@@ -106,21 +108,6 @@ def intrinsics_to_normalised(K: np.ndarray, width: int, height: int) -> np.ndarr
     )
 
 
-def split_key(key: str) -> tuple[str, int]:
-    """('000000', 12) of the sample key '000000_00000012'."""
-    sequence, _, frame = key.rpartition("_")
-    if not sequence or not frame.isdigit():
-        raise ValueError(f"sample key {key!r} is not <sequence>_<frame>")
-    return sequence, int(frame)
-
-
-@dataclass(frozen=True)
-class Member:
-    tar: Path
-    offset: int
-    size: int
-
-
 @dataclass
 class PublishedFrame:
     """One decoded sample."""
@@ -133,45 +120,72 @@ class PublishedFrame:
     max_depth: float
 
 
-class PublishedSequence:
-    """Frames of one sequence, indexed across one or more tars (random access)."""
+class TarReader:
+    """Reads byte ranges of tars with at most ``OPEN_TARS`` handles open, per process."""
 
-    def __init__(self, sequence_id: str, frames: dict[int, dict[str, Member]]):
-        self.sequence_id = sequence_id
-        self.frame_ids = sorted(frames)
-        self._members = frames
-        self._handles: dict[Path, Any] = {}
+    def __init__(self, tars: Sequence[str]):
+        self.tars = tars
+        self._handles: OrderedDict[int, BinaryIO] = OrderedDict()
         self._pid = os.getpid()
 
-    def __len__(self) -> int:
-        return len(self.frame_ids)
-
-    def _bytes(self, member: Member) -> bytes:
+    def read(self, tar: int, offset: int, size: int) -> bytes:
         if self._pid != os.getpid():  # a DataLoader worker: file handles are per process
-            self._handles, self._pid = {}, os.getpid()
-        handle = self._handles.get(member.tar)
+            self._handles, self._pid = OrderedDict(), os.getpid()
+        handle = self._handles.pop(tar, None)
         if handle is None:
-            handle = self._handles[member.tar] = open(member.tar, "rb")  # noqa: SIM115 (kept open)
-        handle.seek(member.offset)
-        data = handle.read(member.size)
-        if len(data) != member.size:
-            raise CorruptData(member.tar, f"truncated member at offset {member.offset}")
+            handle = open(self.tars[tar], "rb")  # noqa: SIM115 (kept open, closed when evicted)
+            while len(self._handles) >= OPEN_TARS:
+                self._handles.popitem(last=False)[1].close()
+        self._handles[tar] = handle
+        handle.seek(offset)
+        data = handle.read(size)
+        if len(data) != size:
+            raise CorruptData(self.tars[tar], f"truncated member at offset {offset}")
         return data
 
-    def read(self, index: int, with_normal: bool = True) -> PublishedFrame:
-        """Sample ``index`` (0-based position in frame order)."""
-        frame_id = self.frame_ids[index]
-        members = self._members[frame_id]
-        where = f"{members.get('image.png', next(iter(members.values()))).tar}[{self.sequence_id}_{frame_id:08d}]"
-        missing = [f for f in SAMPLE_FILES if f not in members and (with_normal or f != "normal.png")]
+    def __getstate__(self) -> dict:
+        return {"tars": self.tars}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["tars"])
+
+
+class PublishedSequence:
+    """Frames of one sequence of an index (random access)."""
+
+    def __init__(self, index: PublishedIndex, number: int, reader: TarReader):
+        self.index = index
+        self.number = number
+        self.reader = reader
+        self.sequence_id = index.sequence_ids[number]
+        self.first = int(index.starts[number])
+
+    def __len__(self) -> int:
+        return int(self.index.starts[self.number + 1]) - self.first
+
+    def read(self, position: int, with_normal: bool = True) -> PublishedFrame:
+        """Sample ``position`` (0-based position in frame order)."""
+        row = self.first + position
+        frame_id = int(self.index.frame_ids[row])
+        tars = self.index.member_tar[row]
+        present = [int(t) for t in tars if t >= 0]
+        where = f"{self.reader.tars[present[0]] if present else self.sequence_id}[{self.sequence_id}_{frame_id:08d}]"
+        missing = [f for i, f in enumerate(SAMPLE_FILES) if tars[i] < 0 and (with_normal or f != "normal.png")]
         if missing:
             raise CorruptData(where, f"sample lacks {', '.join(missing)}")
+
+        def member(name: str) -> bytes:
+            i = SAMPLE_FILES.index(name)
+            return self.reader.read(
+                int(tars[i]), int(self.index.member_offset[row, i]), int(self.index.member_size[row, i])
+            )
+
         try:
-            max_depth = float(json.loads(self._bytes(members["depth.json"]))["max_depth"])
-            meta = json.loads(self._bytes(members["metadata.json"]))
-            rgb = decode_rgb(self._bytes(members["image.png"]))
-            depth = decode_depth(self._bytes(members["depth.png"]), max_depth)
-            normal = decode_normal(self._bytes(members["normal.png"])) if with_normal else None
+            max_depth = float(json.loads(member("depth.json"))["max_depth"])
+            meta = json.loads(member("metadata.json"))
+            rgb = decode_rgb(member("image.png"))
+            depth = decode_depth(member("depth.png"), max_depth)
+            normal = decode_normal(member("normal.png")) if with_normal else None
             cams = meta["camera_matrices"]
             h, w = rgb.shape[:2]
             K = intrinsics_to_pixels(np.asarray(cams["intrinsics"]), w, h)
@@ -200,44 +214,31 @@ def tar_paths(path: str | Path) -> list[Path]:
     raise UserError("no such file or directory", path=str(path), field="data")
 
 
-def index_tars(paths: Iterable[Path]) -> tuple[list[PublishedSequence], list[str]]:
+def sequences_of(index: PublishedIndex) -> list[PublishedSequence]:
+    reader = TarReader(index.tars)
+    return [PublishedSequence(index, i, reader) for i in range(len(index))]
+
+
+def index_tars(paths: Iterable[Path], cache_dir: Path | None = None) -> tuple[list[PublishedSequence], list[str]]:
     """Sequences (sorted by id) of ``paths`` and messages for members that do not fit the format."""
-    frames: dict[str, dict[int, dict[str, Member]]] = {}
-    skipped: list[str] = []
-    for path in paths:
-        try:
-            with tarfile.open(path, mode="r:") as archive:
-                for info in archive:
-                    if not info.isfile():
-                        continue
-                    name = Path(info.name).name
-                    key, dot, ext = name.partition(".")
-                    if not dot:
-                        continue
-                    try:
-                        sequence, frame = split_key(key)
-                    except ValueError as error:
-                        skipped.append(f"{path}: {error}")
-                        continue
-                    member = Member(Path(path), info.offset_data, info.size)
-                    frames.setdefault(sequence, {}).setdefault(frame, {})[ext] = member
-        except (tarfile.TarError, OSError) as error:
-            skipped.append(f"{path}: unreadable tar ({error})")
-    return [PublishedSequence(s, frames[s]) for s in sorted(frames)], skipped
+    paths = list(paths)
+    index, skipped = cached_index(paths, cache_dir) if cache_dir is not None else scan_tars(paths)
+    return sequences_of(index), skipped
 
 
 class PublishedSource:
-    """Training source over published tars: one item per sequence (a video)."""
+    """Training source over published tars: one item per sequence (a video). With ``cache_dir``
+    the index is built once and memory-mapped (``published_index.cached_index``)."""
 
     is_video = True
 
-    def __init__(self, path: str | Path, task: str = "depth", name: str | None = None):
+    def __init__(self, path: str | Path, task: str = "depth", name: str | None = None, cache_dir: Path | None = None):
         self.task = task
         self.name = name or Path(path).name
-        self.sequences, self.skipped = index_tars(tar_paths(path))
+        self.sequences, self.skipped = index_tars(tar_paths(path), cache_dir)
         if not self.sequences:
             raise UserError("no readable TransPhy3D samples in the tars", path=str(path), field="data")
-        self.lengths = [len(s) for s in self.sequences]
+        self.lengths = self.sequences[0].index.lengths()
 
     def load(self, item: int, frames: Sequence[int]) -> RawClip:
         sequence = self.sequences[item]

@@ -19,6 +19,9 @@ from transphy3d.errors import UserError
 Task = Literal["depth", "normal"]
 Objective = Literal["flow", "single_step"]
 Stitch = Literal["latent", "aligned"]
+Schedule = Literal["official", "diffusers"]
+TimestepSampling = Literal["official", "continuous"]
+Resize = Literal["stretch", "crop"]
 LrSchedule = Literal["constant", "constant_with_warmup", "cosine", "linear"]
 MixedPrecision = Literal["auto", "bf16", "no"]
 RUN_GROUP = "logging, validation, checkpoints"
@@ -88,7 +91,11 @@ class ClipSettings(Settings, _Sized):
         (0.0, 100.0), "percentiles of a clip's disparity mapped to -1 and +1", "--disparity-percentiles",
         group="data", metavar=("LO", "HI"),
     )  # fmt: skip
-    random_crop: bool = option(True, "centre crops instead of random ones", "--no-random-crop", group="data")
+    resize: Resize = option("stretch", "stretch: portrait clips rotated to landscape, then stretched to the "
+                            "resolution (the official inference's processing); crop: resized to cover it and cropped",
+                            "--resize", group="data")  # fmt: skip
+    random_crop: bool = option(True, "--resize crop: centre crops instead of random ones", "--no-random-crop",
+                               group="data")  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> ClipSettings:
@@ -145,6 +152,11 @@ class ObjectiveSettings(Settings):
                                     "--temporal-loss-weight", group="objective")  # fmt: skip
     masked: bool = option(False, "weight latent cells by their fraction of valid ground-truth pixels",
                           "--masked-loss", group="objective")  # fmt: skip
+    timesteps: TimestepSampling = option(
+        "official", "flow: official = timestep index uniform on the shifted 1000-step grid, MSE weighted by its "
+        "Gaussian timestep weight (DKT/DiffSynth); continuous = shifted u ~ U(0, 1), unweighted",
+        "--timestep-sampling", group="objective",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> ObjectiveSettings:
@@ -185,11 +197,18 @@ DATA_HELP = (
 )
 
 
+BASE_HELP = (
+    "local base: Wan2.1-Fun-1.3B-Control or Fun-14B-Control as published (the official DKT base; "
+    "`huggingface-cli download alibaba-pai/Wan2.1-Fun-1.3B-Control`), or a Wan 2.1 T2V diffusers directory "
+    "(transformer/, vae/, text_encoder/, tokenizer/; its patch embedding is widened for the RGB latent); the "
+    "kind is detected from the files"
+)
+
+
 class TrainSettings(Settings):
     """Everything a training run depends on (written to ``<out>/train_config.json``)."""
 
-    base: str = option(..., "local Wan 2.1 diffusers directory (transformer/, vae/, text_encoder/, tokenizer/), e.g. "
-                       "from `huggingface-cli download Wan-AI/Wan2.1-T2V-1.3B-Diffusers`", "--base")  # fmt: skip
+    base: str = option(..., BASE_HELP, "--base")
     out: str = option(..., "run directory: checkpoints, logs, prompt cache", "--out")
     data: Annotated[list[SourceSpec], BeforeValidator(_sources)] = option(
         [], DATA_HELP, "--data", group="data", action="append", metavar="SPEC"
@@ -200,9 +219,18 @@ class TrainSettings(Settings):
     clip: ClipSettings = ClipSettings()
     frames: FrameSettings = FrameSettings()
     num_workers: int = option(2, "DataLoader worker processes per GPU", "--num-workers", group="data")
+    index_cache: str | None = option(None, "where the index of published tars is built once and shared by ranks "
+                                     "and workers (memory-mapped)", "--index-cache", group="data",
+                                     shown="~/.cache/transphy3d/index")  # fmt: skip
     objective: ObjectiveSettings = ObjectiveSettings()
     lora: LoraSettings = LoraSettings()
+    init_lora: str | None = option(None, "start from this LoRA instead of a fresh one: a released DKT file "
+                                   "(DiffSynth names, e.g. DKT-Depth-1-3B-v1.1/) or a train-dkt checkpoint; its "
+                                   "rank replaces --lora-rank", "--init-lora", group="LoRA")  # fmt: skip
     learning_rate: float = option(1e-5, "AdamW learning rate", "--lr", group="optimisation")
+    patch_embedding_lr: float = option(1e-4, "T2V base only: learning rate of the widened patch embedding, whose "
+                                       "RGB half is learned from zero", "--patch-embedding-lr",
+                                       group="optimisation")  # fmt: skip
     weight_decay: float = option(1e-2, "AdamW weight decay", "--weight-decay", group="optimisation")
     adam_betas: tuple[float, float] = option((0.9, 0.999), "AdamW betas")
     lr_schedule: LrSchedule = option("constant", "learning-rate schedule (diffusers)", "--lr-schedule",
@@ -241,6 +269,8 @@ class TrainSettings(Settings):
                 raise UserError(f"{getattr(self, name)}: must be >= 1", field=flag_of(TrainSettings, (name,)))
         if not self.learning_rate > 0:
             raise UserError(f"{self.learning_rate}: must be > 0", field="--lr")
+        if not self.patch_embedding_lr > 0:
+            raise UserError(f"{self.patch_embedding_lr}: must be > 0", field="--patch-embedding-lr")
         if not 0.0 <= self.ema_decay < 1.0:
             raise UserError(f"{self.ema_decay}: must lie in [0, 1)", field="--ema-decay")
         check_frame_count(self.val_frames, "--val-frames")
@@ -267,6 +297,11 @@ class InferenceSettings(Settings, _Sized):
     """Sampler, windowing and working resolution of inference."""
 
     steps: int = option(5, "Euler steps (5, as DKT)", "--steps", group="inference")
+    schedule: Schedule = option(
+        "official", "sigmas: official = DKT's (5 steps, shift 5: 1.0, 0.952, 0.882, 0.769, 0.556, then 0); "
+        "diffusers = FlowMatchEulerDiscreteScheduler's (1.0, 0.938, 0.835, 0.630, 0.024)", "--schedule",
+        group="inference",
+    )  # fmt: skip
     shift: float = option(5.0, "timestep shift of the sampler", "--shift", group="inference",
                           shown="the checkpoint's, 5 for DKT")  # fmt: skip
     width: int = resolution_option(

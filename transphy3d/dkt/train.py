@@ -48,8 +48,9 @@ from transphy3d.dkt.model import (
 )
 from transphy3d.dkt.objective import (
     add_noise,
+    per_clip_mse,
     rectification_losses,
-    sample_sigmas,
+    sample_training_sigmas,
     single_step_x0,
     valid_weights,
     weighted_mse,
@@ -139,7 +140,9 @@ class Trainer:
         check_output_dir(self.out)
         check_base_dir(s.base)
         self.resume_from = find_resume(self.out, s.resume)
-        self.dataset, weights, index_skips = build_mixture(s.data, s.clip)
+        self.index_cache = Path(s.index_cache) if s.index_cache else Path.home() / ".cache" / "transphy3d" / "index"
+        with self.accelerator.main_process_first():  # the first process indexes, the others map its index
+            self.dataset, weights, index_skips = build_mixture(s.data, s.clip, self.index_cache)
         created = not self.out.exists()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -163,18 +166,26 @@ class Trainer:
         cache = Path(s.prompt_cache) if s.prompt_cache else self.out / "prompt_cache"
         with acc.main_process_first():
             self.prompt = encode_prompt_cached(s.base, PROMPTS[s.clip.task], cache).to(acc.device)
-        transformer, vae = build_dkt_transformer(
-            s.base, s.lora, self.weight_dtype, acc.device, derive_seed(s.seed, "lora_init")
-        )
+        if s.init_lora is not None:
+            from transphy3d.dkt.released import build_from_lora
+
+            transformer, vae = build_from_lora(s.base, s.init_lora, self.weight_dtype, acc.device)
+        else:
+            seed = derive_seed(s.seed, "lora_init")
+            transformer, vae = build_dkt_transformer(s.base, s.lora, self.weight_dtype, acc.device, seed)
         cast_training_params(transformer, torch.float32)
         if s.gradient_checkpointing:
             transformer.enable_gradient_checkpointing()
         transformer.train()
         self.codec = LatentCodec(vae)
-        self.params = [p for p in transformer.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(
-            self.params, lr=s.learning_rate, betas=s.adam_betas, weight_decay=s.weight_decay
-        )
+        trained = [(n, p) for n, p in transformer.named_parameters() if p.requires_grad]
+        lora = [p for n, p in trained if not n.startswith("patch_embedding.")]
+        embedding = [p for n, p in trained if n.startswith("patch_embedding.")]  # T2V only
+        self.params = lora + embedding
+        groups = [{"params": lora, "lr": s.learning_rate}]
+        if embedding:
+            groups.append({"params": embedding, "lr": s.patch_embedding_lr})
+        self.optimizer = torch.optim.AdamW(groups, betas=s.adam_betas, weight_decay=s.weight_decay)
         self.scheduler = get_scheduler(
             s.lr_schedule, self.optimizer, num_warmup_steps=s.warmup_steps, num_training_steps=s.max_steps
         )
@@ -191,7 +202,7 @@ class Trainer:
         if not self.s.val_data or not self.accelerator.is_main_process:
             return None
         settings = self.s.clip.model_copy(update={"random_crop": False})
-        dataset, weights, _ = build_mixture(self.s.val_data, settings)
+        dataset, weights, _ = build_mixture(self.s.val_data, settings, self.index_cache)
         frames = FrameSettings.fixed(self.s.val_frames, self.s.frames.stride)
         sampler = MixtureSampler(dataset.sources, weights, frames, 1, derive_seed(self.s.seed, "validation"))
         loader = make_loader(dataset, sampler, 0, self.s.val_clips, num_workers=0)
@@ -260,10 +271,11 @@ class Trainer:
         result = set_peft_model_state_dict(model, lora, adapter_name="default")
         if getattr(result, "unexpected_keys", None):
             raise UserError(f"LoRA keys that do not fit the model: {result.unexpected_keys[:3]}", path=str(path))
-        embed = load_file(str(path / PATCH_EMBEDDING_FILE))
-        with torch.no_grad():
-            model.patch_embedding.weight.copy_(embed["weight"])
-            model.patch_embedding.bias.copy_(embed["bias"])
+        if (path / PATCH_EMBEDDING_FILE).is_file():  # T2V: the widened embedding trained too
+            embed = load_file(str(path / PATCH_EMBEDDING_FILE))
+            with torch.no_grad():
+                model.patch_embedding.weight.copy_(embed["weight"])
+                model.patch_embedding.bias.copy_(embed["bias"])
         state = torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -300,10 +312,11 @@ class Trainer:
         batch_size = target.shape[0]
         with self.accelerator.autocast():
             if o.kind == "flow":
-                sigma = sample_sigmas(batch_size, o.shift, generator).to(device)
+                sigma, weight = sample_training_sigmas(batch_size, o.shift, generator, o.timesteps)
+                sigma = sigma.to(device)
                 noise = torch.randn(target.shape, generator=generator).to(device)
                 output = predict(model, add_noise(target, noise, sigma), rgb_latents, sigma * 1000.0, self.prompt)
-                return weighted_mse(output, noise - target, weights)
+                return (per_clip_mse(output, noise - target, weights) * weight.to(device)).mean()
             timestep = torch.full((batch_size,), o.single_step_timestep, device=device)
             output = predict(model, torch.zeros_like(target), rgb_latents, timestep, self.prompt)
             x0 = single_step_x0(output.float(), o.single_step_timestep)
