@@ -4,7 +4,7 @@ interpenetrate, give them new start poses, and try again; record every attempt i
 from __future__ import annotations
 
 from transphy3d.blender.physics import simulate
-from transphy3d.blender.raycast import bvh_first_hit
+from transphy3d.blender.raycast import fastest_first_hit
 from transphy3d.errors import UserError
 from transphy3d.rng import stream
 from transphy3d.scene.meshes import object_mesh
@@ -79,4 +79,4 @@ def settle(spec: SceneSpec) -> SceneSpec:
             update["trajectory"] = [Pose.from_matrix(m) for m in result.trajectory[o.instance_id]]
         settled_objects.append(o.model_copy(update=update))
     spec = spec.model_copy(update={"objects": settled_objects, "placement": attempts, "dropped": dropped})
-    return choose_camera(spec, caster=bvh_first_hit)
+    return choose_camera(spec, caster=fastest_first_hit)

@@ -24,8 +24,8 @@ from transphy3d.scene.spec import CameraAlternative, CameraCheck, SceneSpec
 # An object is visible in a frame when its mask covers at least this share of the image
 # (4 pixels at 104x60, 200 at 832x480): a few stray pixels do not make an object seen.
 VISIBLE_SHARE = 5e-4
-CHECK_WIDTH = 160  # pixels across the ray-cast image (the height keeps the render's aspect)
-CHECK_FRAMES = 24  # frames checked, spread evenly over the clip (first and last included)
+CHECK_WIDTH = 128  # pixels across the ray-cast image (the height keeps the render's aspect)
+CHECK_FRAMES = 16  # frames checked, spread evenly over the clip (first and last included)
 APPROACH_STEPS = 8  # bisection steps of the distance that fills ``camera.fill`` of the image
 
 
@@ -45,8 +45,8 @@ FirstHit = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def trimesh_first_hit(mesh: trimesh.Trimesh) -> FirstHit:
-    """trimesh's ray casting: fast with Embree (``embreex``), very slow without it. The renderer
-    passes Blender's BVH tree instead (``transphy3d.blender.raycast``)."""
+    """trimesh's ray casting: fast with Embree (``embreex``), very slow without it (the renderer
+    then casts with Blender's BVH tree, ``transphy3d.blender.raycast``)."""
     return mesh.ray.intersects_first
 
 
