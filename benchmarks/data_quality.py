@@ -31,6 +31,8 @@ ROWS = [
     ("(object, frame) pairs visible", "visibility.visible_pairs", "pct"),
     ("frames without a visible object", "visibility.frames_without_visible_object", "int"),
     ("scenes with < 95 % pairs visible", "visibility.scenes_below_95", "int"),
+    ("scenes that needed another camera", "camera.kept.alternative", "int"),
+    ("scenes whose visibility check failed", "camera.visibility_check_failed", "int"),
     ("objects per scene, mean", "objects_per_scene.mean", "num"),
     ("camera elevation, median (deg)", "camera.elevation_deg.median", "num"),
     ("camera distance, median (m)", "camera.distance_m.median", "num"),

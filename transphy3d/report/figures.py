@@ -95,9 +95,10 @@ def summarize(run: RunFigures) -> dict[str, Any]:
             "elevation_deg": stats(q.elevation_deg for q in scenes),
             "distance_m": stats(q.distance_m for q in scenes),
             "focal_length_mm": stats(q.focal_length_mm for q in scenes),
-            "kept": _counts(
-                "sampled" if q.camera_kept == 0 else "alternative" for q in scenes if q.camera_kept is not None
-            ),
+            "kept": {  # by the visibility check: the sampled camera or an alternative
+                "sampled": sum(q.camera_kept == 0 for q in scenes),
+                "alternative": sum((q.camera_kept or 0) > 0 for q in scenes),
+            },
             "visibility_check_failed": sum(q.camera_check_passed is False for q in scenes),
         },
         "physics": {
