@@ -79,7 +79,14 @@ def _check_writable(out_dir: Path, overwrite: bool) -> None:
 
 def missing_files(scene_dir: Path, spec: SceneSpec) -> list[str]:
     """Files of the data contract that ``scene_dir`` lacks."""
-    expected = contract.expected_files(spec.render.frames, spec.output.flow, [o.instance_id for o in spec.objects])
+    sensor = spec.sensor
+    expected = contract.expected_files(
+        spec.render.frames,
+        spec.output.flow,
+        [o.instance_id for o in spec.objects],
+        with_sensor=sensor is not None,
+        with_ir=sensor is not None and sensor.keep_ir,
+    )
     return [f for f in expected if not (scene_dir / f).is_file()]
 
 

@@ -66,6 +66,7 @@ def test_official_protocol_by_hand() -> None:
         "delta_1.05": np.mean(ratio < 1.05),
         "delta_1.10": np.mean(ratio < 1.10),
         "delta_1.25": np.mean(ratio < 1.25),
+        "coverage": 5 / 7,  # ground-truth pixels (gt > 0) with a prediction (pred > 0)
     }
     result = metrics.evaluate_depth_video(pred, gt, mask & (gt > 0))
     assert result["fit"] == pytest.approx({"scale": s, "shift": t})

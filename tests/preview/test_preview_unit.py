@@ -323,3 +323,21 @@ def test_scene_yaml_without_denoise_prefilter_still_loads() -> None:
     raw = yaml.safe_load(spec_to_yaml(sampled_spec(2)))
     assert raw["render"].pop("denoise_prefilter") == "ACCURATE"
     assert parse_spec(raw, "old.yaml").render.denoise_prefilter == "ACCURATE"
+
+
+def test_contact_sheet_shows_the_raw_depth_when_the_scene_has_a_sensor() -> None:
+    rng = np.random.default_rng(2)
+    frames = [_frame(f, rng) for f in (0, 5)]
+    for frame in frames:
+        frame.raw_depth = np.where(rng.random(frame.depth.shape) < 0.7, frame.depth * 1.01, 0.0)
+    sheet, layout = compose_contact_sheet([SeedBlock(0, "scene", frames, {1: "a", 2: "b"})], "title")
+    assert layout["columns"] == ["rgb", "depth", "normal", "mask", "raw_depth"]
+    pixels, scale = np.asarray(sheet), layout["panel_scale"]
+    lo, hi = layout["seeds"][0]["depth_range"]  # the depth panel's scale
+    for frame, row in zip(frames, layout["seeds"][0]["rows"], strict=True):
+        x, y, w, h = row["boxes"]["raw_depth"]
+        np.testing.assert_array_equal(
+            pixels[y : y + h : scale, x : x + w : scale], cm.colorize_depth(frame.raw_depth, lo, hi)
+        )
+    plain, plain_layout = compose_contact_sheet([SeedBlock(0, "scene", [_frame(0, rng)], {})], "title")
+    assert plain_layout["columns"] == ["rgb", "depth", "normal", "mask"] and plain.width < sheet.width

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from transphy3d._version import __version__
 from transphy3d.blender.cycles import configure_beauty, configure_data_pass, render_animation
 from transphy3d.blender.scene_builder import build_scene
+from transphy3d.blender.sensor_rig import build_sensor, render_ir
 from transphy3d.blender.session import captured_output, reset, select_device
 from transphy3d.blender.settle import settle
 from transphy3d.files import write_json
@@ -25,6 +26,7 @@ from transphy3d.output import contract
 from transphy3d.output.quality import scene_quality
 from transphy3d.output.writer import FrameConverter, write_scene_files
 from transphy3d.scene.spec import Runtime, SceneSpec
+from transphy3d.sensor.convert import SensorConverter
 
 
 @dataclass
@@ -72,7 +74,11 @@ def realise(
         start = time.perf_counter()
         scene = reset()
         device = select_device(scene, runtime.device, runtime.threads)
-        build_scene(scene, spec)
+        built = build_scene(scene, spec)
+        rig = None
+        if spec.sensor is not None:
+            transparent = [built[o.name] for o in spec.objects if o.material.transparent]
+            rig = build_sensor(scene, spec.sensor, built["camera"], transparent)
         configure_beauty(scene, spec.render, device, spec.output.png_compression)
         if spec.output.keep_blend:
             # bpy prints the operator's report ("Info: Saved copy ...") through Python's sys.stdout,
@@ -83,8 +89,13 @@ def realise(
         timings["setup"] = time.perf_counter() - start
 
         rendered = list(range(spec.render.frames)) if selected is None else selected
+        passes = 2 if rig is None else 4
         bar = tqdm(
-            total=2 * len(rendered), desc=f"scene seed {spec.seed}", unit="frame", disable=not progress, leave=False
+            total=passes * len(rendered),
+            desc=f"scene seed {spec.seed}",
+            unit="frame",
+            disable=not progress,
+            leave=False,
         )
         with tempfile.TemporaryDirectory(prefix="tp3d-data-", dir=out_dir) as scratch:
             scratch_dir = Path(scratch)
@@ -113,6 +124,18 @@ def realise(
                     future.result()
             timings["convert_busy"] = busy["seconds"]
             timings["convert_wait"] = time.perf_counter() - wait_start
+            sensor_figures = None
+            if rig is not None:
+                timings["render_ir"] = render_ir(
+                    scene, rig, spec.sensor, scratch_dir / "ir", lambda f: bar.update(1), selected
+                )
+                start = time.perf_counter()
+                sensor = SensorConverter(spec, out_dir)
+                for f in rendered:
+                    name = contract.frame_name(f, ".exr")
+                    sensor.convert(f, scratch_dir / "ir" / "left" / name, scratch_dir / "ir" / "right" / name)
+                timings["stereo"] = time.perf_counter() - start
+                sensor_figures = sensor.summary()
         bar.close()
 
         start = time.perf_counter()
@@ -130,10 +153,12 @@ def realise(
             num_frames=spec.render.frames,
             seed=spec.seed,
             physics_recorded=recorded,
-            seconds_per_frame=(timings["render_beauty"] + timings["render_data"]) / len(rendered),
+            seconds_per_frame=(timings["render_beauty"] + timings["render_data"] + timings.get("render_ir", 0.0))
+            / len(rendered),
             rendered_frames=selected,
             timings={k: round(v, 4) for k, v in timings.items()},
             quality=scene_quality(spec, converter.tally),
+            sensor=sensor_figures,
         )
         write_json(out_dir / contract.META_FILE, meta.to_json())
     return RealiseResult(spec=spec, meta=meta, timings=timings)

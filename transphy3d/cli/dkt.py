@@ -138,7 +138,12 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     p.add_argument("data", nargs="+", metavar="SCENES", help="render output dir, scene dir or published tar(s)")
     p.add_argument("--out", required=True, help="where metrics.json and metrics.md go")
-    p.add_argument("--pred", default=None, help="predictions folder: PRED/<video>/disparity.npy (from infer-dkt)")
+    p.add_argument(
+        "--pred",
+        default=None,
+        help="predictions folder: PRED/<video>/disparity.npy (from infer-dkt); raw-sensor: the scenes' simulated "
+        "depth camera (raw_depth/), evaluated by the same protocol, holes excluded and counted in coverage",
+    )
     p.add_argument("--lora", default=None, metavar="CKPT", help=LORA_HELP + "; predict with it instead of --pred")
     p.add_argument("--base", default=None, help=BASE_HELP + " (with --lora)")
     p.add_argument("--task", choices=("depth", "normal"), default=None, help=TASK_HELP + "; with --pred: depth")
@@ -171,7 +176,15 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from transphy3d.dkt.evaluate import evaluate, ground_truth, load_prediction, parse_depth_range, write_results
+    from transphy3d.dkt.evaluate import (
+        RAW_SENSOR,
+        evaluate,
+        ground_truth,
+        load_prediction,
+        parse_depth_range,
+        raw_sensor_prediction,
+        write_results,
+    )
     from transphy3d.dkt.metrics import format_table
 
     if (args.pred is None) == (args.lora is None):
@@ -179,7 +192,12 @@ def run_eval(args: argparse.Namespace) -> int:
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     depth_range = parse_depth_range(args.depth_range)
     out = check_output_dir(args.out)
-    if args.pred is not None:
+    if args.pred == RAW_SENSOR:
+        task = args.task or "depth"
+        if task != "depth":
+            raise UserError(f"--pred {RAW_SENSOR} gives depth; use --task depth", field="--task")
+        predictor = raw_sensor_prediction
+    elif args.pred is not None:
         task = args.task or "depth"
         pred_dir = Path(args.pred)
         if not pred_dir.is_dir():

@@ -38,6 +38,19 @@ class EvalVideo:
     fps: float
     regions: dict[str, np.ndarray] = field(default_factory=dict)
     flows: list[np.ndarray | None] | None = None
+    raw_depth: np.ndarray | None = None  # (T, H, W) the simulated depth camera's metres, 0 = no return
+
+
+RAW_SENSOR = "raw-sensor"  # --pred value: evaluate the scenes' own simulated depth camera
+
+
+def raw_sensor_prediction(video: EvalVideo) -> np.ndarray:
+    """The raw sensor depth of ``video`` as the disparity the protocol expects (1 / depth; 0 where
+    the sensor returned nothing, so holes never count as predictions)."""
+    if video.raw_depth is None:
+        raise UserError(f"video {video.name} has no raw_depth/ (render it with sensor.enabled: true)", field="--pred")
+    raw = video.raw_depth.astype(np.float64)
+    return np.where(raw > 0, 1.0 / np.where(raw > 0, raw, 1.0), 0.0)
 
 
 def region_ids(objects, region: str) -> list[int]:
@@ -70,6 +83,8 @@ def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode
         valid,
         scene.fps,
     )
+    if scene.has_sensor:
+        video.raw_depth = np.stack([scene.raw_depth(i) for i in range(count)]).astype(np.float32)
     for region in regions:
         if region != "all":
             video.regions[region] = np.isin(masks, region_ids(scene.objects, region))

@@ -25,6 +25,9 @@ ground truth (camera motion changes disparity, so it is not 0), and ``temporal_e
 |(warped change of the prediction) - (warped change of the ground truth)|, which is 0 for a
 perfect prediction. Means over pixels of all frame pairs.
 
+``coverage``: the share of a region's ground-truth pixels that have a prediction at all (a raw
+depth camera's holes; 1 for a dense model).
+
 Normals: angular error in degrees on valid pixels: mean, median, and the fraction below 11.25,
 22.5 and 30 degrees.
 """
@@ -197,7 +200,12 @@ def evaluate_depth_video(
 ) -> dict[str, dict[str, float] | None]:
     """Metrics of one video per region (``all`` = every valid pixel), plus ``fit`` (s, t).
 
-    ``valid`` is the evaluation mask of the ground truth (depth > 0, finite, in range)."""
+    ``valid`` is the evaluation mask of the ground truth (depth > 0, finite, in range). Each
+    region also gets ``coverage``: the share of its ground-truth pixels with a prediction
+    (pred > 0); below 1 only for predictions with holes, such as a depth camera's raw depth."""
+    gt_mask = np.asarray(valid, dtype=bool)
+    predicted = np.asarray(pred_disp) > 0
+    gt_regions = {"all": gt_mask, **{k: v & gt_mask for k, v in (regions or {}).items()}}
     if protocol == "official":
         aligned_depth, valid, s, t = align_official(pred_disp, gt_depth, valid)
         errors = pooled_depth_errors
@@ -212,6 +220,9 @@ def evaluate_depth_video(
         if metrics is not None and flows is not None:
             temporal = temporal_errors(1.0 / aligned_depth, gt_disp, valid, flows, None if name == "all" else mask)
             metrics.update(temporal or {})
+        if metrics is not None:
+            region = gt_regions[name]
+            metrics["coverage"] = float((predicted & region).sum() / max(int(region.sum()), 1))
         results[name] = metrics
     return results
 
@@ -263,7 +274,7 @@ def format_table(summary: Mapping[str, Mapping[str, float]]) -> str:
             value = row.get(key)
             if value is None:
                 cells.append("-")
-            elif key.startswith(("delta", "within")) or key == "abs_rel":
+            elif key.startswith(("delta", "within")) or key in ("abs_rel", "coverage"):
                 cells.append(f"{100 * value:.2f}")
             else:
                 cells.append(f"{value:.4f}")

@@ -65,8 +65,14 @@ DEPTH_DIR = "depth"
 NORMAL_DIR = "normal"
 MASK_DIR = "mask"
 FLOW_DIR = "flow"
+RAW_DEPTH_DIR = "raw_depth"  # the simulated depth camera's output (scene.yaml sensor)
+IR_LEFT_DIR = "ir_left"  # its IR images, with sensor.keep_ir
+IR_RIGHT_DIR = "ir_right"
 PER_FRAME_DIRS = {RGB_DIR: ".png", DEPTH_DIR: ".exr", NORMAL_DIR: ".exr", MASK_DIR: ".png"}
 FLOW_SUFFIX = ".exr"
+SENSOR_FRAME_DIRS = {RAW_DEPTH_DIR: ".exr"}  # every frame, when the sensor is on
+IR_FRAME_DIRS = {IR_LEFT_DIR: ".png", IR_RIGHT_DIR: ".png"}  # every frame, with sensor.keep_ir
+FRAME_SUFFIXES = {**PER_FRAME_DIRS, FLOW_DIR: FLOW_SUFFIX, **SENSOR_FRAME_DIRS, **IR_FRAME_DIRS}
 DEPTH_CHANNEL = "Z"
 NORMAL_CHANNELS = ("X", "Y", "Z")
 FLOW_CHANNELS = ("X", "Y")
@@ -78,8 +84,9 @@ def frame_name(frame: int, suffix: str) -> str:
 
 
 def frame_path(scene_dir: str | Path, kind: str, frame: int) -> Path:
-    """Path of one per-frame file: ``kind`` is rgb, depth, normal, mask or flow."""
-    suffix = FLOW_SUFFIX if kind == FLOW_DIR else PER_FRAME_DIRS[kind]
+    """Path of one per-frame file: ``kind`` is rgb, depth, normal, mask, flow, raw_depth, ir_left
+    or ir_right."""
+    suffix = FRAME_SUFFIXES[kind]
     return Path(scene_dir) / kind / frame_name(frame, suffix)
 
 
@@ -93,10 +100,17 @@ def part_mesh_file(name: str) -> str:
     return f"{MESH_DIR}/{name}.ply"
 
 
-def expected_files(num_frames: int, with_flow: bool = False, instance_ids: Sequence[int] = ()) -> list[str]:
+def expected_files(
+    num_frames: int,
+    with_flow: bool = False,
+    instance_ids: Sequence[int] = (),
+    with_sensor: bool = False,
+    with_ir: bool = False,
+) -> list[str]:
     """Relative paths every complete scene directory holds (environment meshes excluded)."""
     files = [SCENE_SPEC_FILE, CAMERA_FILE, OBJECTS_FILE, META_FILE]
-    for kind, suffix in PER_FRAME_DIRS.items():
+    kinds = {**PER_FRAME_DIRS, **(SENSOR_FRAME_DIRS if with_sensor else {}), **(IR_FRAME_DIRS if with_ir else {})}
+    for kind, suffix in kinds.items():
         files += [f"{kind}/{frame_name(f, suffix)}" for f in range(num_frames)]
     if with_flow:
         files += [f"{FLOW_DIR}/{frame_name(f, FLOW_SUFFIX)}" for f in range(max(num_frames - 1, 0))]
@@ -146,8 +160,27 @@ class ContractModel(BaseModel):
         return self.model_dump(mode="json")
 
 
+class SensorCamera(ContractModel):
+    """``camera.json`` ``sensor``: the simulated depth camera's IR imagers and emitter. Extrinsics
+    map points of the RGB camera's frame to the part's frame (OpenCV, same orientation);
+    ``raw_depth/`` is already registered to the RGB camera's pixel grid."""
+
+    preset: str
+    width: int  # IR image size, pixels
+    height: int
+    K: Matrix  # both IR imagers (rectified pair)
+    baseline_m: float
+    rgb_to_ir_left: Matrix
+    rgb_to_ir_right: Matrix
+    rgb_to_emitter: Matrix
+    disparities: int
+    min_depth_m: float  # nearest depth the disparity search reaches at this IR resolution
+    max_depth_m: float  # farther returns are dropped
+
+
 class CameraFile(ContractModel):
-    """``camera.json``: intrinsics and the per-frame world_to_camera (OpenCV camera frame)."""
+    """``camera.json``: intrinsics and the per-frame world_to_camera (OpenCV camera frame);
+    ``sensor`` when the scene has a simulated depth camera."""
 
     format_version: int = FORMAT_VERSION
     convention: str = CAMERA_CONVENTION
@@ -159,6 +192,14 @@ class CameraFile(ContractModel):
     clip_near: float
     clip_far: float
     world_to_camera: list[Matrix]
+    sensor: SensorCamera | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_sensor(self, handler) -> dict[str, Any]:
+        data = handler(self)
+        if self.sensor is None:
+            data.pop("sensor", None)
+        return data
 
     @classmethod
     def from_arrays(
@@ -290,11 +331,14 @@ class MetaFile(ContractModel):
     rendered_frames: list[int] | None = None
     timings: dict[str, float] = {}
     quality: SceneQuality | None = None  # absent in scenes written by 0.1.0
+    # The simulated depth camera against the exact depth, per region (opaque, transparent):
+    # pixels, coverage, within_2pct, failed; only when the scene has a sensor.
+    sensor: dict[str, dict[str, float]] | None = None
 
     @model_serializer(mode="wrap")
     def _omit_rendered_frames(self, handler) -> dict[str, Any]:
         data = handler(self)
-        for optional in ("rendered_frames", "quality"):
+        for optional in ("rendered_frames", "quality", "sensor"):
             if getattr(self, optional) is None:
                 data.pop(optional, None)
         return data

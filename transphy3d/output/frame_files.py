@@ -4,7 +4,9 @@
 - normal: half-float EXR channels ``X, Y, Z``, unit normals in the camera frame, 0 = no surface;
 - flow: half-float EXR channels ``X, Y``, forward flow in pixels (frame t -> t+1);
 - mask: 16-bit greyscale PNG of instance ids, 0 = environment;
-- rgb: 8-bit sRGB PNG (written by Blender).
+- rgb: 8-bit sRGB PNG (written by Blender);
+- raw_depth: the simulated depth camera's depth on the RGB grid, encoded as depth (0 = no return);
+- ir_left, ir_right: 8-bit greyscale PNGs of the depth camera's IR imagers.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 from transphy3d.errors import UnreadableFileError
 from transphy3d.output.contract import DEPTH_CHANNEL, FLOW_CHANNELS, NORMAL_CHANNELS
 from transphy3d.output.exr import read_exr, write_exr
-from transphy3d.output.png import read_mask_png, read_rgb_png, write_mask_png
+from transphy3d.output.png import read_grey_png, read_mask_png, read_rgb_png, write_grey_png, write_mask_png
 
 
 def _channels(path: str | Path, names: tuple[str, ...]) -> list[np.ndarray]:
@@ -58,6 +60,10 @@ def read_flow(path: str | Path) -> np.ndarray:
     return np.stack(_channels(path, FLOW_CHANNELS), axis=-1).astype(np.float32)
 
 
+write_raw_depth = write_depth
+read_raw_depth = read_depth
+write_ir = write_grey_png
+read_ir = read_grey_png
 write_mask = write_mask_png
 read_mask = read_mask_png
 read_rgb = read_rgb_png

@@ -1,4 +1,4 @@
-"""PNG reading and writing (Pillow): 8-bit sRGB colour and 16-bit instance masks."""
+"""PNG reading and writing (Pillow): 8-bit sRGB colour, 8-bit grey (IR) and 16-bit instance masks."""
 
 from __future__ import annotations
 
@@ -48,3 +48,15 @@ def write_rgb_png(path: str | Path, rgb: np.ndarray) -> None:
 def read_rgb_png(path: str | Path) -> np.ndarray:
     """A colour PNG as an (H, W, 3) ``uint8`` sRGB array (alpha dropped)."""
     return _decoded(path, "RGB")
+
+
+def write_grey_png(path: str | Path, grey: np.ndarray) -> None:
+    """Write an (H, W) ``uint8`` greyscale image."""
+    if grey.dtype != np.uint8 or grey.ndim != 2:
+        raise ValueError(f"grey image must be (H, W) uint8, got {grey.shape} {grey.dtype}")
+    Image.fromarray(grey).save(path, compress_level=6)
+
+
+def read_grey_png(path: str | Path) -> np.ndarray:
+    """A PNG as an (H, W) ``uint8`` greyscale array."""
+    return _decoded(path, "L")

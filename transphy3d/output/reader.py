@@ -34,6 +34,7 @@ class Frame:
     K: np.ndarray  # (3, 3) float64 pixels
     world_to_camera: np.ndarray  # (4, 4) float64
     flow: np.ndarray | None = None  # (H, W, 2) float32 pixels, t -> t+1; None if not rendered
+    raw_depth: np.ndarray | None = None  # (H, W) float32 metres from the simulated depth camera, 0 = no return
 
     @property
     def valid(self) -> np.ndarray:
@@ -157,6 +158,22 @@ class Scene:
         path = self._frame_path(contract.FLOW_DIR, frame)
         return frame_files.read_flow(path) if path.is_file() else None
 
+    @property
+    def has_sensor(self) -> bool:
+        """True when the scene has a simulated depth camera (``raw_depth/``)."""
+        return self.camera.sensor is not None
+
+    def raw_depth(self, frame: int) -> np.ndarray | None:
+        """The simulated depth camera's depth on the RGB grid (0 = no return); None without a sensor."""
+        if not self.has_sensor:
+            return None
+        return frame_files.read_raw_depth(self._frame_path(contract.RAW_DEPTH_DIR, frame))
+
+    def ir(self, frame: int, side: str = "left") -> np.ndarray | None:
+        """The depth camera's 8-bit IR image of ``side`` (left, right); None when not kept."""
+        path = self._frame_path(contract.IR_LEFT_DIR if side == "left" else contract.IR_RIGHT_DIR, frame)
+        return frame_files.read_ir(path) if path.is_file() else None
+
     def frame(self, index: int, with_flow: bool = False) -> Frame:
         """All arrays of frame ``index`` (0-based)."""
         if not 0 <= index < self.num_frames:
@@ -170,6 +187,7 @@ class Scene:
             K=self.K,
             world_to_camera=self.world_to_camera[index],
             flow=self.flow(index) if with_flow else None,
+            raw_depth=self.raw_depth(index),
         )
 
     def instance_ids(self, material_classes: set[str] | None = None) -> list[int]:

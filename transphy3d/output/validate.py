@@ -72,7 +72,12 @@ def validate_scene(scene_dir: str | Path, frames: str = "all") -> SceneReport:
     for entry in [*objects.objects, *objects.environment]:
         if not (scene_dir / entry.mesh).is_file():
             problems.append(f"objects.json: {entry.name}: mesh {entry.mesh} missing")
-    for kind, suffix in contract.PER_FRAME_DIRS.items():
+    kinds = dict(contract.PER_FRAME_DIRS)
+    if camera.sensor is not None:
+        kinds.update(contract.SENSOR_FRAME_DIRS)
+        if (scene_dir / contract.IR_LEFT_DIR).is_dir() or (scene_dir / contract.IR_RIGHT_DIR).is_dir():
+            kinds.update(contract.IR_FRAME_DIRS)
+    for kind, suffix in kinds.items():
         missing = [f for f in range(count) if not (scene_dir / kind / contract.frame_name(f, suffix)).is_file()]
         if missing:
             problems.append(
@@ -83,9 +88,37 @@ def validate_scene(scene_dir: str | Path, frames: str = "all") -> SceneReport:
     to_read = range(count) if frames == "all" else sorted({0, count - 1})
     for f in to_read:
         _check_frame(scene_dir, f, width, height, ids, problems)
+        if camera.sensor is not None:
+            _check_sensor_frame(scene_dir, f, width, height, camera.sensor, "ir_left" in kinds, problems)
         if len(problems) > 10:
             break
     return report
+
+
+def _check_sensor_frame(
+    scene_dir: Path, f: int, width: int, height: int, sensor: contract.SensorCamera, with_ir: bool, problems: list[str]
+) -> None:
+    """raw_depth/ (and the IR images): readable, their sizes, finite depth in the sensor's range or 0."""
+    name = contract.frame_name(f, "")
+    try:
+        raw = frame_files.read_raw_depth(contract.frame_path(scene_dir, contract.RAW_DEPTH_DIR, f))
+        irs = (
+            [frame_files.read_ir(contract.frame_path(scene_dir, kind, f)) for kind in contract.IR_FRAME_DIRS]
+            if with_ir
+            else []
+        )
+    except Exception as error:  # a corrupt file raises whatever its decoder raises
+        problems.append(f"frame {name}: unreadable sensor file ({type(error).__name__}: {error})")
+        return
+    if raw.shape != (height, width):
+        problems.append(f"frame {name}: raw_depth has shape {raw.shape}, expected {(height, width)}")
+    elif not np.all(np.isfinite(raw)) or raw.min() < 0 or raw.max() > sensor.max_depth_m + 1e-3:
+        problems.append(
+            f"frame {name}: raw_depth must be finite, 0 or within the sensor's range (<= {sensor.max_depth_m} m)"
+        )
+    for ir in irs:
+        if ir.shape != (sensor.height, sensor.width):
+            problems.append(f"frame {name}: IR image has shape {ir.shape}, expected {(sensor.height, sensor.width)}")
 
 
 def _check_frame(scene_dir: Path, f: int, width: int, height: int, ids: set[int], problems: list[str]) -> None:

@@ -20,6 +20,7 @@ from transphy3d.output.quality import MaskTally
 from transphy3d.scene.camera_path import spec_intrinsics, spec_world_to_camera
 from transphy3d.scene.environment import environment_parts, part_mesh, part_pose
 from transphy3d.scene.meshes import object_mesh
+from transphy3d.scene.sensor import SensorSpec
 from transphy3d.scene.spec import MaterialSpec, SceneSpec, save_spec
 
 NO_HIT_DEPTH = 1e9  # Cycles writes 1e10 where a camera ray escapes
@@ -89,6 +90,23 @@ def compact_json(data: Any) -> str:
     return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(p.strip() for p in m.group(1).split(",")) + "]", text) + "\n"
 
 
+def sensor_camera(sensor: SensorSpec) -> contract.SensorCamera:
+    """camera.json's ``sensor`` record of the simulated depth camera."""
+    return contract.SensorCamera(
+        preset=sensor.preset,
+        width=sensor.ir_width,
+        height=sensor.ir_height,
+        K=contract.matrix_list(sensor.K()),
+        baseline_m=sensor.baseline_m,
+        rgb_to_ir_left=contract.matrix_list(sensor.rgb_to_part("left")),
+        rgb_to_ir_right=contract.matrix_list(sensor.rgb_to_part("right")),
+        rgb_to_emitter=contract.matrix_list(sensor.rgb_to_part("emitter")),
+        disparities=sensor.disparities,
+        min_depth_m=sensor.min_depth_m(),
+        max_depth_m=sensor.max_depth_m,
+    )
+
+
 def write_camera(spec: SceneSpec, out_dir: Path) -> None:
     r = spec.render
     camera = contract.CameraFile.from_arrays(
@@ -100,6 +118,8 @@ def write_camera(spec: SceneSpec, out_dir: Path) -> None:
         spec.camera.clip_near,
         spec.camera.clip_far,
     )
+    if spec.sensor is not None:
+        camera.sensor = sensor_camera(spec.sensor)
     write_text_atomic(out_dir / contract.CAMERA_FILE, compact_json(camera.to_json()))
 
 

@@ -1,5 +1,6 @@
 """The contact sheet: one block per seed, side by side; in a block one row per previewed frame
-with RGB | depth | normal | instance mask, under a header (seed, scene) and above a legend
+with RGB | depth | normal | instance mask (| raw depth, when the scene has a simulated depth
+camera, on the depth panel's colour scale), under a header (seed, scene) and above a legend
 (depth colour bar with its range, instance colours, warnings). Also returns the layout (panel
 boxes, depth ranges, instance colours) so tools and tests can read the panels back."""
 
@@ -22,7 +23,14 @@ from transphy3d.preview.colormaps import (
 )
 
 COLUMNS = ("rgb", "depth", "normal", "mask")
-COLUMN_TITLES = {"rgb": "RGB", "depth": "depth", "normal": "normal", "mask": "instance mask"}
+SENSOR_COLUMN = "raw_depth"
+COLUMN_TITLES = {
+    "rgb": "RGB",
+    "depth": "depth",
+    "normal": "normal",
+    "mask": "instance mask",
+    SENSOR_COLUMN: "raw depth",
+}
 BACKGROUND = (24, 24, 24)
 TEXT = (230, 230, 230)
 DIM = (150, 150, 150)
@@ -40,6 +48,7 @@ class FramePanels:
     depth: np.ndarray  # (H, W) metres, 0 = no surface
     normal: np.ndarray  # (H, W, 3) camera frame (OpenCV)
     mask: np.ndarray  # (H, W) instance ids
+    raw_depth: np.ndarray | None = None  # (H, W) metres from the simulated depth camera, 0 = no return
 
 
 @dataclass
@@ -81,13 +90,21 @@ def _enlarge(image: np.ndarray, scale: int) -> np.ndarray:
     return image if scale == 1 else np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
 
 
+def block_columns(block: SeedBlock) -> tuple[str, ...]:
+    """The block's panels: COLUMNS, and the raw depth when its frames have one."""
+    return COLUMNS + ((SENSOR_COLUMN,) if block.frames[0].raw_depth is not None else ())
+
+
 def _panels(frame: FramePanels, lo: float, hi: float) -> dict[str, np.ndarray]:
-    return {
+    panels = {
         "rgb": np.asarray(frame.rgb, dtype=np.uint8),
         "depth": colorize_depth(frame.depth, lo, hi),
         "normal": colorize_normal(frame.normal),
         "mask": colorize_mask(frame.mask),
     }
+    if frame.raw_depth is not None:
+        panels[SENSOR_COLUMN] = colorize_depth(frame.raw_depth, lo, hi)
+    return panels
 
 
 class _Canvas:
@@ -121,11 +138,12 @@ def _draw_block(canvas: _Canvas, block: SeedBlock, x0: int, y0: int, scale: int)
     """Draw one seed's block at (x0, y0); returns its bottom y and its layout."""
     h, w = block.frames[0].depth.shape
     pw, ph = w * scale, h * scale
-    block_width = LABEL_WIDTH + 4 * pw + 3 * GAP
+    columns = block_columns(block)
+    block_width = LABEL_WIDTH + len(columns) * pw + (len(columns) - 1) * GAP
     lo, hi = depth_range(f.depth for f in block.frames)
     y = canvas.text(x0, y0, f"seed {block.seed}", block_width)
     y = canvas.text(x0, y, block.caption, block_width, DIM)
-    for c, column in enumerate(COLUMNS):
+    for c, column in enumerate(columns):
         canvas.text(x0 + LABEL_WIDTH + c * (pw + GAP), y, COLUMN_TITLES[column], pw, DIM)
     y += canvas.line
     rows = []
@@ -172,7 +190,8 @@ def _draw_block(canvas: _Canvas, block: SeedBlock, x0: int, y0: int, scale: int)
 
 
 def block_width(block: SeedBlock, scale: int) -> int:
-    return LABEL_WIDTH + 4 * block.frames[0].depth.shape[1] * scale + 3 * GAP
+    count = len(block_columns(block))
+    return LABEL_WIDTH + count * block.frames[0].depth.shape[1] * scale + (count - 1) * GAP
 
 
 def compose_contact_sheet(blocks: list[SeedBlock], title: str) -> tuple[Image.Image, dict[str, Any]]:
@@ -196,7 +215,8 @@ def compose_contact_sheet(blocks: list[SeedBlock], title: str) -> tuple[Image.Im
             x += block_width(block, scale) + 2 * MARGIN
         height = bottom + MARGIN
     assert canvas.image is not None
-    return canvas.image, {"panel_scale": scale, "columns": list(COLUMNS), "seeds": layouts}
+    columns = max((block_columns(b) for b in blocks), key=len)
+    return canvas.image, {"panel_scale": scale, "columns": list(columns), "seeds": layouts}
 
 
 def animation_frames(sheet: Image.Image, layout: dict[str, Any]) -> list[np.ndarray]:

@@ -151,7 +151,9 @@ def preview_scene(
     start = time.perf_counter()
     warnings = scene_warnings(settled, scene, frames)
     checks = time.perf_counter() - start
-    panels = [FramePanels(f, scene.rgb(f), scene.depth(f), scene.normal(f), scene.mask(f)) for f in frames]
+    panels = [
+        FramePanels(f, scene.rgb(f), scene.depth(f), scene.normal(f), scene.mask(f), scene.raw_depth(f)) for f in frames
+    ]
     instances = {o.instance_id: f"{o.name}, {o.material_class}/{o.material.get('preset', '')}" for o in scene.objects}
     attempts = len(settled.placement)
     physics_text = (
@@ -162,7 +164,7 @@ def preview_scene(
     timings = {
         "physics": physics,
         "setup": t["setup"],
-        "render": t["render_data"] + t["render_beauty"],
+        "render": t["render_data"] + t["render_beauty"] + t.get("render_ir", 0.0) + t.get("stereo", 0.0),
         "write": t["write"],
         "checks": checks,
     }

@@ -15,6 +15,7 @@ from transphy3d.documents import FrozenModel
 from transphy3d.scene import material_params as mp
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
 from transphy3d.scene.procedural import FAMILIES
+from transphy3d.scene.sensor import SensorConfig
 from transphy3d.scene.spec import (
     BUNDLED_HDRIS,
     BundledHdri,
@@ -288,5 +289,6 @@ class SceneConfig(FrozenModel):
     lighting: LightingConfig = LightingConfig()
     render: RenderConfig = RenderConfig()
     output: OutputConfig = OutputConfig()
+    sensor: SensorConfig = SensorConfig()  # the simulated depth camera (raw_depth/), off by default
     # The config file that set each path key (see config_loader.PATH_KEYS); not part of the digest.
     _path_origins: dict[str, Path | None] = PrivateAttr(default_factory=dict)

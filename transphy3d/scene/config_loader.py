@@ -199,14 +199,16 @@ STATIC_KEYS = ("static_fraction", "asset_manifest", "static_size", "static_mater
 
 def config_digest(config: SceneConfig) -> str:
     """A short stable hash of a validated config (what a run directory records). The static-asset
-    keys count only when static assets are used (``objects.static_fraction`` > 0), and
-    ``environment.textures`` only with a texture folder, so configs without them keep the digest
-    they had before those keys existed."""
+    keys count only when static assets are used (``objects.static_fraction`` > 0),
+    ``environment.textures`` only with a texture folder and ``sensor`` only when it is on, so
+    configs without them keep the digest they had before those keys existed."""
     dumped = config.model_dump(mode="json", by_alias=True)
     if config.objects.static_fraction == 0:
         for key in STATIC_KEYS:
             dumped["objects"].pop(key, None)
     if config.environment.textures.directory is None:
         dumped["environment"].pop("textures", None)
+    if not config.sensor.enabled:
+        dumped.pop("sensor", None)
     data = json.dumps(dumped, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:16]

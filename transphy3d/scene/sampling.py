@@ -18,6 +18,7 @@ from transphy3d.scene.materials import MaterialLibrary, load_library, sample_mat
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.placement import Body, Footprint, drop_pose, stable_rest_pose
 from transphy3d.scene.procedural import sample_params
+from transphy3d.scene.sensor import resolve_sensor
 from transphy3d.scene.spec import (
     RECTANGULAR_LIGHTS,
     CameraAlternative,
@@ -354,4 +355,5 @@ def sample_spec(config: SceneConfig, seed: int) -> SceneSpec:
         world=sample_world(config, seed),
         lights=sample_lights(config, environment, seed),
         camera=sample_camera(config, seed),
+        sensor=resolve_sensor(config.sensor),
     )

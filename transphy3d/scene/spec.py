@@ -19,6 +19,7 @@ from transphy3d.documents import StrictModel
 from transphy3d.geometry.transforms import matrix_to_quaternion, pose_matrix
 from transphy3d.scene import material_params as mp
 from transphy3d.scene.procedural import FAMILIES, check_params
+from transphy3d.scene.sensor import SensorSpec
 
 SPEC_VERSION = 1
 Vec3 = tuple[float, float, float]
@@ -383,6 +384,7 @@ class SceneSpec(StrictModel):
     camera_check: CameraCheck | None = None
     placement: list[AttemptRecord] = Field(default_factory=list)
     dropped: list[Rejection] = Field(default_factory=list)
+    sensor: SensorSpec | None = None  # the simulated depth camera; None: off
 
     @property
     def is_settled(self) -> bool:
