@@ -113,3 +113,27 @@ def test_eval_dkt_raw_sensor_per_region(glass_scene, tmp_path, capsys) -> None:
     assert summary["all"]["delta_1.05"] > 0.8  # mostly the table, measured well
     assert summary["transparent"]["delta_1.05"] < summary["all"]["delta_1.05"] - 0.3
     assert 0 < summary["transparent"]["coverage"] <= 1
+
+
+def test_report_sums_the_sensor_figures_over_a_run(diffuse_scene, glass_scene, tmp_path, capsys) -> None:
+    """``transphy3d report`` weighs each scene's sensor figures by its pixels (and returns)."""
+    import shutil
+
+    run = tmp_path / "run"
+    for index, scene in enumerate((diffuse_scene, glass_scene)):
+        shutil.copytree(scene.path, run / f"scene_{index:06d}")
+    result = run_in_process(capsys, "report", str(run), "--out", str(tmp_path / "r"), "--thumbnails", "0")
+    assert result.returncode == 0, result.stderr
+    sensor = json.loads((tmp_path / "r" / "report.json").read_text())["sensor"]
+    metas = [diffuse_scene.meta.sensor, glass_scene.meta.sensor]
+    opaque = [m["opaque"] for m in metas]
+    pixels = sum(r["pixels"] for r in opaque)
+    assert sensor["scenes"] == 2 and sensor["opaque"]["pixels"] == pixels
+    assert sensor["opaque"]["coverage"] == pytest.approx(
+        sum(r["coverage"] * r["pixels"] for r in opaque) / pixels, abs=1e-5
+    )
+    assert sensor["opaque"]["failed"] == pytest.approx(
+        sum(r["failed"] * r["pixels"] for r in opaque) / pixels, abs=1e-5
+    )
+    assert sensor["transparent"]["failed"] > sensor["opaque"]["failed"]
+    assert "Simulated depth camera" in (tmp_path / "r" / "report.html").read_text()

@@ -41,6 +41,29 @@ def _posture(tilt_deg: float) -> str:
     return "standing" if tilt_deg <= 15 else "on its top" if tilt_deg >= 165 else "on its side"
 
 
+def sensor_figures(run: RunFigures) -> dict[str, Any] | None:
+    """The simulated depth camera over the run, per region (``opaque``, ``transparent``): pixels,
+    coverage and failed (shares of the region's pixels), within_2pct (share of the returns);
+    None when no scene has a sensor."""
+    with_sensor = [s.meta.sensor for s in run.scenes if s.meta.sensor]
+    if not with_sensor:
+        return None
+    out: dict[str, Any] = {"scenes": len(with_sensor)}
+    for region in sorted({r for figures in with_sensor for r in figures}):
+        rows = [figures[region] for figures in with_sensor if region in figures]
+        pixels = sum(r["pixels"] for r in rows)
+        returns = sum(r["coverage"] * r["pixels"] for r in rows)
+        out[region] = {
+            "pixels": int(pixels),
+            "coverage": round(returns / pixels, 5) if pixels else None,
+            "within_2pct": round(sum(r["within_2pct"] * r["coverage"] * r["pixels"] for r in rows) / returns, 5)
+            if returns
+            else None,
+            "failed": round(sum(r["failed"] * r["pixels"] for r in rows) / pixels, 5) if pixels else None,
+        }
+    return out
+
+
 def summarize(run: RunFigures) -> dict[str, Any]:
     """Every figure of the report as a JSON-ready dict."""
     scenes = [s.quality for s in run.scenes]
@@ -110,6 +133,9 @@ def summarize(run: RunFigures) -> dict[str, Any]:
         "resolutions": _counts(f"{s.meta.resolution[0]}x{s.meta.resolution[1]}" for s in run.scenes),
         "failures": {"scenes": len(run.failures), "by_status": _counts(str(f.status) for f in run.failures)},
     }
+    sensor = sensor_figures(run)
+    if sensor is not None:
+        figures["sensor"] = sensor
     figures["targets"] = check_targets(figures)
     return figures
 

@@ -72,6 +72,20 @@ def _headline(figures: dict[str, Any]) -> str:
     return f"<table><tr><th>figure</th><th>value</th><th>default-config target</th></tr>{body}</table>"
 
 
+def _sensor_table(sensor: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(region)}</td><td>{f['pixels']}</td><td>{_pct(f['coverage'])}</td>"
+        f"<td>{_pct(f['within_2pct'])}</td><td>{_pct(f['failed'])}</td></tr>"
+        for region, f in sensor.items()
+        if isinstance(f, dict)
+    )
+    return (
+        f"<h2>Simulated depth camera ({sensor['scenes']} scenes)</h2><table><tr><th>region</th><th>pixels</th>"
+        "<th>with a return</th><th>returns within 2 %</th><th>failed (no return or off by more than 2 %)</th></tr>"
+        f"{rows}</table>"
+    )
+
+
 def write_page(
     run: RunFigures,
     figures: dict[str, Any],
@@ -89,6 +103,8 @@ def write_page(
         f"An object is visible in a frame when it covers at least {100 * figures['visibility']['visible_share_threshold']:.2f} %"
         " of the image. All figures are in <code>report.json</code>.</p>",
     ]
+    if "sensor" in figures:
+        parts.append(_sensor_table(figures["sensor"]))
     if plots:
         parts.append("<h2>Distributions</h2><div class='plots'>")
         parts += [
