@@ -179,7 +179,7 @@ def _launcher(options: FarmOptions, info: ray_cluster.Cluster) -> tuple[TaskLaun
         recycling = Recycling(scenes=options.warm_recycle_scenes, bytes=options.warm_recycle_bytes)
         launcher = WarmLauncher(the_plan.ray_options(), the_plan.workers, recycling, options.worker_prefix)
         return launcher, the_plan.workers, the_plan.threads
-    return TaskLauncher(the_plan.ray_options()), the_plan.workers, the_plan.threads
+    return TaskLauncher(the_plan.ray_options(), the_plan.workers), the_plan.workers, the_plan.threads
 
 
 def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int], summary: Summary) -> None:
@@ -205,7 +205,9 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
         try:
             while pending or running:
                 now = time.monotonic()
-                while pending and len(running) < workers and pending[0][0] <= now:
+                free = launcher.free(len(running))
+                while pending and free > 0 and pending[0][0] <= now:
+                    free -= 1
                     _, index, attempt = heapq.heappop(pending)
                     job = SceneJob(
                         index=index, seed=scene_seed(options.seed, index), attempt=attempt, out=str(out),
@@ -215,8 +217,8 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
                     attempts.grant(job)
                     running[launcher.submit(job)] = (job, now)
                 attempts.sweep()
-                if not running:
-                    time.sleep(max(0.0, min(pending[0][0] - time.monotonic(), 1.0)))
+                if not running:  # waiting for a retry's backoff, or for a worker to start
+                    time.sleep(max(0.05, min(pending[0][0] - time.monotonic(), 1.0)))
                     continue
                 done, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
                 for ref in done:

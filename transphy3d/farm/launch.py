@@ -37,14 +37,23 @@ class WarmActor:
     def render(self, job: SceneJob) -> SceneAttempt:
         return self.renderer.run(_on_ray(job))
 
+    def ready(self) -> bool:
+        """Answers once the actor is placed on a node and started."""
+        return True
+
 
 class TaskLauncher:
     """One Ray task per attempt."""
 
-    def __init__(self, resources: dict[str, Any]):
+    def __init__(self, resources: dict[str, Any], workers: int):
         import ray
 
         self.remote = ray.remote(max_retries=0)(render_on_ray).options(**resources)
+        self.workers = workers
+
+    def free(self, running: int) -> int:
+        """How many more attempts may start now (Ray queues a task until a node has room)."""
+        return self.workers - running
 
     def submit(self, job: SceneJob) -> Any:
         return self.remote.remote(job)
@@ -60,18 +69,39 @@ class TaskLauncher:
 
 
 class WarmLauncher:
-    """A fixed pool of warm actors; an attempt goes to an idle one."""
+    """A pool of warm actors; an attempt goes to an idle one that has started. An actor lost with
+    its node is replaced by one that starts wherever (and whenever) a node has room, so attempts
+    never wait on an actor that cannot be placed."""
 
     def __init__(self, resources: dict[str, Any], workers: int, recycling: Recycling, prefix: str):
         import ray
 
         self.actor_class = ray.remote(max_restarts=0, max_task_retries=0)(WarmActor).options(**resources)
         self.recycling, self.prefix = recycling, prefix
-        self.idle = [self._new() for _ in range(workers)]
+        self.starting: dict[Any, Any] = {}  # ready() ref -> actor
+        self.idle: list[Any] = []
         self.busy: dict[Any, Any] = {}
+        for _ in range(workers):
+            self._new()
 
-    def _new(self) -> Any:
-        return self.actor_class.remote(self.recycling, self.prefix)
+    def _new(self) -> None:
+        actor = self.actor_class.remote(self.recycling, self.prefix)
+        self.starting[actor.ready.remote()] = actor
+
+    def free(self, running: int) -> int:
+        import ray
+        from ray.exceptions import RayError
+
+        if self.starting:
+            started, _ = ray.wait(list(self.starting), num_returns=len(self.starting), timeout=0)
+            for ref in started:
+                actor = self.starting.pop(ref)
+                try:
+                    ray.get(ref)
+                    self.idle.append(actor)
+                except RayError:  # it died starting (its node was lost): start another
+                    self._new()
+        return len(self.idle)
 
     def submit(self, job: SceneJob) -> Any:
         actor = self.idle.pop()
@@ -83,8 +113,9 @@ class WarmLauncher:
         actor = self.busy.pop(ref)
         if lost:
             self.cancel_actor(actor)
-            actor = self._new()
-        self.idle.append(actor)
+            self._new()
+        else:
+            self.idle.append(actor)
 
     def cancel(self, ref: Any) -> None:
         self.cancel_actor(self.busy[ref])
@@ -94,7 +125,3 @@ class WarmLauncher:
         import ray
 
         ray.kill(actor, no_restart=True)  # its render process dies with it (parent-death signal)
-
-    def shutdown(self) -> None:
-        for actor in [*self.idle, *self.busy.values()]:
-            self.cancel_actor(actor)
