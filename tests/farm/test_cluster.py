@@ -1,4 +1,5 @@
-"""Starting Ray: a local start that fails transiently is tried again, then ends in one line."""
+"""Starting Ray (a local start that fails transiently is tried again, then ends in one line) and
+planning workers on a heterogeneous cluster (`--worker-resources`, GPUs, threads)."""
 
 from __future__ import annotations
 

@@ -88,3 +88,12 @@ def test_warm_workers_recycle_lose_only_the_scene_in_flight_and_write_the_same_s
 
     compared = sum(assert_same_scene(cold / name, warm / name) for name in records)
     assert compared >= 3 * 8  # scene.yaml, camera, objects, meta, meshes and 1 frame x 4 passes each
+
+
+def test_a_warm_process_past_its_memory_limit_is_recycled(tmp_path: Path) -> None:
+    """A limit below any Blender process's resident memory: every scene gets a new process (the
+    test above, with the default limit, shows one process rendering two scenes)."""
+    out = tmp_path / "run"
+    result = run_cli("render", "--scenes", "2", "--out", str(out), *TINY, "--warm-workers", "--warm-recycle-gb", "0.01")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [r["process_scene"] for r in read_records(out / "index.jsonl")] == [1, 1]
