@@ -200,6 +200,9 @@ def test_visibility_warnings() -> None:
         "obj_3 (glass) is out of view in every previewed frame",
         "obj_4 (glass) is partly out of view in frames 0, 1",
     ]
+    # With camera.fill objects may be cut by the border on purpose: no warning for that.
+    cropped = visibility_warnings([seen, hidden, away, cut], [mask, glimpse], K, cams, [0, 1], whole_in_view=False)
+    assert cropped == warnings[:3]
 
 
 def test_material_warnings() -> None:

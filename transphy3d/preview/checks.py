@@ -102,10 +102,12 @@ def visibility_warnings(
     K: np.ndarray,
     world_to_camera: np.ndarray,
     frames: Sequence[int],
+    whole_in_view: bool = True,
 ) -> list[str]:
     """Objects never visible in the previewed frames (out of view, or hidden), objects visible
-    in only some of them, and objects cut by the image border. Visible: as in the data-quality
-    figures (``transphy3d.output.quality.visible``)."""
+    in only some of them, and, when the config keeps objects ``whole_in_view`` (``camera.fill``
+    0), objects cut by the image border. Visible: as in the data-quality figures
+    (``transphy3d.output.quality.visible``)."""
     height, width = np.asarray(masks[0]).shape
     out = []
     for obj in objects:
@@ -123,7 +125,7 @@ def visibility_warnings(
             missing = [f for f in frames if f not in shown]
             out.append(f"{obj.label} cannot be seen in {_frames_text(missing)}")
         cut = [f for f, fraction in zip(frames, fractions, strict=True) if fraction < 1.0]
-        if cut:
+        if cut and whole_in_view:
             out.append(f"{obj.label} is partly out of view in {_frames_text(cut)}")
     return out
 
@@ -149,10 +151,11 @@ def preview_warnings(
     K: np.ndarray,
     world_to_camera: np.ndarray,
     frames: Sequence[int],
+    whole_in_view: bool = True,
 ) -> list[str]:
     """Every warning for one previewed scene; ``masks`` are the previewed frames' masks."""
     return (
         camera_inside_warnings([*objects, *environment], world_to_camera, frames)
-        + visibility_warnings(objects, masks, K, world_to_camera, frames)
+        + visibility_warnings(objects, masks, K, world_to_camera, frames, whole_in_view)
         + material_warnings(objects, masks)
     )

@@ -114,7 +114,9 @@ def scene_warnings(spec: SceneSpec, scene: Scene, frames: list[int]) -> list[str
     objects = [_solid(o) for o in scene.objects]
     environment = [_solid(o, transparent=False) for o in scene.environment]
     masks = [scene.mask(f) for f in frames]
-    return out + preview_warnings(objects, environment, masks, scene.K, scene.world_to_camera, frames)
+    # With camera.fill the camera comes close on purpose and objects may leave the frame at times.
+    whole = spec.camera.fill <= 0
+    return out + preview_warnings(objects, environment, masks, scene.K, scene.world_to_camera, frames, whole)
 
 
 def _caption(spec: SceneSpec, physics: str) -> str:
