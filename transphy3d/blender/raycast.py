@@ -4,6 +4,7 @@ bpy is and about 10x slower (one Python call per ray); both hit the same triangl
 
 from __future__ import annotations
 
+import bpy  # noqa: F401  (mathutils is importable once bpy is)
 import numpy as np
 import trimesh
 from mathutils import Vector
