@@ -38,3 +38,34 @@ def test_example_cluster_config_is_valid_yaml() -> None:
     config = yaml.safe_load((REPO / "docker" / "ray-cluster.yaml").read_text())
     assert {"cluster_name", "provider", "docker", "head_start_ray_commands", "worker_start_ray_commands"} <= set(config)
     assert any("--gpus all" in option for option in config["docker"]["run_options"])
+
+
+def test_example_kuberay_cluster_gives_each_gpu_a_render_worker() -> None:
+    """docker/kuberay-cluster.yaml: the head schedules only; each GPU pod offers one `render` per
+    GPU (what `--worker-resources render=1` in the README asks for); every pod mounts the same
+    volume at /data; the Ray version is one the package accepts."""
+    import json
+    import re
+
+    claim, cluster = yaml.safe_load_all((REPO / "docker" / "kuberay-cluster.yaml").read_text())
+    assert claim["kind"] == "PersistentVolumeClaim" and claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert cluster["kind"] == "RayCluster"
+    least = re.search(r'"ray\[default\]>=([\d.]+)"', (REPO / "pyproject.toml").read_text())
+    version = tuple(int(x) for x in cluster["spec"]["rayVersion"].split("."))
+    assert least and version >= tuple(int(x) for x in least.group(1).split("."))
+    head = cluster["spec"]["headGroupSpec"]
+    assert head["rayStartParams"]["num-gpus"] == "0" and "resources" not in head["rayStartParams"]
+    (group,) = cluster["spec"]["workerGroupSpecs"]
+    gpus = int(group["rayStartParams"]["num-gpus"])
+    labels = json.loads(json.loads(group["rayStartParams"]["resources"]))
+    assert labels == {"render": gpus}
+    container = group["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == gpus
+    assert "graphics" in next(e["value"] for e in container["env"] if e["name"] == "NVIDIA_DRIVER_CAPABILITIES")
+    for spec in (head["template"]["spec"], group["template"]["spec"]):
+        mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert mounts["data"] == "/data"
+        assert volumes["data"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    readme = (REPO / "README.md").read_text()
+    assert "docker/kuberay-cluster.yaml" in readme and "--worker-resources render=1" in readme

@@ -56,11 +56,16 @@ def read_json(path: str | Path) -> Any:
         return json.load(handle)
 
 
+def partial_name(name: str, pid: int, host: str) -> str:
+    """The name under which process ``pid`` of ``host`` builds the directory ``name``."""
+    return f"{name}{PARTIAL_MARK}{pid}@{host}"
+
+
 def partial_path(final: str | Path, hidden: bool = False) -> Path:
     """Where this process builds the directory ``final``: ``<final>.partial-<pid>@<host>`` next to
     it (``.<final>...`` when ``hidden``, for folders listed by a ``<prefix>*`` glob)."""
     final = Path(final)
-    return final.with_name(f"{'.' * hidden}{final.name}{PARTIAL_MARK}{os.getpid()}@{socket.gethostname()}")
+    return final.with_name("." * hidden + partial_name(final.name, os.getpid(), socket.gethostname()))
 
 
 def _alive(pid: int) -> bool:

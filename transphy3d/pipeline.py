@@ -2,7 +2,9 @@
 
 The scene is rendered into ``<out>.partial-<pid>`` and renamed to ``<out>`` only when every file
 of the data contract is there, so ``<out>`` is never half-written. Blender's console output goes
-to a log that is deleted on success and kept (``<out>.log``) on failure.
+to a log that is deleted on success and kept (``<out>.log``) on failure. Started by the farm with a
+lease (``transphy3d.fence``), the render stops, removing its partial output, once the farm gives
+its attempt up, and never publishes after that.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import OutputError, UserError
+from transphy3d.fence import check_lease, fenced
 from transphy3d.files import out_of_space, partial_path, publish_directory, remove_stale_partials
 from transphy3d.interrupts import exit_on_signal
 from transphy3d.output import contract
@@ -97,8 +100,10 @@ def render_scene(
     overwrite: bool = False,
     progress: bool = True,
     log_path: str | Path | None = None,
+    lease: str | Path | None = None,
 ):
-    """Render ``spec`` into ``out_dir`` atomically; returns the RealiseResult."""
+    """Render ``spec`` into ``out_dir`` atomically; returns the RealiseResult. With a ``lease``
+    (the farm's), the render stops once the lease is gone and does not publish."""
     out_dir = Path(out_dir).absolute()
     _check_writable(out_dir, overwrite)
     partial = partial_path(out_dir)
@@ -111,8 +116,9 @@ def render_scene(
         shutil.rmtree(partial, ignore_errors=True)
 
     try:
-        with exit_on_signal(discard, f"rendering {out_dir}"):
+        with exit_on_signal(discard, f"rendering {out_dir}"), fenced(lease):
             result = _render_into(spec, partial, runtime, progress)
+        check_lease(lease)
         publish_directory(partial, out_dir)
         partial.with_name(partial.name + ".log").unlink(missing_ok=True)
         return result
@@ -183,6 +189,7 @@ def run(
     log: str | None = None,
     device: str | None = None,
     threads: int | None = None,
+    lease: str | None = None,
 ) -> int:
     start = time.perf_counter()
     spec, runtime = resolve_scene(path, seed, overrides)
@@ -191,7 +198,7 @@ def run(
             update={k: v for k, v in (("device", device), ("threads", threads)) if v is not None}
         )
     result = render_scene(
-        spec, out, runtime, overwrite=overwrite, progress=not quiet and sys.stderr.isatty(), log_path=log
+        spec, out, runtime, overwrite=overwrite, progress=not quiet and sys.stderr.isatty(), log_path=log, lease=lease
     )
     if result.spec.dropped and not quiet:
         for rejection in result.spec.dropped:

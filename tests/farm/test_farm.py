@@ -39,8 +39,9 @@ def start_render(*args: str, env: dict | None = None) -> subprocess.Popen:
     )
 
 
-def find_worker(scene: str, timeout: float = 120) -> int:
-    """pid of the render-scene process of ``scene`` once it is running."""
+def find_worker(scene: str, out: Path, timeout: float = 120) -> int:
+    """pid of the render-scene process of ``scene`` of the run in ``out`` once it is running
+    (other runs may render a scene of that name on this machine at the same time)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -48,7 +49,7 @@ def find_worker(scene: str, timeout: float = 120) -> int:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"render-scene" in cmdline and any(arg.endswith(scene.encode()) for arg in cmdline):
+            if b"render-scene" in cmdline and str(out / scene).encode() in cmdline:
                 return int(pid)
         time.sleep(0.05)
     raise AssertionError(f"no worker for {scene} appeared")
@@ -89,7 +90,7 @@ def test_two_workers_render_complete_valid_scenes(tmp_path: Path) -> None:
 def test_sigkilled_worker_is_retried(tmp_path: Path) -> None:
     out = tmp_path / "run"
     farm = start_render("--scenes", "2", "--out", str(out), "--workers", "1", "--backoff", "0.2", *TINY)
-    pid = find_worker("scene_000000")
+    pid = find_worker("scene_000000", out)
     deadline = time.time() + 60
     while not list(out.glob("scene_000000.partial-*")) and time.time() < deadline:
         time.sleep(0.02)

@@ -101,28 +101,49 @@ def _probe_render(scene: bpy.types.Scene) -> str | None:
         bpy.data.scenes.remove(probe)
 
 
+_CHOSEN: dict[str, DeviceChoice] = {}  # per process: the device each request settled on, probe passed
+
+
+def _use(kind: str) -> list[bpy.types.CyclesDeviceSettings]:
+    """Make ``kind`` (OPTIX, CUDA, HIP or NONE) Cycles' compute device; its devices."""
+    prefs = bpy.context.preferences.addons["cycles"].preferences
+    prefs.compute_device_type = kind
+    prefs.refresh_devices()
+    for device in prefs.devices:
+        device.use = device.type == kind
+    return [d for d in prefs.devices if d.type == kind]
+
+
 def select_device(scene: bpy.types.Scene, requested: str = "auto", threads: int = 0) -> DeviceChoice:
     """OptiX > CUDA > HIP > CPU (or just ``requested``), checked by a probe render; falls back to
-    the CPU when a GPU is missing or fails, recording why."""
+    the CPU when a GPU is missing or fails, recording why. A process that renders several scenes
+    (warm workers) probes once: later scenes reuse the choice (a GPU that fails later fails its
+    scene, and the next scene starts a new process)."""
     scene.render.threads_mode = "FIXED" if threads else "AUTO"
     if threads:
         scene.render.threads = threads
+    if requested in _CHOSEN:
+        choice = _CHOSEN[requested]
+        _use(choice.type if choice.type != "CPU" else "NONE")
+        scene.cycles.device = "CPU" if choice.type == "CPU" else "GPU"
+        return choice
+    _CHOSEN[requested] = choice = _probe_devices(scene, requested)
+    return choice
+
+
+def _probe_devices(scene: bpy.types.Scene, requested: str) -> DeviceChoice:
     prefs = bpy.context.preferences.addons["cycles"].preferences
     fallback: list[str] = []
     candidates = GPU_ORDER if requested == "auto" else ((requested,) if requested != "CPU" else ())
     for kind in candidates:
         try:
-            prefs.compute_device_type = kind
+            devices = _use(kind)
         except TypeError:
             fallback.append(f"{kind}: not supported by this Blender build")
             continue
-        prefs.refresh_devices()
-        devices = [d for d in prefs.devices if d.type == kind]
         if not devices:
             fallback.append(f"{kind}: no device found")
             continue
-        for device in prefs.devices:
-            device.use = device.type == kind
         scene.cycles.device = "GPU"
         failure = _probe_render(scene)
         if failure is None:

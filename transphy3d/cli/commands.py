@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "transphy3d.cli.render_scene:configure",
         "render one scene from a scene config or a recorded scene.yaml",
     ),
+    "render-server": (
+        "transphy3d.cli.render_server:configure",
+        "(used by render --warm-workers) render scene after scene in one process, jobs on stdin",
+    ),
     "status": ("transphy3d.cli.status:configure", "what a render output directory holds, what failed and why"),
     "validate": (
         "transphy3d.cli.validate:configure",

@@ -29,6 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="render device (default: the config's render.device; auto tries OptiX > CUDA > HIP > CPU)",
     )
     parser.add_argument("--threads", type=int, help="CPU threads (default: the config's render.threads; 0 = all)")
+    parser.add_argument("--lease", help="(used by the farm) stop, leaving nothing behind, once this file is removed "
+                        "or the parent process is gone")  # fmt: skip
     parser.set_defaults(func=_run)
 
 
@@ -46,4 +48,5 @@ def _run(args: argparse.Namespace) -> int:
         args.log,
         args.device,
         args.threads,
+        args.lease,
     )

@@ -20,9 +20,7 @@ T = TypeVar("T")
 @dataclass
 class Cluster:
     address: str | None  # None: a local cluster started by us
-    cpus: float
-    gpus: float
-    nodes: int
+    nodes: list[dict[str, float]]  # the resources of each alive node (CPU, GPU, custom labels)
     started_locally: bool
 
 
@@ -88,9 +86,15 @@ def connect(address: str | None, local_cpus: int | None = None, timeout: float =
             ray.init(address=address, **kwargs)
         except (ConnectionError, RuntimeError) as error:
             raise UserError(f"--address {address}: cannot join the Ray cluster ({error})".splitlines()[0]) from None
-    resources = ray.cluster_resources()
-    nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
-    return Cluster(address, float(resources.get("CPU", 0)), float(resources.get("GPU", 0)), nodes, started_locally)
+    nodes = [dict(node.get("Resources", {})) for node in ray.nodes() if node.get("Alive")]
+    return Cluster(address, nodes, started_locally)
+
+
+def alive_nodes() -> set[str]:
+    """Ray node ids of the nodes alive now."""
+    import ray
+
+    return {node["NodeID"] for node in ray.nodes() if node.get("Alive")}
 
 
 def shutdown() -> None:

@@ -1,11 +1,13 @@
-"""The farm's driver: plan the missing scenes, schedule one Ray task per scene with the
-resources it needs, retry crashes and timeouts with backoff, record results, report progress,
-stop cleanly on Ctrl-C and resume on the next run."""
+"""The farm's driver: plan the missing scenes, schedule one Ray task per scene attempt (or send it
+to a warm worker) with the resources it needs, retry crashes, timeouts and attempts lost with
+their node with backoff, remove what lost attempts left, record results (per node too), report
+progress, stop cleanly on Ctrl-C and resume on the next run."""
 
 from __future__ import annotations
 
 import datetime as dt
 import heapq
+import re
 import signal
 import sys
 import time
@@ -15,9 +17,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from transphy3d.errors import OutputError, UserError
+from transphy3d.errors import OutputError
 from transphy3d.farm import cluster as ray_cluster
+from transphy3d.farm.attempts import Attempts
+from transphy3d.farm.launch import TaskLauncher, WarmLauncher
+from transphy3d.farm.nodes import describe_nodes, tally
 from transphy3d.farm.options import FarmOptions
+from transphy3d.farm.plan import plan
 from transphy3d.farm.rundir import (
     RunLock,
     check_or_write_run,
@@ -28,14 +34,18 @@ from transphy3d.farm.rundir import (
     scan,
     scene_seed,
 )
-from transphy3d.farm.worker import SceneJob, run_scene
+from transphy3d.farm.warm import Recycling
+from transphy3d.farm.worker import SceneJob
 from transphy3d.files import write_json
 from transphy3d.output.contract import (
     FAILURES_FILE,
     INDEX_FILE,
+    RETRIES_FILE,
     SUMMARY_FILE,
+    AttemptPlace,
     FailureRecord,
     IndexRecord,
+    RetryRecord,
     SceneAttempt,
     SceneStatus,
     scene_name,
@@ -62,7 +72,14 @@ class Summary:
     interrupted: bool = False
     stop_signal: str | None = None  # SIGINT or SIGTERM when interrupted
     workers: int = 0
+    warm_workers: bool = False
     failures: list[dict[str, Any]] = field(default_factory=list)
+    done_records: list[IndexRecord] = field(default_factory=list)  # this run's
+    retry_records: list[RetryRecord] = field(default_factory=list)  # this run's
+
+    @property
+    def nodes_lost(self) -> list[str]:
+        return sorted({n.label for n in tally([], self.retry_records) if n.lost})
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,44 +95,12 @@ class Summary:
             "mean_seconds_per_frame": round(self.render_seconds / self.frames, 4) if self.frames else None,
             "interrupted": self.interrupted,
             "workers": self.workers,
+            "warm_workers": self.warm_workers,
+            "nodes": [n.as_dict() for n in tally(self.done_records, self.retry_records)],
+            "nodes_lost": self.nodes_lost,
             "failures": self.failures,
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-
-
-def render_on_ray(job: SceneJob) -> SceneAttempt:
-    """The Ray task: the scene's worker process sees exactly the GPUs Ray assigned to the task."""
-    import os
-
-    import ray
-
-    gpus = ray.get_gpu_ids()
-    if gpus:
-        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpus)
-    return run_scene(job)
-
-
-def _remote_render():
-    import ray
-
-    return ray.remote(max_retries=0)(render_on_ray)
-
-
-def _plan_resources(options: FarmOptions, info: ray_cluster.Cluster) -> tuple[int, int, float]:
-    """(workers, threads per worker, GPUs per worker)."""
-    gpus_per_worker = options.gpus_per_worker if options.gpus_per_worker is not None else (1.0 if info.gpus else 0.0)
-    if gpus_per_worker > info.gpus:
-        raise UserError(f"--gpus-per-worker {gpus_per_worker:g}: the cluster has only {info.gpus:g} GPUs")
-    if options.workers:
-        workers = options.workers
-    elif gpus_per_worker > 0:
-        workers = max(1, int(info.gpus // gpus_per_worker))
-    else:
-        workers = max(1, info.nodes)  # one worker per CPU node, using all its threads
-    threads = options.threads_per_worker or max(1, int(info.cpus // workers))
-    if threads > info.cpus:
-        raise UserError(f"--threads-per-worker {threads}: the cluster has only {info.cpus:g} CPUs")
-    return workers, threads, gpus_per_worker
 
 
 def _recover_unindexed(out: Path, indices: list[int], run_seed: int, state_done: dict) -> None:
@@ -184,96 +169,145 @@ def run_farm(options: FarmOptions) -> Summary:
     return summary
 
 
+def _launcher(options: FarmOptions, info: ray_cluster.Cluster) -> tuple[TaskLauncher | WarmLauncher, int, int]:
+    """The launcher of attempts, the number of workers and the threads per worker."""
+    the_plan = plan(
+        info.nodes, options.worker_resources, options.workers or None, options.gpus_per_worker,
+        options.threads_per_worker or None,
+    )  # fmt: skip
+    if options.warm_workers:
+        recycling = Recycling(scenes=options.warm_recycle_scenes, bytes=options.warm_recycle_bytes)
+        launcher = WarmLauncher(the_plan.ray_options(), the_plan.workers, recycling, options.worker_prefix)
+        return launcher, the_plan.workers, the_plan.threads
+    return TaskLauncher(the_plan.ray_options(), the_plan.workers), the_plan.workers, the_plan.threads
+
+
 def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int], summary: Summary) -> None:
     import ray
 
     info = ray_cluster.connect(options.address)
     try:
-        workers, threads, gpus = _plan_resources(options, info)
-        summary.workers = workers
-        remote = _remote_render().options(num_cpus=threads, num_gpus=gpus)
+        launcher, workers, threads = _launcher(options, info)
+        summary.workers, summary.warm_workers = workers, options.warm_workers
+        attempts = Attempts(out)
         pending: list[tuple[float, int, int]] = [(0.0, i, 1) for i in todo]  # (ready time, index, attempt)
         heapq.heapify(pending)
         running: dict[Any, tuple[SceneJob, float]] = {}
         bar = tqdm(total=len(todo), unit="scene", desc="render", disable=not (options.progress and sys.stderr.isatty()))
         bar_or_none = bar if not bar.disable else None
         previous_term = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
+        def take_down_running() -> None:
+            for ref, (job, _started) in running.items():
+                launcher.cancel(ref)
+                attempts.give_up(job)
+
         try:
             while pending or running:
                 now = time.monotonic()
-                while pending and len(running) < workers and pending[0][0] <= now:
+                free = launcher.free(len(running))
+                while pending and free > 0 and pending[0][0] <= now:
+                    free -= 1
                     _, index, attempt = heapq.heappop(pending)
                     job = SceneJob(
                         index=index, seed=scene_seed(options.seed, index), attempt=attempt, out=str(out),
                         source=str(config_path), overrides=list(options.overrides), timeout=options.timeout,
                         threads=threads, prefix=options.worker_prefix,
                     )  # fmt: skip
-                    running[remote.remote(job)] = (job, now)
-                if not running:
-                    time.sleep(max(0.0, min(pending[0][0] - time.monotonic(), 1.0)))
+                    attempts.grant(job)
+                    running[launcher.submit(job)] = (job, now)
+                attempts.sweep()
+                if not running:  # waiting for a retry's backoff, or for a worker to start
+                    time.sleep(max(0.05, min(pending[0][0] - time.monotonic(), 1.0)))
                     continue
                 done, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
                 for ref in done:
                     job, _started = running.pop(ref)
-                    result = _collect(ref, job)
+                    result, worker_lost = _collect(ref, job)
+                    if worker_lost:  # its render process may still run: fence it, clean up after it
+                        _attribute(result, attempts.give_up(job))
+                    else:
+                        attempts.end(job)
+                    launcher.release(ref, worker_lost)
                     _record(result, job, options, out, pending, summary, bar_or_none)
                     if result.status == SceneStatus.OK or not (result.retryable and job.attempt <= options.retries):
                         bar.update(1)
                         _show_rate(bar, summary)
                 for ref, (_job, started) in list(running.items()):
                     if time.monotonic() - started > options.timeout + GUARD_SECONDS:
-                        ray.cancel(ref, force=True)  # the worker itself hangs: take it down
+                        launcher.cancel(ref)  # the worker itself hangs: take it down
         except KeyboardInterrupt:
             summary.interrupted = True
             summary.stop_signal = "SIGTERM" if _TERMINATED else "SIGINT"
-            for ref in running:
-                ray.cancel(ref, force=True)
+            take_down_running()
             _say(bar_or_none, f"interrupted: cancelled {len(running)} running scene(s); run the same command to resume")
         except OutputError:
-            for ref in running:
-                ray.cancel(ref, force=True)
+            take_down_running()
             raise
         finally:
+            attempts.finish()  # nothing of a lost attempt is left when the run ends
             signal.signal(signal.SIGTERM, previous_term)
             bar.close()
     finally:
         ray_cluster.shutdown()
 
 
-def _collect(ref, job: SceneJob) -> SceneAttempt:
+_NODE_ID = re.compile(r"node ID: ([0-9a-f]{56})", re.IGNORECASE)
+_NODE_DIED = ("NodeDiedError", "node has died", "node it was running on is dead")
+
+
+def _collect(ref, job: SceneJob) -> tuple[SceneAttempt, bool]:
+    """The attempt's outcome, and whether its worker was lost (it did not report: the render
+    process may still run, and nothing was cleaned up after it)."""
     import ray
     from ray.exceptions import RayError, TaskCancelledError
 
     try:
-        return ray.get(ref)
+        return ray.get(ref), False
     except TaskCancelledError:
         return SceneAttempt(
             index=job.index, seed=job.seed, attempt=job.attempt, status=SceneStatus.TIMEOUT, seconds=0.0,
             error="worker hung; cancelled",
-        )  # fmt: skip
+        ), True  # fmt: skip
     except RayError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return SceneAttempt(
+        text = str(error).strip()
+        first = text.splitlines()[0] if text else type(error).__name__
+        found = _NODE_ID.search(text)
+        result = SceneAttempt(
             index=job.index, seed=job.seed, attempt=job.attempt, status=SceneStatus.CRASHED, seconds=0.0,
-            error=f"{type(error).__name__}: {first}"[:500],
+            error=f"{type(error).__name__}: {first}"[:500], node_id=found.group(1) if found else "",
         )  # fmt: skip
+        return result, True
+
+
+def _attribute(result: SceneAttempt, place: AttemptPlace | None) -> None:
+    """Where a lost attempt ran (its worker's word), and whether its node is gone."""
+    if place is not None:
+        result.node, result.node_id = place.node, place.node_id or result.node_id
+
+
+def _node_lost(result: SceneAttempt) -> bool:
+    if result.status != SceneStatus.CRASHED or result.returncode is not None:
+        return False
+    if any(mark in result.error for mark in _NODE_DIED):
+        return True
+    return bool(result.node_id) and result.node_id not in ray_cluster.alive_nodes()
 
 
 def _record(
     result: SceneAttempt, job: SceneJob, options: FarmOptions, out: Path, pending: list, summary: Summary, bar
 ) -> None:
     name = scene_name(job.index)
-    summary.worker_seconds += result.seconds
+    summary.worker_seconds += result.seconds or 0.0
     if result.status == SceneStatus.OK:
-        append_record(
-            out / INDEX_FILE,
-            IndexRecord(
-                scene=name, index=job.index, seed=job.seed, attempts=job.attempt, frames=result.frames,
-                seconds=round(result.seconds, 3), render_seconds=round(result.render_seconds, 3),
-                device=result.device, node=result.node,
-                finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            ),
+        record = IndexRecord(
+            scene=name, index=job.index, seed=job.seed, attempts=job.attempt, frames=result.frames,
+            seconds=round(result.seconds, 3), render_seconds=round(result.render_seconds, 3),
+            device=result.device, node=result.node, node_id=result.node_id or None,
+            process_scene=result.process_scene, finished=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         )  # fmt: skip
+        append_record(out / INDEX_FILE, record)
+        summary.done_records.append(record)
         summary.ok += 1
         summary.frames += result.frames
         summary.render_seconds += result.render_seconds
@@ -284,9 +318,13 @@ def _record(
         raise OutputError(f"{name}: {result.error}" + ("" if "log:" in result.error else f" (log: {result.log})"))
     if result.retryable and job.attempt <= options.retries:
         summary.retried += 1
+        retry = RetryRecord(**result.model_dump(), scene=name, node_lost=_node_lost(result))
+        append_record(out / RETRIES_FILE, retry)
+        summary.retry_records.append(retry)
         delay = min(options.backoff * 2 ** (job.attempt - 1), 300.0)
         heapq.heappush(pending, (time.monotonic() + delay, job.index, job.attempt + 1))
-        _say(bar, f"{name}: attempt {job.attempt} {result.status}: {result.error}; retrying in {delay:.0f} s")
+        where = f"node {retry.node or '?'}{', lost' if retry.node_lost else ''}"
+        _say(bar, f"{name}: attempt {job.attempt} {result.status}: {result.error} ({where}); retrying in {delay:.0f} s")
         return
     append_record(out / FAILURES_FILE, FailureRecord(**result.model_dump(), scene=name, attempts=job.attempt))
     summary.failed += 1
@@ -310,6 +348,11 @@ def format_summary(summary: Summary, out: Path) -> str:
     ]
     if s.retried:
         lines.append(f"  retried attempts: {s.retried}")
+    if s.nodes_lost:
+        lines.append(f"  nodes lost: {len(s.nodes_lost)} ({', '.join(s.nodes_lost)})")
+    nodes = tally(s.done_records, s.retry_records)
+    if len(nodes) > 1 or s.retried:
+        lines += describe_nodes(nodes, indent="  ")
     for failure in s.failures:
         lines.append(f"  FAILED {failure['scene']} ({failure['status']}): {failure['error']}  log: {failure['log']}")
     lines.append(f"  index: {out / INDEX_FILE}; summary: {out / SUMMARY_FILE}")

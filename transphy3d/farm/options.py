@@ -4,10 +4,14 @@ default, range, help text and flag; the command line is built from this model.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from transphy3d.documents import Settings, option
+from transphy3d.farm.plan import parse_resources
+
+GIB = 1 << 30
 
 
 class FarmOptions(Settings):
@@ -26,6 +30,17 @@ class FarmOptions(Settings):
                                            "--gpus-per-worker", ge=0)  # fmt: skip
     threads_per_worker: int | None = option(None, "CPU threads per worker (default or 0: CPUs / workers)",
                                             "--threads-per-worker", ge=0)  # fmt: skip
+    worker_resources: dict[str, float] = option({}, "Ray custom resources each worker needs, NAME=AMOUNT[,...]: "
+                                                "only nodes that offer them render (e.g. render=1 for nodes started "
+                                                "with --resources '{\"render\": 1}')", "--worker-resources",
+                                                metavar="NAME=AMOUNT[,...]", shown="")  # fmt: skip
+    warm_workers: bool = option(False, "keep one render process per worker between scenes (no per-scene Python "
+                                "start-up, imports, device probe or GPU kernel load); a crash still costs only the "
+                                "scene in flight", "--warm-workers")  # fmt: skip
+    warm_recycle_scenes: int = option(50, "with --warm-workers: a new render process after this many scenes",
+                                      "--warm-recycle-scenes", ge=1)  # fmt: skip
+    warm_recycle_gb: float = option(8.0, "with --warm-workers: a new render process once one's resident memory "
+                                    "passes this many GiB", "--warm-recycle-gb", gt=0)  # fmt: skip
     retries: int = option(2, "retries of a crashed/killed/timed-out scene", "--retries", ge=0)
     timeout: float = option(3600.0, "seconds before a scene's worker is killed", "--timeout", gt=0)
     backoff: float = option(2.0, "first retry delay in seconds, doubled each retry", "--backoff", ge=0)
@@ -36,3 +51,12 @@ class FarmOptions(Settings):
     progress: bool = option(True, "one line per scene instead of a progress bar", "--no-progress")
     verify: bool = option(False, "validate the finished scenes first (first and last frame) and render the "
                           "invalid ones again", "--verify")  # fmt: skip
+
+    @field_validator("worker_resources", mode="before")
+    @classmethod
+    def _parse_resources(cls, value: Any) -> Any:
+        return parse_resources(value) if isinstance(value, str) else value
+
+    @property
+    def warm_recycle_bytes(self) -> int:
+        return int(self.warm_recycle_gb * GIB)

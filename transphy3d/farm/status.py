@@ -1,6 +1,7 @@
 """A readable account of a render output directory (``transphy3d status``): what is finished,
-what failed and why, torn records (with ``--repair``) and, with ``--verify``, the finished scenes
-whose files fail validation, with the command that renders them again."""
+what failed and why, each node's throughput, retried attempts and attempts lost with their node,
+torn records (with ``--repair``) and, with ``--verify``, the finished scenes whose files fail
+validation, with the command that renders them again."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import UserError
+from transphy3d.farm.nodes import describe_nodes, tally
 from transphy3d.farm.rundir import invalid_scenes, scan
-from transphy3d.output.contract import FAILURES_FILE, INDEX_FILE, RUN_FILE, SUMMARY_FILE, scene_name
-from transphy3d.output.records import repair_records, torn_lines
+from transphy3d.output.contract import FAILURES_FILE, INDEX_FILE, RETRIES_FILE, RUN_FILE, SUMMARY_FILE, scene_name
+from transphy3d.output.records import read_retries, repair_records, torn_lines
 
 
 def read_run(out: Path) -> dict[str, Any]:
@@ -43,7 +45,7 @@ def describe(out: Path, verify: bool = False, repair: bool = False) -> str:
         f"{out}: config {run.get('config_name')!r} ({run.get('config_path')}, digest {run.get('config_digest')}), "
         f"run seed {run.get('run_seed')}"
     ]
-    for name in (INDEX_FILE, FAILURES_FILE):
+    for name in (INDEX_FILE, FAILURES_FILE, RETRIES_FILE):
         torn = repair_records(out / name) if repair else torn_lines(out / name)
         if torn:
             what = "dropped" if repair else "skipped; `transphy3d status --repair` drops them"
@@ -60,6 +62,15 @@ def describe(out: Path, verify: bool = False, repair: bool = False) -> str:
         missing = sorted(set(range(indices[-1] + 1)) - set(indices) - set(state.failed))
         if missing:
             lines.append(f"  gaps below the highest finished index: {len(missing)} (first: {missing[0]})")
+    retries = list(read_retries(out / RETRIES_FILE))
+    nodes = tally(state.done.values(), retries)
+    if nodes:
+        lost = [n.label for n in nodes if n.lost]
+        lines.append(
+            f"  nodes: {len(nodes)}; retried attempts: {len(retries)}"
+            + (f"; nodes lost: {len(lost)} ({', '.join(lost)})" if lost else "")
+        )
+        lines += describe_nodes(nodes, indent="    ")
     for _index, failure in sorted(state.failed.items()):
         lines.append(
             f"  FAILED {failure.scene} after {failure.attempts} attempt(s) ({failure.status}): "
