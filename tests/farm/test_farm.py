@@ -28,6 +28,12 @@ def index_of(out: Path) -> list[dict]:
     return list(read_records(out / "index.jsonl"))
 
 
+def _default_sigint() -> None:
+    """A suite started in the background of a non-interactive shell runs with SIGINT ignored,
+    and an ignored signal stays ignored across exec: give the farm the Ctrl-C a terminal gives."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_render(*args: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "transphy3d", "render", *args],
@@ -36,6 +42,7 @@ def start_render(*args: str, env: dict | None = None) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **(env or {})},
+        preexec_fn=_default_sigint,
     )
 
 
