@@ -100,3 +100,26 @@ def test_fit_distance_keeps_points_in_view() -> None:
     assert scale > 1.0
     assert cam.points_in_view(K, orbit.world_to_camera(np.zeros(3), 10, scale), points, 64, 48, 0.05)
     assert not cam.points_in_view(K, orbit.world_to_camera(np.zeros(3), 10, scale / 1.05), points, 64, 48, 0.05)
+
+
+def test_framing_on_hull_vertices_decides_as_on_all_points() -> None:
+    """camera_path.hull_vertices keeps a few points; the frustum test on them agrees with the test
+    on every point for cameras that cut through the cloud at every distance."""
+    from transphy3d.scene.camera_path import hull_vertices
+
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(4000, 3)) * (0.3, 0.2, 0.1)
+    hull = hull_vertices(points)
+    assert len(hull) < 200 and np.isin(hull, points).all()
+    K = cam.intrinsics(160, 120, 35.0, 36.0)
+    decisions = []
+    for distance in np.linspace(0.4, 4.0, 40):
+        eye = rng.normal(size=3)
+        eye *= distance / np.linalg.norm(eye)
+        w2c = cam.invert_rigid(cam.look_at(eye, rng.normal(size=3) * 0.1))
+        full = cam.points_in_view(K, w2c, points, 160, 120, 0.05)
+        assert cam.points_in_view(K, w2c, hull, 160, 120, 0.05) == full
+        decisions.append(full)
+    assert any(decisions) and not all(decisions)
+    flat = points * (1, 1, 0)  # a flat cloud has no 3-D hull: every point is kept
+    np.testing.assert_array_equal(hull_vertices(flat), flat)

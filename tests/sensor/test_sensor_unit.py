@@ -88,10 +88,14 @@ def test_stereo_matching_recovers_a_plane() -> None:
     spec = _sensor(ir_width=320, ir_height=180, disparities=64)
     left, right = _plane_pair(spec, 0.8)
     depth = disparity_to_depth(disparity(left, right, spec), spec)
-    band = depth[:, spec.disparities :]  # the leftmost columns have no full search range
-    assert (band > 0).mean() > 0.95
-    error = np.abs(band[band > 0] - 0.8) / 0.8
-    assert np.median(error) < 0.015 and (error < 0.02).mean() > 0.9  # sub-pixel: d is 18.6 px here
+    d = spec.focal_px() * spec.baseline_m / 0.8  # 18.6 px here
+    # The left invalid band is as wide as the disparity (as on the device), not the search range:
+    # left of it the right imager does not see the plane.
+    seen = depth[:, int(np.ceil(d)) + spec.block_size :]
+    assert (seen > 0).mean() > 0.95
+    assert (depth[:, : int(d) - spec.block_size] > 0).mean() < 0.05
+    error = np.abs(seen[seen > 0] - 0.8) / 0.8
+    assert np.median(error) < 0.015 and (error < 0.02).mean() > 0.9  # sub-pixel
 
 
 def test_stereo_matching_refuses_unrelated_images() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.spatial import ConvexHull, QhullError
 
 from transphy3d.geometry import camera as cam
 from transphy3d.geometry.transforms import transform_points
@@ -45,7 +46,10 @@ def orbit(spec: SceneSpec, path: CameraPathSpec) -> cam.Orbit:
 
 
 def object_points(spec: SceneSpec, frame_poses: dict[int, np.ndarray] | None = None) -> np.ndarray:
-    """World-space vertices of every object's convex hull over all frames (for framing)."""
+    """World-space vertices of the convex hull of every object over all frames (for framing).
+
+    Only the hull's vertices: a view frustum is convex, so the points are all in view exactly when
+    these are, and their extent and farthest distance from any point are the same."""
     poses = frame_poses or spec.object_poses()
     points = []
     for obj in spec.objects:
@@ -54,7 +58,17 @@ def object_points(spec: SceneSpec, frame_poses: dict[int, np.ndarray] | None = N
         for pose in frames[:: max(1, len(frames) // 8)] if len(frames) > 1 else frames:
             points.append(transform_points(pose, hull))
         points.append(transform_points(frames[-1], hull))
-    return np.concatenate(points) if points else np.zeros((0, 3))
+    if not points:
+        return np.zeros((0, 3))
+    return hull_vertices(np.concatenate(points))
+
+
+def hull_vertices(points: np.ndarray) -> np.ndarray:
+    """The points that are vertices of their convex hull (all of them when the hull is flat)."""
+    try:
+        return points[np.sort(ConvexHull(points).vertices)]
+    except (QhullError, ValueError):  # fewer than 4 points, or all in a plane
+        return points
 
 
 def _fits(spec: SceneSpec, path: CameraPathSpec, points: np.ndarray, scale: float) -> bool:

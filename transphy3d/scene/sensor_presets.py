@@ -3,18 +3,25 @@ one place, with where it comes from.
 
 Sources:
 - [DS] Intel RealSense D400 Series Product Family Datasheet (document 337029; the 2017 revision
-  0.7 and later ones): baseline, depth field of view, maximum IR resolution, minimum depth at
-  that resolution, projector field of projection, 850 nm emitter, range up to about 10 m.
+  0.7 and later ones): depth field of view, maximum IR resolution, minimum depth at that
+  resolution, projector field of projection, 850 nm emitter, range up to about 10 m; the left
+  invalid depth band is f * B / Z pixels wide (the left imager's view the right one lacks). The sheet
+  itself could not be opened from this project's machines; its figures were taken from the
+  sources below, which quote or reproduce them.
+- [ROS] Intel's ROS description of the cameras (IntelRealSense/realsense-ros,
+  ``realsense2_description/urdf/_d415.urdf.xacro`` and ``_d435.urdf.xacro``, the nominal
+  extrinsics used in simulation): right imager 55 mm (D415) / 50 mm (D435) from the left one,
+  colour camera 15 mm from the left imager on the side away from the right one.
+- [FR] FRAMOS' D435e manual (built on Intel's D430 module): wide projector 86 x 57 degrees
+  (+-3), 850 nm, VCSEL static pattern.
 - [TW] Intel's white paper "Tuning depth cameras for best performance" (D400): the D4 vision
   processor searches a fixed range of about 126 disparities (so min-Z falls with resolution).
 - [DREDS] PKU-EPIC/DREDS ``DepthSensorSimulator``: a D415 simulated with a 55 mm baseline, a
   71.28 degree horizontal field of view (measured, wider than the datasheet's 65) and an
   emitter halfway between the imagers; ambient IR at 7 % of the visible environment.
 
-Where the sheets give a tolerance (65 +- 2 degrees) the nominal value is used. The RGB
-camera's offset is not in the feature tables: the mechanical drawings and the factory
-depth-to-colour extrinsics of D415 and D435 units put it about 15 mm from the left imager,
-on the side away from the right imager.
+Where a sheet gives a tolerance (65 +- 2 degrees) the nominal value is used. The test
+``tests/sensor/test_sensor_unit.py`` checks that f * B / 126 at 1280 px reproduces each min-Z.
 """
 
 from __future__ import annotations
@@ -33,16 +40,16 @@ class PresetInfo:
     """A depth camera's published figures (camera frame: OpenCV, x to the camera's right)."""
 
     name: str
-    baseline_m: float  # [DS] left to right imager
+    baseline_m: float  # [DS], [ROS] left to right imager
     ir_hfov_deg: float  # [DS] depth field of view at 16:9, horizontal
     ir_vfov_deg: float  # [DS] ... vertical
     ir_max_width: int  # [DS] 1280 x 720 at most
     ir_max_height: int
     min_depth_m: float  # [DS] min-Z at the maximum resolution
     max_depth_m: float  # [DS] "up to 10 m", varies with calibration, scene and lighting
-    projector_hfov_deg: float  # [DS] field of projection, horizontal
+    projector_hfov_deg: float  # [DS], [FR] field of projection, horizontal
     projector_vfov_deg: float  # [DS] ... vertical
-    rgb_offset_m: float  # RGB camera along x from the left imager (see the module docstring)
+    rgb_offset_m: float  # [ROS] RGB camera along x from the left imager
     emitter_offset_m: float  # projector along x from the left imager ([DREDS]: halfway)
     wavelength_nm: float = 850.0  # [DS]
 

@@ -31,8 +31,15 @@ def matcher(spec: SensorSpec) -> cv2.StereoSGBM:
 
 
 def disparity(left: np.ndarray, right: np.ndarray, spec: SensorSpec) -> np.ndarray:
-    """Left-image disparity in pixels (float32, sub-pixel); 0 where matching gave nothing."""
-    raw = matcher(spec).compute(np.ascontiguousarray(left), np.ascontiguousarray(right))
+    """Left-image disparity in pixels (float32, sub-pixel); 0 where matching gave nothing.
+
+    Both images are padded on the left with ``spec.disparities`` black columns first: OpenCV
+    leaves its first ``numDisparities`` columns unmatched, while the device's left invalid band
+    is only as wide as the actual disparity (f * B / Z, where the left imager sees what the right
+    one does not)."""
+    pad = spec.disparities
+    padded = [np.pad(np.ascontiguousarray(image), ((0, 0), (pad, 0))) for image in (left, right)]
+    raw = matcher(spec).compute(*padded)[:, pad:]
     disp = raw.astype(np.float32) / 16.0  # OpenCV's fixed point: 4 fractional bits
     return np.where(disp > 0, disp, 0.0).astype(np.float32)
 
