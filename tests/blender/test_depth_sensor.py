@@ -52,12 +52,12 @@ def glass_scene(tmp_path_factory):
 
 def _figures(scene, transparent: bool) -> tuple[int, float, float, float]:
     """(pixels, coverage, share of returns within 2 %, share of pixels missing or off by > 2 %) over
-    the transparent objects, or over everything else, within the sensor's working range."""
+    the transparent objects, or over everything else, within the sensor's ideal range."""
     frame = scene.frame(0)
     sensor = scene.camera.sensor
     ids = [o.instance_id for o in scene.objects if o.material.get("transparent")]
     region = np.isin(frame.mask, ids) if transparent else ~np.isin(frame.mask, ids)
-    region &= (frame.depth >= sensor.min_depth_m) & (frame.depth <= sensor.max_depth_m)
+    region &= (frame.depth >= sensor.min_depth_m) & (frame.depth <= sensor.ideal_max_depth_m)
     raw, depth = frame.raw_depth[region], frame.depth[region]
     good = (raw > 0) & (np.abs(raw - depth) <= 0.02 * depth)
     return int(region.sum()), float((raw > 0).mean()), float(good.sum() / max((raw > 0).sum(), 1)), 1 - good.mean()

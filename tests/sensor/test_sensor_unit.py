@@ -46,6 +46,7 @@ def test_sensor_is_off_by_default_and_recorded_when_on() -> None:
         ("sensor.baseline_m=-1", ("sensor", "baseline_m")),
         ("sensor.block_size=8", ("sensor", "block_size", "odd")),
         ("sensor.disparities=100", ("sensor", "disparities", "multiple of 16")),
+        ("sensor.ideal_max_depth_m=20", ("sensor", "ideal_max_depth_m", "max_depth_m (10.0)")),
     ],
 )
 def test_bad_sensor_settings_are_one_line_errors(capsys, setting, needles) -> None:

@@ -200,6 +200,7 @@ class SensorCamera(ContractModel):
     disparities: int
     min_depth_m: float  # nearest depth the disparity search reaches at this IR resolution
     max_depth_m: float  # farther returns are dropped
+    ideal_max_depth_m: float | None = None  # far end of the ideal range (None in older files)
 
 
 class CameraFile(ContractModel):

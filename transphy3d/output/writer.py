@@ -104,6 +104,7 @@ def sensor_camera(sensor: SensorSpec) -> contract.SensorCamera:
         disparities=sensor.disparities,
         min_depth_m=sensor.min_depth_m(),
         max_depth_m=sensor.max_depth_m,
+        ideal_max_depth_m=sensor.ideal_max_depth_m,
     )
 
 

@@ -34,6 +34,7 @@ class SensorSpec(StrictModel):
     rgb_offset_m: float = Field(ge=-1.0, le=1.0)
     emitter_offset_m: float = Field(ge=-1.0, le=1.0)
     max_depth_m: float = Field(gt=0.0)
+    ideal_max_depth_m: float = Field(3.0, gt=0.0)  # the far end of the range the figures call near
     disparities: int = Field(DISPARITY_SEARCH, ge=16, le=1024, multiple_of=16)
     # the simulation
     ir_width: int = Field(640, ge=32, le=4096)  # 640 x 360: a D400 depth mode, a quarter of the pixels of 1280 x 720
@@ -51,6 +52,14 @@ class SensorSpec(StrictModel):
     speckle_window: int = Field(100, ge=0, le=100000)  # largest speckle removed, pixels at 1280 x 720
     speckle_range: int = Field(2, ge=0, le=64)  # disparity step within a speckle, pixels
     keep_ir: bool = False  # write ir_left/ and ir_right/ PNGs
+
+    @model_validator(mode="after")
+    def _ideal_within_range(self) -> SensorSpec:
+        if self.ideal_max_depth_m > self.max_depth_m:
+            raise ValueError(
+                f"ideal_max_depth_m ({self.ideal_max_depth_m}) must not exceed max_depth_m ({self.max_depth_m})"
+            )
+        return self
 
     @field_validator("block_size")
     @classmethod
@@ -109,6 +118,7 @@ class SensorConfig(FrozenModel):
     rgb_offset_m: float | None = None
     emitter_offset_m: float | None = None
     max_depth_m: float | None = None
+    ideal_max_depth_m: float | None = None
     disparities: int | None = None
     ir_width: int | None = None
     ir_height: int | None = None
@@ -133,7 +143,8 @@ class SensorConfig(FrozenModel):
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
             key = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"{key}: {first['msg']} (got {first.get('input')!r})") from None
+            message = first["msg"].removeprefix("Value error, ")
+            raise ValueError(f"{key}: {message} (got {first.get('input')!r})" if key else message) from None
         return self
 
 
@@ -145,6 +156,7 @@ PRESET_FIELDS = (
     "rgb_offset_m",
     "emitter_offset_m",
     "max_depth_m",
+    "ideal_max_depth_m",
 )
 
 

@@ -14,6 +14,8 @@ Sources:
   colour camera 15 mm from the left imager on the side away from the right one.
 - [FR] FRAMOS' D435e manual (built on Intel's D430 module): wide projector 86 x 57 degrees
   (+-3), 850 nm, VCSEL static pattern.
+- [PP] Intel's product pages of the cameras (intelrealsense.com): ideal range 0.5 to 3 m (D415)
+  and 0.3 to 3 m (D435), depth accuracy under 2 % at 2 m.
 - [TW] Intel's white paper "Tuning depth cameras for best performance" (D400): the D4 vision
   processor searches a fixed range of about 126 disparities (so min-Z falls with resolution).
 - [DREDS] PKU-EPIC/DREDS ``DepthSensorSimulator``: a D415 simulated with a 55 mm baseline, a
@@ -47,6 +49,7 @@ class PresetInfo:
     ir_max_height: int
     min_depth_m: float  # [DS] min-Z at the maximum resolution
     max_depth_m: float  # [DS] "up to 10 m", varies with calibration, scene and lighting
+    ideal_max_depth_m: float  # [PP] far end of the ideal range, where the accuracy is specified
     projector_hfov_deg: float  # [DS], [FR] field of projection, horizontal
     projector_vfov_deg: float  # [DS] ... vertical
     rgb_offset_m: float  # [ROS] RGB camera along x from the left imager
@@ -72,6 +75,7 @@ PRESETS: dict[str, PresetInfo] = {
         ir_max_height=720,
         min_depth_m=0.45,
         max_depth_m=10.0,
+        ideal_max_depth_m=3.0,
         projector_hfov_deg=67.0,
         projector_vfov_deg=41.0,
         rgb_offset_m=-0.015,
@@ -86,6 +90,7 @@ PRESETS: dict[str, PresetInfo] = {
         ir_max_height=720,
         min_depth_m=0.28,
         max_depth_m=10.0,
+        ideal_max_depth_m=3.0,
         projector_hfov_deg=86.0,
         projector_vfov_deg=57.0,
         rgb_offset_m=-0.015,

@@ -37,12 +37,18 @@ def raw_depth_figures(
     return {name: region_figures(raw, depth, mask) for name, mask in regions.items()}
 
 
+REGIONS = ("opaque", "transparent", "opaque_far")
+
+
 def material_regions(
-    mask: np.ndarray, depth: np.ndarray, transparent_ids: list[int], depth_range: tuple[float, float]
+    mask: np.ndarray, depth: np.ndarray, transparent_ids: list[int], depths: tuple[float, float, float]
 ) -> dict[str, np.ndarray]:
-    """``opaque`` (environment and opaque objects) and ``transparent`` pixels, within the
-    sensor's working range ``depth_range`` (metres)."""
-    lo, hi = depth_range
-    in_range = (depth >= lo) & (depth <= hi)
+    """``opaque`` (environment and opaque objects) and ``transparent`` pixels within the sensor's
+    ideal range (``depths``: min-Z .. ideal far end, metres), and ``opaque_far`` between the ideal
+    far end and the farthest depth it returns (the far walls of a room: dim pattern, coarse
+    disparities)."""
+    lo, ideal, hi = depths
+    near = (depth >= lo) & (depth <= ideal)
+    far = (depth > ideal) & (depth <= hi)
     transparent = np.isin(mask, transparent_ids)
-    return {"opaque": in_range & ~transparent, "transparent": in_range & transparent}
+    return {"opaque": near & ~transparent, "transparent": near & transparent, "opaque_far": far & ~transparent}

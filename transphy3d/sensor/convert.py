@@ -15,7 +15,7 @@ from transphy3d.output.exr import read_exr
 from transphy3d.rng import stream
 from transphy3d.scene.camera_path import spec_intrinsics
 from transphy3d.scene.spec import SceneSpec
-from transphy3d.sensor.agreement import material_regions, raw_depth_figures
+from transphy3d.sensor.agreement import REGIONS, material_regions, raw_depth_figures
 from transphy3d.sensor.ir import ir_pair
 from transphy3d.sensor.register import register_depth
 from transphy3d.sensor.stereo import disparity, disparity_to_depth
@@ -65,14 +65,15 @@ class SensorConverter:
             frame_files.write_ir(path(contract.IR_RIGHT_DIR), right)
         depth = frame_files.read_depth(path(contract.DEPTH_DIR))
         mask = frame_files.read_mask(path(contract.MASK_DIR))
-        regions = material_regions(mask, depth, self.transparent_ids, (sensor.min_depth_m(), sensor.max_depth_m))
+        depths = (sensor.min_depth_m(), sensor.ideal_max_depth_m, sensor.max_depth_m)
+        regions = material_regions(mask, depth, self.transparent_ids, depths)
         self.figures.append(raw_depth_figures(raw, depth, regions))
         return raw
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Per region, pixel-weighted over the converted frames: pixels, coverage, within_2pct, failed."""
         out = {}
-        for name in ("opaque", "transparent"):
+        for name in REGIONS:
             rows = [f[name] for f in self.figures if f[name]["pixels"]]
             pixels = sum(r["pixels"] for r in rows)
             covered = sum(r["coverage"] * r["pixels"] for r in rows)
