@@ -11,7 +11,7 @@ from transphy3d.rng import stream
 from transphy3d.scene.sensor import SensorSpec, dot_pattern
 from transphy3d.scene.sensor_presets import PRESETS
 from transphy3d.scene.spec import SceneSpec, spec_to_yaml
-from transphy3d.sensor.agreement import region_figures
+from transphy3d.sensor.agreement import REGIONS, material_regions, region_figures
 from transphy3d.sensor.ir import ir_pair
 from transphy3d.sensor.register import register_depth
 from transphy3d.sensor.stereo import disparity, disparity_to_depth
@@ -129,3 +129,15 @@ def test_region_figures() -> None:
     region = np.array([[True] * 5, [False] * 5])
     figures = region_figures(raw, depth, region)
     assert figures == {"pixels": 5, "coverage": 0.8, "within_2pct": 0.75, "failed": pytest.approx(0.4)}
+
+
+def test_material_regions_split_the_ideal_range_from_the_far_one() -> None:
+    depth = np.array([[0.3, 0.5, 2.9, 3.5, 9.0, 12.0, 0.0, 0.1]])
+    mask = np.array([[1, 2, 2, 1, 2, 1, 0, 1]])  # object 2 is transparent; 0.1 m is nearer than min-Z
+    regions = {
+        name: region[0].tolist() for name, region in material_regions(mask, depth, [2], (0.2, 3.0, 10.0)).items()
+    }
+    assert sorted(regions) == sorted(REGIONS)
+    assert regions["opaque"] == [True, False, False, False, False, False, False, False]
+    assert regions["transparent"] == [False, True, True, False, False, False, False, False]
+    assert regions["opaque_far"] == [False, False, False, True, False, False, False, False]
