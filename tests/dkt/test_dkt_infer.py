@@ -16,6 +16,8 @@ from transphy3d.dkt.infer import (
     pad_frames,
     sample_latents,
     stitch_aligned,
+    tiler_spans,
+    tiler_weights,
     window_spans,
 )
 from transphy3d.dkt.model import DKTConfig, load_dkt_transformer, load_prompt_embeds
@@ -63,6 +65,53 @@ def test_blend_weights_sum_to_one_without_seams(length: int, window: int, overla
         inside = torch.zeros(length, dtype=torch.bool)
         inside[start:stop] = True
         assert torch.all(w[i, ~inside] == 0) and torch.all(w[i, inside] > 0)
+
+
+def _official_tiler(outputs, length: int, window: int, overlap: int) -> torch.Tensor:
+    """The official DKT blending (DiffSynth's TemporalTiler_BCTHW.run and build_1d_mask), written
+    out as it is there: ``outputs(start, stop)`` is a window's (stop - start,) prediction."""
+    stride = window - overlap
+    value = torch.zeros(length, dtype=torch.float64)
+    weight = torch.zeros(length, dtype=torch.float64)
+    for t in range(0, length, stride):
+        if t - stride >= 0 and t - stride + window >= length:
+            continue
+        t_ = min(t + window, length)
+        mask = torch.ones(t_ - t, dtype=torch.float64)
+        if overlap != 0:
+            if t != 0:
+                mask[:overlap] = (torch.arange(overlap) + 0.5) / overlap
+            if t_ != length:
+                mask[-overlap:] = torch.flip((torch.arange(overlap) + 0.5) / overlap, dims=(0,))
+        value[t:t_] += outputs(t, t_) * mask
+        weight[t:t_] += mask
+    return value / weight
+
+
+@pytest.mark.parametrize(
+    ("length", "window", "overlap"),
+    [(21, 21, 3), (10, 21, 3), (22, 21, 3), (39, 21, 3), (40, 21, 3), (70, 21, 3), (100, 21, 0), (9, 4, 2), (31, 8, 3)],
+)
+def test_latent_windows_blend_as_the_official_tiler(length: int, window: int, overlap: int) -> None:
+    """Every window predicts something else (its own random values): the blend is the official one."""
+    g = torch.Generator().manual_seed(length * 100 + window)
+    table = {}
+
+    def outputs(start: int, stop: int) -> torch.Tensor:
+        if (start, stop) not in table:
+            table[start, stop] = torch.rand(stop - start, generator=g, dtype=torch.float64)
+        return table[start, stop]
+
+    expected = _official_tiler(outputs, length, window, overlap)
+    spans = tiler_spans(length, window, overlap)
+    weights = tiler_weights(length, window, overlap)
+    assert spans == list(table) and spans[-1][1] == length
+    ours = torch.zeros(length, dtype=torch.float64)
+    for i, (start, stop) in enumerate(spans):
+        ours[start:stop] += weights[i, start:stop] * outputs(start, stop)
+    torch.testing.assert_close(ours, expected)
+    torch.testing.assert_close(weights.sum(0), torch.ones(length, dtype=torch.float64))
+    assert tiler_spans(70, 21, 3) == [(0, 21), (18, 39), (36, 57), (54, 70)]  # the last one cut short
 
 
 def test_windows_equal_single_window_for_a_frame_local_model() -> None:

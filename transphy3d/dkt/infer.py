@@ -6,14 +6,15 @@ frames are stretched (no crop) to the working resolution (multiples of 16, bicub
 (21 = 81 video frames) overlapping by ``overlap`` latent frames (3):
 
 - ``latent`` (DKT): the whole video is encoded once; at every Euler step every window predicts
-  the velocity of its latent frames and the predictions are blended with linear ramps over the
-  overlaps (``blend_weights``), then one Euler step moves the whole latent sequence. One decode.
+  the velocity of its latent frames and the predictions are blended as the official code's
+  temporal tiler does (``tiler_spans``, ``tiler_weights``: a window every ``window - overlap``
+  frames, the last one cut short at the end, ramps (j + 0.5) / k over the k shared frames), then
+  one Euler step moves the whole latent sequence. One decode.
 - ``aligned`` (DVD): windows of 4 (window - 1) + 1 video frames overlapping by 4 overlap + 1
   frames are run independently; each window's disparity is fitted to the previous window by one
-  least-squares scale and shift on the frames they share, then blended with the same linear ramps.
-
-The last window ends at the last frame (pulled back to full length where that does not make three
-windows share a frame), so every frame is covered by one or two windows.
+  least-squares scale and shift on the frames they share, then blended with linear ramps
+  (``window_spans``, ``blend_weights``: the last window ends at the last frame, pulled back to full
+  length where that does not make three windows share a frame).
 
 Sampling: ``steps`` Euler steps (default 5) on the official DKT sigmas with ``shift`` (default 5;
 ``objective.euler_schedule``; diffusers' schedule as an option); a single-step checkpoint does one
@@ -69,6 +70,35 @@ def blend_weights(length: int, window: int, overlap: int, multiple: int = 1) -> 
     return weights
 
 
+def tiler_spans(length: int, window: int, overlap: int) -> list[tuple[int, int]]:
+    """(start, stop) of each window as the official DKT inference runs them (DiffSynth's
+    ``TemporalTiler_BCTHW``): one every ``window - overlap`` frames from 0, each cut short at
+    ``length``, none started once the previous one reaches the end."""
+    stride = window - overlap
+    spans = []
+    for start in range(0, length, stride):
+        if start >= stride and start - stride + window >= length:
+            break
+        spans.append((start, min(start + window, length)))
+    return spans
+
+
+def tiler_weights(length: int, window: int, overlap: int) -> torch.Tensor:
+    """(windows, length) weights of ``tiler_spans``' windows as the official tiler blends them: 1
+    inside, ramps (j + 0.5) / k up and down over the k = ``overlap`` frames at an edge that is not
+    the video's, then divided by their sum per frame."""
+    spans = tiler_spans(length, window, overlap)
+    weights = torch.zeros(len(spans), length, dtype=torch.float64)
+    ramp = (torch.arange(overlap, dtype=torch.float64) + 0.5) / max(overlap, 1)
+    for i, (start, stop) in enumerate(spans):
+        weights[i, start:stop] = 1.0
+        if overlap and start > 0:
+            weights[i, start : start + overlap] = ramp
+        if overlap and stop < length:
+            weights[i, stop - overlap : stop] = ramp.flip(0)
+    return weights / weights.sum(0, keepdim=True)
+
+
 def make_model_fn(transformer, prompt_embeds: torch.Tensor) -> ModelFn:
     """fn(target latent, RGB latent, timestep) -> float32 output. Runs under autocast in the dtype
     of the transformer's blocks when that is a half type (trained weights may be fp32)."""
@@ -96,8 +126,8 @@ def sample_latents(
 ) -> torch.Tensor:
     """Clean target latents for ``rgb_latents`` (B, C, L, h, w), windows blended at every step."""
     length = rgb_latents.shape[2]
-    spans = window_spans(length, settings.window, settings.overlap)
-    weights = blend_weights(length, settings.window, settings.overlap).float().to(rgb_latents.device)
+    spans = tiler_spans(length, settings.window, settings.overlap)
+    weights = tiler_weights(length, settings.window, settings.overlap).float().to(rgb_latents.device)
 
     def blended(x: torch.Tensor, timestep: float) -> torch.Tensor:
         total = torch.zeros_like(x)

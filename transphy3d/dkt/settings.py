@@ -310,7 +310,7 @@ class InferenceSettings(Settings, _Sized):
     height: int = DEFAULT_HEIGHT
     window: int = option(21, "window length in latent frames (21 = 81 video frames)", "--window", group="inference")
     overlap: int = option(3, "window overlap in latent frames", "--overlap", group="inference")
-    stitch: Stitch = option("latent", "latent: blend windows' predictions with linear ramps at every step (DKT); "
+    stitch: Stitch = option("latent", "latent: blend windows' predictions at every step as the official DKT tiler does; "
                             "aligned: run windows independently, fit each to the previous by one least-squares "
                             "scale and shift on the overlap, then blend (DVD)", "--stitch",
                             group="inference")  # fmt: skip
