@@ -171,10 +171,11 @@ def summary_line(result, out_dir: Path, seconds: float) -> str:
         if result.meta.physics_recorded
         else f"physics {t['physics']:.1f} s ({attempts} attempt{'s' * (attempts != 1)})"
     )
+    sensor = f" + depth camera {t['render_ir'] + t['stereo']:.1f} s" if "render_ir" in t else ""
     return (
         f"{out_dir}: {spec.render.frames} frames {spec.render.width}x{spec.render.height}, "
         f"{len(spec.objects)} objects ({materials}), {spec.environment.type}; {physics}, "
-        f"render {t['render_beauty'] + t['render_data']:.1f} s ({result.meta.seconds_per_frame:.2f} s/frame on "
+        f"render {t['render_beauty'] + t['render_data']:.1f} s{sensor} ({result.meta.seconds_per_frame:.2f} s/frame on "
         f"{result.meta.device.type}), total {seconds:.1f} s"
     )
 
