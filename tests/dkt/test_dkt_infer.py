@@ -255,3 +255,29 @@ def test_video_file_roundtrip_and_bad_inputs(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(UserError, match="not a video"):
         read_frames(tmp_path / "notes.txt")
+
+
+def test_eight_bit_reads_the_prediction_as_the_official_video(tiny_base: Path, trained_run, tmp_path: Path) -> None:
+    from transphy3d.dkt.infer import from_eight_bit, to_eight_bit
+
+    decoded = torch.tensor([-1.2, -1.0, 0.0, 0.999, 1.0, 1.5]).view(1, 1, 6, 1, 1).expand(1, 3, 6, 1, 1)
+    frames = to_eight_bit(decoded)  # (x + 1) * 127.5, clipped, truncated as vae_output_to_image
+    assert frames.shape == (6, 3, 1, 1) and frames[:, 0, 0, 0].tolist() == [0, 0, 127, 254, 255, 255]
+    rgb = torch.tensor([10, 20, 36], dtype=torch.uint8).view(1, 3, 1, 1)
+    assert from_eight_bit(rgb, "depth").item() == pytest.approx(22 / 255)  # channel mean / 255
+    with pytest.raises(UserError, match="--stitch latent"):
+        InferenceSettings(eight_bit=True, stitch="aligned")
+
+    result, _ = trained_run
+    video = _frames(tmp_path / "frames", 9)
+    outputs = {}
+    for flag in ([], ["--eight-bit"]):
+        out = tmp_path / f"out{len(flag)}"
+        args = ["infer-dkt", str(video), "--lora", str(result.checkpoint), "--base", str(tiny_base), "--out", str(out)]
+        assert main([*args, "--resolution", "32x16", "--window", "3", "--overlap", "1", "--steps", "2", *flag]) == 0
+        outputs[len(flag)] = np.load(out / "disparity.npy")
+    eight = outputs[1]
+    levels = eight * 3 * 255  # a mean of three 8-bit channels over 255
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-3)
+    assert not np.array_equal(eight, outputs[0])
+    assert np.abs(eight - outputs[0]).max() < 4 / 255  # truncations and 8-bit resizing, nothing more

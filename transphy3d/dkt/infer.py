@@ -177,6 +177,22 @@ def to_prediction(decoded: torch.Tensor, task: str) -> torch.Tensor:
     return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
 
+def to_eight_bit(decoded: torch.Tensor) -> torch.Tensor:
+    """(T, 3, H, W) uint8 frames of a decoded (1, 3, T, H, W) video as the official pipeline writes
+    them (``vae_output_to_image``): (x + 1) * 127.5 clipped to [0, 255], truncated."""
+    return ((decoded[0] + 1.0) * 127.5).clamp(0.0, 255.0).to(torch.uint8).permute(1, 0, 2, 3)
+
+
+def from_eight_bit(frames: torch.Tensor, task: str) -> torch.Tensor:
+    """(T, H, W) disparity (channel mean / 255, as the official depth map) or (T, H, W, 3) unit
+    normals of uint8 frames (T, 3, H, W)."""
+    values = frames.float() / 255.0
+    if task == "depth":
+        return values.mean(dim=1)
+    normal = values.permute(0, 2, 3, 1) * 2.0 - 1.0
+    return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+
+
 def run_window(
     model_fn: ModelFn,
     codec: LatentCodec,
@@ -185,10 +201,11 @@ def run_window(
     config: DKTConfig,
     generator: torch.Generator,
 ) -> torch.Tensor:
-    """Prediction (T, ...) of a (1, 3, T, H, W) video of 4N+1 frames, latent windows blended."""
+    """Prediction (T, ...) of a (1, 3, T, H, W) video of 4N+1 frames, latent windows blended; with
+    ``settings.eight_bit`` the decoded video's uint8 frames (T, 3, H, W) instead."""
     rgb_latents = codec.encode(video)
-    latents = sample_latents(model_fn, rgb_latents, settings, config, generator)
-    return to_prediction(codec.decode(latents), config.task)
+    decoded = codec.decode(sample_latents(model_fn, rgb_latents, settings, config, generator))
+    return to_eight_bit(decoded) if settings.eight_bit else to_prediction(decoded, config.task)
 
 
 def stitch_aligned(
@@ -256,6 +273,7 @@ def predict_video(
         from_landscape,
         is_portrait,
         normals_from_landscape,
+        resize_rgb,
         resize_values,
         to_landscape,
     )
@@ -272,7 +290,9 @@ def predict_video(
     run = run_aligned if settings.stitch == "aligned" else run_window
     prediction = run(model_fn, codec, video, settings, config, generator)[:num_frames].cpu()
     size = frames.shape[1:3]
-    if prediction.ndim == 4:  # normals: resize the vectors' components, then renormalise
+    if settings.eight_bit:  # the official order: 8-bit frames resized in 8 bits, then read
+        out = from_eight_bit(resize_rgb(prediction, *size), config.task)
+    elif prediction.ndim == 4:  # normals: resize the vectors' components, then renormalise
         grid = resize_values(prediction.permute(0, 3, 1, 2), *size, clamp=None).permute(0, 2, 3, 1)
         out = grid / grid.norm(dim=-1, keepdim=True).clamp_min(1e-6)
     else:  # disparity: clamped to [0, 1] unless aligned windows may leave it

@@ -314,10 +314,20 @@ class InferenceSettings(Settings, _Sized):
                             "aligned: run windows independently, fit each to the previous by one least-squares "
                             "scale and shift on the overlap, then blend (DVD)", "--stitch",
                             group="inference")  # fmt: skip
-    seed: int = option(0, "noise seed", "--seed", group="inference")
+    eight_bit: bool = option(False, "read the prediction as the official inference does: the decoded video cut "
+                             "to 8-bit frames, resized back in 8 bits, depth = channel mean / 255 (to reproduce its "
+                             "numbers; latent stitching only)", "--eight-bit", group="inference")  # fmt: skip
+    seed: int = option(
+        1,
+        "noise seed (1, as the official inference: the same noise tensor, drawn on the CPU)",
+        "--seed",
+        group="inference",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> InferenceSettings:
+        if self.eight_bit and self.stitch != "latent":
+            raise UserError("--eight-bit reads the official video: it needs --stitch latent", field="--eight-bit")
         if self.steps < 1:
             raise UserError(f"{self.steps}: need at least 1 step", field="--steps")
         if self.window < 1 or not 0 <= 2 * self.overlap <= self.window:
