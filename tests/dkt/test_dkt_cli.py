@@ -183,6 +183,8 @@ def test_eval_cli_with_saved_and_live_predictions(
     results = json.loads((live / "metrics.json").read_text())
     assert set(results["summary"]) == {"all", "glass"}
     assert 0 < results["summary"]["all"]["abs_rel"] < 10
+    sampled = results["settings"]["inference"]  # how live predictions were made, for a rerun
+    assert sampled["steps"] == 2 and sampled["seed"] == 1 and sampled["eight_bit"] is False
     assert np.load(live / "predictions" / "scene_000001" / "disparity.npy").shape == (5, 32, 32)
 
 

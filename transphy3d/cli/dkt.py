@@ -243,6 +243,8 @@ def run_eval(args: argparse.Namespace) -> int:
         "lora": args.lora,
         "max_frames": args.max_frames,
     }
+    if args.pred is None:  # live predictions: how they were sampled
+        results["settings"]["inference"] = settings.model_dump(mode="json")
     json_path, table_path = write_results(out, results)
     print(format_table(results["summary"]))
     print(f"wrote {json_path} and {table_path}")
