@@ -82,7 +82,8 @@ def _sensor_table(sensor: dict[str, Any]) -> str:
     return (
         f"<h2>Simulated depth camera ({sensor['scenes']} scenes)</h2><table><tr><th>region</th><th>pixels</th>"
         "<th>with a return</th><th>returns within 2 %</th><th>failed (no return or off by more than 2 %)</th></tr>"
-        f"{rows}</table>"
+        f"{rows}</table><p>opaque, transparent: true depth within the camera's ideal range (min-Z to "
+        "ideal_max_depth_m); opaque_far: opaque beyond it, up to max_depth_m.</p>"
     )
 
 
