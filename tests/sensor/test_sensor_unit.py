@@ -36,6 +36,8 @@ def test_sensor_is_off_by_default_and_recorded_when_on() -> None:
     assert spec.sensor.preset == "d435" and spec.sensor.baseline_m == 0.05 and spec.sensor.samples == 4
     again = SceneSpec.model_validate(__import__("yaml").safe_load(spec_to_yaml(spec)))
     assert again.sensor == spec.sensor
+    older = spec.sensor.model_dump(exclude={"ideal_max_depth_m"})  # recorded before the field existed
+    assert SensorSpec.model_validate(older).ideal_max_depth_m == PRESETS["d435"].ideal_max_depth_m
     assert sampled_spec(0).config.digest == sampled_spec(0, "sensor.enabled=false").config.digest
 
 

@@ -10,7 +10,7 @@ cameras share one pinhole K (square pixels, centred), so the pair is rectified b
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -34,7 +34,7 @@ class SensorSpec(StrictModel):
     rgb_offset_m: float = Field(ge=-1.0, le=1.0)
     emitter_offset_m: float = Field(ge=-1.0, le=1.0)
     max_depth_m: float = Field(gt=0.0)
-    ideal_max_depth_m: float = Field(3.0, gt=0.0)  # the far end of the range the figures call near
+    ideal_max_depth_m: float = Field(gt=0.0)  # far end of the ideal range (figures split there)
     disparities: int = Field(DISPARITY_SEARCH, ge=16, le=1024, multiple_of=16)
     # the simulation
     ir_width: int = Field(640, ge=32, le=4096)  # 640 x 360: a D400 depth mode, a quarter of the pixels of 1280 x 720
@@ -52,6 +52,14 @@ class SensorSpec(StrictModel):
     speckle_window: int = Field(100, ge=0, le=100000)  # largest speckle removed, pixels at 1280 x 720
     speckle_range: int = Field(2, ge=0, le=64)  # disparity step within a speckle, pixels
     keep_ir: bool = False  # write ir_left/ and ir_right/ PNGs
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_ideal_range(cls, data: Any) -> Any:
+        """Scenes recorded before ``ideal_max_depth_m`` existed take their preset's."""
+        if isinstance(data, dict) and "ideal_max_depth_m" not in data and data.get("preset") in PRESETS:
+            data = {**data, "ideal_max_depth_m": PRESETS[data["preset"]].ideal_max_depth_m}
+        return data
 
     @model_validator(mode="after")
     def _ideal_within_range(self) -> SensorSpec:
