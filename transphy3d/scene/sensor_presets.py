@@ -5,9 +5,9 @@ Sources:
 - [DS] Intel RealSense D400 Series Product Family Datasheet (document 337029; the 2017 revision
   0.7 and later ones): depth field of view, maximum IR resolution, minimum depth at that
   resolution, projector field of projection, 850 nm emitter, range up to about 10 m; the left
-  invalid depth band is f * B / Z pixels wide (the left imager's view the right one lacks). The sheet
-  itself could not be opened from this project's machines; its figures were taken from the
-  sources below, which quote or reproduce them.
+  invalid depth band is f * B / Z pixels wide (what the left imager sees and the right one does
+  not). The sheet itself could not be opened from this project's machines; its figures were
+  taken from the sources below, which quote or reproduce them.
 - [ROS] Intel's ROS description of the cameras (IntelRealSense/realsense-ros,
   ``realsense2_description/urdf/_d415.urdf.xacro`` and ``_d435.urdf.xacro``, the nominal
   extrinsics used in simulation): right imager 55 mm (D415) / 50 mm (D435) from the left one,
