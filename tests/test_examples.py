@@ -25,6 +25,27 @@ def test_render_one_example_runs_and_its_depth_matches_the_oracle(tmp_path) -> N
     assert len(re.findall(r"^object \d+:", result.stdout, re.M)) >= 2
 
 
+def test_depth_camera_example_fails_on_glass_and_not_on_the_table(tmp_path) -> None:
+    out = tmp_path / "scene"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "depth_camera.py"), str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = {
+        name: (float(returned), float(within), float(failed))
+        for name, returned, within, failed in re.findall(
+            r"^(\w+): \d+ pixels, ([\d.]+)% with a return, ([\d.]+)% of those within 2 %, ([\d.]+)% missing",
+            result.stdout,
+            re.M,
+        )
+    }
+    assert set(figures) == {"opaque", "glass"}, result.stdout
+    assert figures["opaque"][0] > 60 and figures["opaque"][1] > 85  # the table: returns, mostly right
+    assert figures["glass"][2] > 80  # the glass: missing or wrong
+    assert (out / "raw_depth").is_dir()
+
+
 def test_the_public_api_is_lazy_and_complete() -> None:
     code = (
         "import sys, transphy3d; heavy = [m for m in ('numpy', 'pydantic') if m in sys.modules]; "
