@@ -12,7 +12,8 @@ def test_a_healthy_machine_passes_every_rendering_check(tmp_path) -> None:
     result = run_cli("doctor", "--out", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    for name in ("python", "shipped data", "bpy", "Cycles CPU", "denoiser OpenImageDenoise", "test render"):
+    names = ("python", "shipped data", "bpy", "Cycles CPU", "denoiser OpenImageDenoise", "test render")
+    for name in (*names, "depth camera (OpenCV)", "ray casting"):
         assert any(line.startswith("ok") and f"  {name}:" in line for line in lines), (name, result.stdout)
     assert any("Cycles OPTIX:" in line for line in lines) and lines[-1] == "this machine can render"
 

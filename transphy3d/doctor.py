@@ -2,8 +2,9 @@
 
 Checks the Python version, the shipped configs, materials and starter bank, Blender (version,
 Cycles devices with the probe render, denoisers) in a separate process, a real one-frame render
-that must pass the data-contract validation, Ray, free disk at the output, ffmpeg for previews,
-and the trainer's packages when installed. A problem that stops rendering makes the exit code
+that must pass the data-contract validation, OpenCV for the simulated depth camera, the ray
+caster of the visibility check, Ray, free disk at the output, ffmpeg for previews, and the
+trainer's packages when installed. A problem that stops rendering makes the exit code
 non-zero.
 """
 
@@ -135,6 +136,29 @@ def render_check(seconds_limit: float = 600) -> Check:
     )
 
 
+def depth_camera_check() -> Check:
+    """OpenCV's semi-global matcher, which the simulated depth camera (``sensor.enabled``) runs."""
+    try:
+        import cv2
+
+        cv2.StereoSGBM_create(numDisparities=16, blockSize=5)
+    except Exception as error:  # not installed, or a build that fails to load
+        return Check("depth camera (OpenCV)", False, f"cv2 does not work: {error}", "pip install 'transphy3d[render]'")
+    return Check("depth camera (OpenCV)", True, f"OpenCV {cv2.__version__}: StereoSGBM for sensor.enabled")
+
+
+def raycast_check() -> Check:
+    """Which ray caster the visibility check before rendering uses."""
+    import trimesh
+
+    if trimesh.ray.has_embree:
+        return Check("ray casting", True, f"Embree (embreex {installed('embreex')}) for the visibility check")
+    return Check(
+        "ray casting", None, "Blender's BVH tree: no Embree here (embreex wheels are x86-64 only); "
+        "the visibility check takes about 6x longer",
+    )  # fmt: skip
+
+
 def ray_check() -> Check:
     version = installed("ray")
     if version is None:
@@ -193,4 +217,5 @@ def run_checks(out: Path, render: bool = True) -> list[Check]:
     checks += blender_checks()
     if render and all(c.ok is not False for c in checks if c.blocks_rendering):
         checks.append(render_check())
+    checks += [depth_camera_check(), raycast_check()]
     return [*checks, ray_check(), disk_check(out), ffmpeg_check(), trainer_check()]
