@@ -137,3 +137,6 @@ def test_report_sums_the_sensor_figures_over_a_run(diffuse_scene, glass_scene, t
     )
     assert sensor["transparent"]["failed"] > sensor["opaque"]["failed"]
     assert "Simulated depth camera" in (tmp_path / "r" / "report.html").read_text()
+    line = next(line for line in result.stdout.splitlines() if "depth camera (2 scenes" in line)
+    assert f"opaque {100 * sensor['opaque']['coverage']:.1f} % with a return" in line
+    assert f"transparent {100 * sensor['transparent']['failed']:.1f} % missing" in line

@@ -40,6 +40,14 @@ def _run(args: argparse.Namespace) -> int:
         f"{vis['frames_without_visible_object']} frames without a visible object; "
         f"{f['failures']['scenes']} failed scenes"
     )
+    sensor = f.get("sensor")
+    if sensor:
+        opaque, glass = sensor.get("opaque", {}), sensor.get("transparent", {})
+        print(
+            f"  depth camera ({sensor['scenes']} scenes, within its ideal range): opaque {pct(opaque.get('coverage'))} "
+            f"with a return, {pct(opaque.get('within_2pct'))} of those within 2 %; transparent "
+            f"{pct(glass.get('failed'))} missing or off by more than 2 %"
+        )
     for key, result in f["targets"].items():
         if result["met"] is False:
             print(f"  below the default-config target: {key} = {result['value']} (target {result['target']})")
