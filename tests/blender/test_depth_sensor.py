@@ -140,3 +140,17 @@ def test_report_sums_the_sensor_figures_over_a_run(diffuse_scene, glass_scene, t
     line = next(line for line in result.stdout.splitlines() if "depth camera (2 scenes" in line)
     assert f"opaque {100 * sensor['opaque']['coverage']:.1f} % with a return" in line
     assert f"transparent {100 * sensor['transparent']['failed']:.1f} % missing" in line
+
+
+def test_matching_again_on_the_kept_ir_images(glass_scene) -> None:
+    """With the recorded settings the kept IR pair gives raw_depth/ exactly; other settings give
+    another camera's depth; what the IR images fix cannot change."""
+    from transphy3d.sensor.rematch import rematch
+
+    np.testing.assert_array_equal(rematch(glass_scene.path, 0), glass_scene.raw_depth(0))
+    wider = rematch(glass_scene.path, 0, block_size=15, uniqueness_ratio=0)
+    assert not np.array_equal(wider, glass_scene.raw_depth(0)) and (wider > 0).any()
+    with pytest.raises(ValueError, match="ir_width: not a matcher setting; allowed: disparities"):
+        rematch(glass_scene.path, 0, ir_width=64)
+    with pytest.raises(ValueError, match="block_size"):
+        rematch(glass_scene.path, 0, block_size=8)
