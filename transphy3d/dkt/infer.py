@@ -169,12 +169,17 @@ def pad_frames(num_frames: int) -> int:
     return num_frames + (-(num_frames - 1)) % 4
 
 
+def unit_vectors(vectors: torch.Tensor) -> torch.Tensor:
+    """``vectors`` (..., 3) scaled to unit length (near-zero ones stay near zero)."""
+    return vectors / vectors.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+
+
 def to_prediction(decoded: torch.Tensor, task: str) -> torch.Tensor:
     """(T, H, W) disparity in [0, 1] or (T, H, W, 3) unit normals of a decoded (1, 3, T, H, W) video."""
     if task == "depth":  # each channel clamped to [0, 1], then averaged (official)
         return ((decoded[0] + 1.0) / 2.0).clamp(0.0, 1.0).mean(dim=0)
     normal = decoded[0].permute(1, 2, 3, 0)
-    return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    return unit_vectors(normal)
 
 
 def to_eight_bit(decoded: torch.Tensor) -> torch.Tensor:
@@ -190,7 +195,7 @@ def from_eight_bit(frames: torch.Tensor, task: str) -> torch.Tensor:
     if task == "depth":
         return values.mean(dim=1)
     normal = values.permute(0, 2, 3, 1) * 2.0 - 1.0
-    return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    return unit_vectors(normal)
 
 
 def run_window(
@@ -294,7 +299,7 @@ def predict_video(
         out = from_eight_bit(resize_rgb(prediction, *size), config.task)
     elif prediction.ndim == 4:  # normals: resize the vectors' components, then renormalise
         grid = resize_values(prediction.permute(0, 3, 1, 2), *size, clamp=None).permute(0, 2, 3, 1)
-        out = grid / grid.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+        out = unit_vectors(grid)
     else:  # disparity: clamped to [0, 1] unless aligned windows may leave it
         clamp = None if settings.stitch == "aligned" else (0.0, 1.0)
         out = resize_values(prediction[:, None], *size, clamp=clamp)[:, 0]
