@@ -3,7 +3,8 @@ gets a return and how much of it is right (within 2 % of the true depth). Region
 meta.json's ``sensor``: ``opaque`` and ``transparent`` within the ideal range (min-Z to 3 m),
 ``opaque_far`` beyond it. The beauty pass is cut to 1 sample (it does not touch the sensor).
 
-    python benchmarks/sensor_coverage.py [--seeds 0 1 2 3 4 5] [--frames 3] [--preset d415] [--set KEY=VALUE ...]
+    python benchmarks/sensor_coverage.py [--seeds 0 1 2 3 4 5] [--frames 3] [--preset d415] [--config default]
+        [--set KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(6)))
     parser.add_argument("--frames", type=int, default=3, help="frames spread over the whole camera path")
     parser.add_argument("--preset", default="d415")
+    parser.add_argument("--config", default="default", help="a shipped scene config's name, or a path")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="more config overrides")
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; config {args.config}, preset {args.preset}")
     header = " | ".join(f"{r} pixels | {r} coverage | {r} within 2 %" for r in REGIONS)
     print(f"| seed | {header} |")
     print("| --- " * (1 + 3 * len(REGIONS)) + "|")
@@ -38,7 +40,11 @@ def main() -> None:
             sets = [f"camera.frames={args.frames}", "render.samples=1", "render.denoise=false"]
             sets += ["sensor.enabled=true", f"sensor.preset={args.preset}", *args.set]
             _, meta = render_scene(
-                Path(tmp) / f"seed{seed}", "--seed", str(seed), *[a for s in sets for a in ("--set", s)]
+                Path(tmp) / f"seed{seed}",
+                "--seed",
+                str(seed),
+                *[a for s in sets for a in ("--set", s)],
+                config=args.config,
             )
             cells = []
             for region in REGIONS:
