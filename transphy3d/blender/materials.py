@@ -188,22 +188,7 @@ def _planks(g: _Graph, p: Socket, tex: TextureSpec, base: RGBA, color2: RGBA) ->
     shifted = g.node(
         "ShaderNodeCombineXYZ", {"X": g.math("MULTIPLY_ADD", stagger, aspect, s.outputs["X"]), "Y": s.outputs["Y"]}
     ).outputs["Vector"]
-    brick = g.node(
-        "ShaderNodeTexBrick",
-        {
-            "Vector": shifted,
-            "Color1": (0.0, 0.0, 0.0, 1.0),
-            "Color2": (1.0, 1.0, 1.0, 1.0),
-            "Mortar": (0.0, 0.0, 0.0, 1.0),
-            "Scale": 1.0,
-            "Mortar Size": gap / 2,
-            "Mortar Smooth": 0.3,
-            "Bias": 0.0,
-            "Brick Width": aspect,
-            "Row Height": 1.0,
-        },
-        offset=0.0,
-    )
+    brick = _bricks(g, shifted, aspect, gap, mortar=0.0, smooth=0.3, offset=0.0)
     tint, joint = brick.outputs["Color"], brick.outputs["Fac"]
     board = g.node("ShaderNodeTexWhiteNoise", {"W": g.math("MULTIPLY", tint, 1000.0)}, noise_dimensions="1D")
     shade = g.node("ShaderNodeTexWhiteNoise", {"W": g.math("MULTIPLY", tint, 517.0)}, noise_dimensions="1D")
@@ -221,27 +206,34 @@ def _planks(g: _Graph, p: Socket, tex: TextureSpec, base: RGBA, color2: RGBA) ->
     return _Surface(color, height, g.math("MAXIMUM", joint, g.math("MULTIPLY", wood.roughness, 0.5)))
 
 
-def _tiles(g: _Graph, p: Socket, tex: TextureSpec, base: RGBA, color2: RGBA) -> _Surface:
-    """Tiles one unit high and ``aspect`` units long (longer ones laid in running bond), grout of
-    ``color2`` ``gap`` units wide, each tile a slightly different shade with a mottled glaze."""
-    aspect, gap, variation = tex.value("aspect"), tex.value("gap"), tex.value("variation")
-    brick = g.node(
+def _bricks(
+    g: _Graph, vector: Socket, aspect: float, gap: float, mortar: float, smooth: float, **layout: Any
+) -> bpy.types.Node:
+    """A brick texture node of rows one unit high and ``aspect`` long with joints ``gap`` wide:
+    Color is a per-brick random grey (tint), Fac the joint mask; ``layout`` sets the row offset."""
+    return g.node(
         "ShaderNodeTexBrick",
         {
-            "Vector": p,
+            "Vector": vector,
             "Color1": (0.0, 0.0, 0.0, 1.0),
             "Color2": (1.0, 1.0, 1.0, 1.0),
-            "Mortar": (0.5, 0.5, 0.5, 1.0),
+            "Mortar": (mortar, mortar, mortar, 1.0),
             "Scale": 1.0,
             "Mortar Size": gap / 2,
-            "Mortar Smooth": 0.2,
+            "Mortar Smooth": smooth,
             "Bias": 0.0,
             "Brick Width": aspect,
             "Row Height": 1.0,
         },
-        offset=0.5 if aspect > 1.0 else 0.0,
-        offset_frequency=2,
+        **layout,
     )
+
+
+def _tiles(g: _Graph, p: Socket, tex: TextureSpec, base: RGBA, color2: RGBA) -> _Surface:
+    """Tiles one unit high and ``aspect`` units long (longer ones laid in running bond), grout of
+    ``color2`` ``gap`` units wide, each tile a slightly different shade with a mottled glaze."""
+    aspect, gap, variation = tex.value("aspect"), tex.value("gap"), tex.value("variation")
+    brick = _bricks(g, p, aspect, gap, mortar=0.5, smooth=0.2, offset=0.5 if aspect > 1.0 else 0.0, offset_frequency=2)
     tint, grout = brick.outputs["Color"], brick.outputs["Fac"]
     glaze = g.noise(p, (3.0, 3.0, 3.0), 3.0)
     c = float(tex.contrast if tex.contrast is not None else mp.TEXTURE_CONTRAST_DEFAULT)
