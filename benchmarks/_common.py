@@ -27,27 +27,19 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def render_scene(out: Path, *args: str, config: str = "scene_configs/default.yaml") -> tuple[float, dict]:
-    """Run ``transphy3d render-scene`` as the farm does; returns (wall seconds, meta.json)."""
+def run_timed(command: list[str]) -> tuple[float, str]:
+    """Run ``command`` from the repository; (wall seconds, its standard output). Exits with its
+    standard error when it fails."""
     start = time.perf_counter()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "transphy3d",
-            "render-scene",
-            config,
-            "--out",
-            str(out),
-            "--quiet",
-            "--overwrite",
-            *args,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(result.stderr)
+    return wall, result.stdout
+
+
+def render_scene(out: Path, *args: str, config: str = "scene_configs/default.yaml") -> tuple[float, dict]:
+    """Run ``transphy3d render-scene`` as the farm does; returns (wall seconds, meta.json)."""
+    command = [sys.executable, "-m", "transphy3d", "render-scene", config, "--out", str(out), "--quiet", "--overwrite"]
+    wall, _ = run_timed([*command, *args])
     return wall, json.loads((out / contract.META_FILE).read_text())

@@ -9,23 +9,18 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import REPO, machine
+from _common import REPO, machine, run_timed
 
 
 def run(manifest: Path, args: argparse.Namespace) -> tuple[float, str]:
     command = [sys.executable, "-m", "transphy3d", "assets", "thumbnails", "--manifest", str(manifest),
                "--views", str(args.views), "--size", str(args.size), "--samples", str(args.samples)]  # fmt: skip
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(result.stderr)
-    return time.perf_counter() - start, result.stdout.strip()
+    wall, stdout = run_timed(command)
+    return wall, stdout.strip()
 
 
 def main() -> None:

@@ -8,13 +8,11 @@ the Cycles render times, in one run on one machine.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import REPO, machine
+from _common import machine, run_timed
 
 from transphy3d.output import contract
 from transphy3d.output.reader import open_scene
@@ -39,11 +37,7 @@ def main() -> None:
             "--set", f"render.width={args.width}", "--set", f"render.height={args.height}",
             "--set", f"render.samples={args.samples}",
         ]  # fmt: skip
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if result.returncode != 0:
-            raise SystemExit(result.stderr)
+        wall, _ = run_timed(command)
         records = list(read_index(out / contract.INDEX_FILE))
         worker = sum(r.seconds for r in records)
         cycles = sum(r.render_seconds for r in records)

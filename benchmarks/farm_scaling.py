@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import REPO, machine
+from _common import machine, run_timed
 
 
 def run(out: Path, workers: int, args) -> float:
@@ -25,11 +23,7 @@ def run(out: Path, workers: int, args) -> float:
         "--set", f"camera.frames={args.frames}", "--set", f"render.width={args.width}",
         "--set", f"render.height={args.height}", "--set", f"render.samples={args.samples}",
     ]  # fmt: skip
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(result.stderr)
-    return time.perf_counter() - start
+    return run_timed(command)[0]
 
 
 def main() -> None:

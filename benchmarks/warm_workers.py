@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import REPO, machine
+from _common import machine, run_timed
 
 from transphy3d.output import contract
 from transphy3d.output.reader import open_scene
@@ -30,11 +28,7 @@ def farm(out: Path, args: argparse.Namespace, *extra: str) -> tuple[float, list[
         sys.executable, "-m", "transphy3d", "render", "--scenes", str(args.scenes), "--out", str(out),
         "--workers", "1", "--no-progress", "--config", args.config, "--set", f"camera.frames={args.frames}", *extra,
     ]  # fmt: skip
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(result.stderr)
+    wall, _ = run_timed(command)
     rows = []
     for record in read_index(out / contract.INDEX_FILE):
         physics = open_scene(out / record.scene).meta.timings["physics"]
