@@ -32,7 +32,7 @@ import torch
 
 def write_fixture(root: Path, scenes: int, frames: int, width: int, height: int, seed: int = 0) -> Path:
     from transphy3d.files import write_json
-    from transphy3d.output import contract, frame_files
+    from transphy3d.output import channels, contract, frame_files
     from transphy3d.output.png import write_rgb_png
 
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -58,10 +58,10 @@ def write_fixture(root: Path, scenes: int, frames: int, width: int, height: int,
             rgb = np.clip(shade * np.array([0.9, 0.7, 0.5]) + noise, 0, 1)
             normal = np.zeros((height, width, 3), np.float32)
             normal[..., 2] = -1.0
-            write_rgb_png(contract.frame_path(path, "rgb", t), np.round(rgb * 255).astype(np.uint8))
-            frame_files.write_depth(contract.frame_path(path, "depth", t), depth)
-            frame_files.write_normal(contract.frame_path(path, "normal", t), normal)
-            frame_files.write_mask(contract.frame_path(path, "mask", t), disc.astype(np.uint16))
+            write_rgb_png(channels.frame_path(path, "rgb", t), np.round(rgb * 255).astype(np.uint8))
+            frame_files.write_depth(channels.frame_path(path, "depth", t), depth)
+            frame_files.write_normal(channels.frame_path(path, "normal", t), normal)
+            frame_files.write_mask(channels.frame_path(path, "mask", t), disc.astype(np.uint16))
     return root
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from _common import machine
 
-from transphy3d.output import contract
+from transphy3d.output import channels, contract
 
 
 def main() -> None:
@@ -42,10 +42,10 @@ def main() -> None:
         with open(run.mkdir() or run / contract.INDEX_FILE, "w") as index:
             for i in range(args.scenes):
                 scene = run / contract.scene_name(i)
-                (scene / contract.RGB_DIR).mkdir(parents=True)
+                (scene / channels.RGB).mkdir(parents=True)
                 for name in (contract.META_FILE, contract.CAMERA_FILE):
                     os.link(source / name, scene / name)
-                os.link(source / contract.RGB_DIR / "000000.png", scene / contract.RGB_DIR / "000000.png")
+                os.link(source / channels.RGB / "000000.png", scene / channels.RGB / "000000.png")
                 index.write(json.dumps({"scene": scene.name, "index": i}) + "\n")
         print(f"made {args.scenes} scenes in {time.perf_counter() - start:.0f} s")
         start = time.perf_counter()

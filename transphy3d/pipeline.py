@@ -23,7 +23,7 @@ from transphy3d.errors import OutputError, UserError
 from transphy3d.fence import check_lease, fenced
 from transphy3d.files import out_of_space, partial_path, publish_directory, remove_stale_partials
 from transphy3d.interrupts import exit_on_signal
-from transphy3d.output import contract
+from transphy3d.output.channels import Switches, expected_files
 from transphy3d.scene.config_loader import apply_overrides, config_path, load_config
 from transphy3d.scene.recorded import parse_spec
 from transphy3d.scene.sampling import sample_spec
@@ -82,14 +82,7 @@ def _check_writable(out_dir: Path, overwrite: bool) -> None:
 
 def missing_files(scene_dir: Path, spec: SceneSpec) -> list[str]:
     """Files of the data contract that ``scene_dir`` lacks."""
-    sensor = spec.sensor
-    expected = contract.expected_files(
-        spec.render.frames,
-        spec.output.flow,
-        [o.instance_id for o in spec.objects],
-        with_sensor=sensor is not None,
-        with_ir=sensor is not None and sensor.keep_ir,
-    )
+    expected = expected_files(Switches.from_spec(spec), spec.render.frames, [o.instance_id for o in spec.objects])
     return [f for f in expected if not (scene_dir / f).is_file()]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers import at_rest, render, run_in_process, save
 
-from transphy3d.output import contract
+from transphy3d.output import channels, contract
 from transphy3d.output.reader import open_scene
 from transphy3d.output.validate import validate_scene
 
@@ -91,16 +91,16 @@ def test_sensor_files_follow_the_contract(glass_scene) -> None:
     frame = s.frame(0)
     assert frame.raw_depth.dtype == np.float32 and frame.raw_depth.shape == frame.depth.shape
     assert frame.raw_depth.min() == 0 and frame.raw_depth.max() <= sensor.max_depth_m
-    left, right = s.ir(0, "left"), s.ir(0, "right")
+    left, right = s.ir_left(0), s.ir_right(0)
     assert left.shape == right.shape == (180, 320) and left.dtype == np.uint8
     assert 5 < left.mean() < 200 and not np.array_equal(left, right)
     assert "sensor:" in (s.path / contract.SCENE_SPEC_FILE).read_text()
     # a missing raw_depth frame is a validation problem
-    (s.path / contract.RAW_DEPTH_DIR / "000000.exr").rename(s.path / "moved.exr")
+    (s.path / channels.RAW_DEPTH / "000000.exr").rename(s.path / "moved.exr")
     try:
         assert any("raw_depth/" in p for p in validate_scene(s.path).problems)
     finally:
-        (s.path / "moved.exr").rename(s.path / contract.RAW_DEPTH_DIR / "000000.exr")
+        (s.path / "moved.exr").rename(s.path / channels.RAW_DEPTH / "000000.exr")
 
 
 def test_eval_dkt_raw_sensor_per_region(glass_scene, tmp_path, capsys) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from transphy3d.files import write_json
 from transphy3d.geometry.camera import look_at
-from transphy3d.output import contract, frame_files
+from transphy3d.output import channels, contract, frame_files
 from transphy3d.output.png import write_rgb_png
 
 
@@ -84,14 +84,14 @@ def write_scene(
     write_json(path / contract.META_FILE, {"resolution": [width, height], "num_frames": frames})
     (path / contract.SCENE_SPEC_FILE).write_text("seed: 0\n", encoding="utf-8")
     for t in range(frames):
-        write_rgb_png(contract.frame_path(path, "rgb", t), arrays["rgb"][t])
-        frame_files.write_depth(contract.frame_path(path, "depth", t), arrays["depth"][t])
-        frame_files.write_normal(contract.frame_path(path, "normal", t), arrays["normal"][t])
-        frame_files.write_mask(contract.frame_path(path, "mask", t), arrays["mask"][t])
+        write_rgb_png(channels.frame_path(path, "rgb", t), arrays["rgb"][t])
+        frame_files.write_depth(channels.frame_path(path, "depth", t), arrays["depth"][t])
+        frame_files.write_normal(channels.frame_path(path, "normal", t), arrays["normal"][t])
+        frame_files.write_mask(channels.frame_path(path, "mask", t), arrays["mask"][t])
         if flow and t + 1 < frames:
             f = np.zeros((height, width, 2), np.float32)
             f[..., 0] = 0.5
-            frame_files.write_flow(contract.frame_path(path, "flow", t), f)
+            frame_files.write_flow(channels.frame_path(path, "flow", t), f)
     return path
 
 

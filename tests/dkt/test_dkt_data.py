@@ -27,7 +27,7 @@ from transphy3d.dkt.mixture import MixtureSampler, build_mixture, make_loader
 from transphy3d.dkt.settings import ClipSettings, FrameSettings
 from transphy3d.dkt.sources import SourceSpec, detect_kind, load_mixture_file, parse_data_arg
 from transphy3d.errors import UserError
-from transphy3d.output import contract
+from transphy3d.output import channels
 from transphy3d.output.png import write_rgb_png
 
 
@@ -88,8 +88,8 @@ def test_corrupt_and_inconsistent_frames_are_counted_and_named(tmp_path: Path) -
     root = tmp_path / "r"
     write_scene(root / "scene_000000", frames=9)
     write_scene(root / "scene_000001", frames=9, seed=1)
-    contract.frame_path(root / "scene_000000", "depth", 3).write_bytes(b"not an exr at all")
-    write_rgb_png(contract.frame_path(root / "scene_000000", "rgb", 5), np.zeros((16, 16, 3), np.uint8))
+    channels.frame_path(root / "scene_000000", "depth", 3).write_bytes(b"not an exr at all")
+    write_rgb_png(channels.frame_path(root / "scene_000000", "rgb", 5), np.zeros((16, 16, 3), np.uint8))
     source = RenderSource(root)
     with pytest.raises(CorruptData, match=r"depth/000003\.exr"):
         source.load(0, [2, 3])
@@ -112,7 +112,7 @@ def test_all_clips_corrupt_is_an_error(tmp_path: Path) -> None:
     root = tmp_path / "r"
     write_scene(root / "scene_000000", frames=5)
     for t in range(5):
-        contract.frame_path(root / "scene_000000", "rgb", t).write_bytes(b"garbage")
+        channels.frame_path(root / "scene_000000", "rgb", t).write_bytes(b"garbage")
     dataset = ClipDataset([RenderSource(root)], ClipSettings(resolution=(32, 32)))
     with pytest.raises(UserError, match="could not be read"):
         dataset[ClipKey(0, 0, 0, 5, seed=0)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,11 +12,10 @@ from helpers import small_disk
 from transphy3d.errors import UnreadableFileError
 from transphy3d.files import write_json
 from transphy3d.geometry import camera as cam
-from transphy3d.output import contract, frame_files
+from transphy3d.output import channels, contract, derive, frame_files
 from transphy3d.output.exr import LOSSLESS_COMPRESSIONS, NEW_LOSSLESS_COMPRESSIONS, read_exr, write_exr
 from transphy3d.output.reader import iter_scenes, open_scene
 from transphy3d.output.validate import validate_scene
-from transphy3d.output.writer import data_pass_to_arrays
 
 
 @pytest.mark.parametrize("compression", sorted(LOSSLESS_COMPRESSIONS | NEW_LOSSLESS_COMPRESSIONS))
@@ -68,7 +68,9 @@ def test_data_pass_conversion() -> None:
         "Normal.Z": normal_world[..., 2],
         "IndexOB.X": np.full((3, 4), 7.0, np.float32),
     }
-    depth, normal, mask = data_pass_to_arrays(passes, K, w2c)
+    geometry = SimpleNamespace(K=K, world_to_camera=w2c[None])
+    depth = derive.depth(geometry, 0, passes)
+    normal, mask = derive.normal(geometry, 0, passes, depth), derive.instance_mask(geometry, 0, passes, depth)
     assert depth[0, 0] == 0 and mask[0, 0] == 0 and not normal[0, 0].any()
     assert depth[1, 1] == 2.0 and mask[1, 1] == 7 and mask.dtype == np.uint16
     np.testing.assert_allclose(normal[1, 1], [0, 0, -1], atol=1e-6)  # flipped to face the camera
@@ -82,15 +84,15 @@ def write_fixture_scene(path, frames: int = 3, size=(8, 6)) -> None:
     write_json(path / contract.CAMERA_FILE, contract.CameraFile.from_arrays(w, h, 24, K, w2c, 0.01, 100).to_json())
     write_json(path / contract.OBJECTS_FILE, {"objects": [], "environment": []})
     write_json(path / contract.META_FILE, {})
-    for kind in contract.PER_FRAME_DIRS:
+    for kind in [c.name for c in channels.channels_of(channels.Switches())]:
         (path / kind).mkdir()
     for f in range(frames):
-        frame_files.write_depth(contract.frame_path(path, "depth", f), np.full((h, w), f + 1.0, np.float32))
-        frame_files.write_normal(contract.frame_path(path, "normal", f), np.tile([0, 0, -1.0], (h, w, 1)))
-        frame_files.write_mask(contract.frame_path(path, "mask", f), np.full((h, w), f, np.uint16))
+        frame_files.write_depth(channels.frame_path(path, "depth", f), np.full((h, w), f + 1.0, np.float32))
+        frame_files.write_normal(channels.frame_path(path, "normal", f), np.tile([0, 0, -1.0], (h, w, 1)))
+        frame_files.write_mask(channels.frame_path(path, "mask", f), np.full((h, w), f, np.uint16))
         from transphy3d.output.png import write_rgb_png
 
-        write_rgb_png(contract.frame_path(path, "rgb", f), np.full((h, w, 3), 10 * f, np.uint8))
+        write_rgb_png(channels.frame_path(path, "rgb", f), np.full((h, w, 3), 10 * f, np.uint8))
 
 
 def test_reader_api(tmp_path) -> None:
@@ -119,10 +121,8 @@ def test_reader_api(tmp_path) -> None:
 def test_a_damaged_frame_file_is_an_error_naming_it(tmp_path, kind: str) -> None:
     write_fixture_scene(tmp_path / "scene_000000")
     scene = open_scene(tmp_path / "scene_000000")
-    folder = {"depth": contract.DEPTH_DIR, "normal": contract.NORMAL_DIR, "mask": contract.MASK_DIR}.get(
-        kind, contract.RGB_DIR
-    )
-    path = contract.frame_path(scene.path, folder, 1)
+    folder = {"depth": channels.DEPTH, "normal": channels.NORMAL, "mask": channels.MASK}.get(kind, channels.RGB)
+    path = channels.frame_path(scene.path, folder, 1)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])  # truncated, as by a full disk or a killed copy
     with pytest.raises(UnreadableFileError) as error:

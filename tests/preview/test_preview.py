@@ -17,9 +17,9 @@ from helpers import render, run_cli
 from PIL import Image
 
 from transphy3d.geometry.camera import invert_rigid, opencv_to_blender_camera_to_world
-from transphy3d.output import contract
+from transphy3d.output import channels, contract
+from transphy3d.output.colormaps import DEPTH_LUT, instance_color
 from transphy3d.output.reader import open_scene
-from transphy3d.preview.colormaps import DEPTH_LUT, instance_color
 from transphy3d.scene.recorded import load_spec
 
 pytestmark = pytest.mark.blender
@@ -69,7 +69,7 @@ def test_preview_writes_sheet_animation_and_blend(default_preview) -> None:
     next(reader)
     assert len(list(reader)) == 3
     for record in info["scenes"]:
-        rendered = sorted(p.name for p in (out / record["render"] / contract.RGB_DIR).iterdir())
+        rendered = sorted(p.name for p in (out / record["render"] / channels.RGB).iterdir())
         assert rendered == ["000000.png", "000060.png", "000119.png"]
 
 

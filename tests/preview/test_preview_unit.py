@@ -15,8 +15,8 @@ from PIL import Image
 from transphy3d.errors import OutputError
 from transphy3d.files import publish_directory
 from transphy3d.geometry.camera import intrinsics, invert_rigid, look_at
-from transphy3d.preview import colormaps as cm
-from transphy3d.preview.animation import write_gif, write_mp4
+from transphy3d.output import colormaps as cm
+from transphy3d.preview.animation import write_gif
 from transphy3d.preview.checks import (
     Solid,
     camera_inside_warnings,
@@ -107,7 +107,8 @@ def _frame(index: int, rng: np.random.Generator, h: int = 30, w: int = 40) -> Fr
     mask = np.zeros((h, w), dtype=np.uint16)
     mask[10:20, 5:15] = 1
     mask[10:20, 20:30] = 2
-    return FramePanels(index, rng.integers(0, 256, (h, w, 3), dtype=np.uint8), depth, normal, mask)
+    rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    return FramePanels(index, {"rgb": rgb, "depth": depth, "normal": normal, "mask": mask})
 
 
 def test_contact_sheet_layout_holds_the_panels() -> None:
@@ -124,15 +125,15 @@ def test_contact_sheet_layout_holds_the_panels() -> None:
     assert layout["seeds"][1]["rows"][0]["boxes"]["rgb"][0] > layout["seeds"][0]["rows"][0]["boxes"]["mask"][0]
     for block, seed_layout in zip(blocks, layout["seeds"], strict=True):
         lo, hi = seed_layout["depth_range"]
-        assert (lo, hi) == cm.depth_range(f.depth for f in block.frames)
+        assert (lo, hi) == cm.depth_range(f.arrays["depth"] for f in block.frames)
         for frame, row in zip(block.frames, seed_layout["rows"], strict=True):
             assert row["frame"] == frame.frame
             x, y, w, h = row["boxes"]["rgb"]
             assert (w, h) == (40 * scale, 30 * scale)
-            np.testing.assert_array_equal(pixels[y : y + h : scale, x : x + w : scale], frame.rgb)
+            np.testing.assert_array_equal(pixels[y : y + h : scale, x : x + w : scale], frame.arrays["rgb"])
             x, y, w, h = row["boxes"]["depth"]
             np.testing.assert_array_equal(
-                pixels[y : y + h : scale, x : x + w : scale], cm.colorize_depth(frame.depth, lo, hi)
+                pixels[y : y + h : scale, x : x + w : scale], cm.colorize_depth(frame.arrays["depth"], lo, hi)
             )
             x, y, w, h = row["boxes"]["mask"]
             panel = pixels[y : y + h : scale, x : x + w : scale]
@@ -304,18 +305,6 @@ def test_gif_has_every_frame(tmp_path: Path) -> None:
         assert np.asarray(gif.convert("RGB"))[5, 25].tolist() == [255, 255, 255]
 
 
-def test_mp4_has_every_frame(tmp_path: Path) -> None:
-    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-    path = write_mp4(tmp_path / "a.mp4", _movie(5))
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = reader.__next__()
-    frames = list(reader)
-    assert meta["size"] == (64, 48)  # padded to 16-pixel blocks
-    assert len(frames) == 5
-    last = np.frombuffer(frames[-1], dtype=np.uint8).reshape(48, 64, 3)
-    assert last[20, 45].mean() > 200 and last[20, 55].mean() < 50
-
-
 def test_scene_yaml_without_denoise_prefilter_still_loads() -> None:
     """``render.denoise_prefilter`` (added for previews) defaults to ACCURATE in older scene.yaml files."""
     import yaml
@@ -332,7 +321,8 @@ def test_contact_sheet_shows_the_raw_depth_when_the_scene_has_a_sensor() -> None
     rng = np.random.default_rng(2)
     frames = [_frame(f, rng) for f in (0, 5)]
     for frame in frames:
-        frame.raw_depth = np.where(rng.random(frame.depth.shape) < 0.7, frame.depth * 1.01, 0.0)
+        depth = frame.arrays["depth"]
+        frame.arrays["raw_depth"] = np.where(rng.random(depth.shape) < 0.7, depth * 1.01, 0.0)
     sheet, layout = compose_contact_sheet([SeedBlock(0, "scene", frames, {1: "a", 2: "b"})], "title")
     assert layout["columns"] == ["rgb", "depth", "normal", "mask", "raw_depth"]
     pixels, scale = np.asarray(sheet), layout["panel_scale"]
@@ -340,7 +330,7 @@ def test_contact_sheet_shows_the_raw_depth_when_the_scene_has_a_sensor() -> None
     for frame, row in zip(frames, layout["seeds"][0]["rows"], strict=True):
         x, y, w, h = row["boxes"]["raw_depth"]
         np.testing.assert_array_equal(
-            pixels[y : y + h : scale, x : x + w : scale], cm.colorize_depth(frame.raw_depth, lo, hi)
+            pixels[y : y + h : scale, x : x + w : scale], cm.colorize_depth(frame.arrays["raw_depth"], lo, hi)
         )
     plain, plain_layout = compose_contact_sheet([SeedBlock(0, "scene", [_frame(0, rng)], {})], "title")
     assert plain_layout["columns"] == ["rgb", "depth", "normal", "mask"] and plain.width < sheet.width

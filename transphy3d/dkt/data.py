@@ -42,7 +42,7 @@ import torch.nn.functional as F
 
 from transphy3d.dkt.settings import ClipSettings
 from transphy3d.errors import UserError
-from transphy3d.output import contract, frame_files
+from transphy3d.output import channels, contract, frame_files
 from transphy3d.output.reader import iter_scenes
 
 MAX_REPLACEMENTS = 8
@@ -143,18 +143,14 @@ class RenderSource:
         h, w = self.sizes[item]
         rgb, target, valid = [], [], []
         for frame in frames:
-            rgb.append(
-                read_checked(frame_files.read_rgb, contract.frame_path(path, contract.RGB_DIR, frame), (h, w, 3))
-            )
+            rgb.append(read_checked(frame_files.read_rgb, channels.frame_path(path, channels.RGB, frame), (h, w, 3)))
             if self.task == "depth":
-                depth = read_checked(
-                    frame_files.read_depth, contract.frame_path(path, contract.DEPTH_DIR, frame), (h, w)
-                )
+                depth = read_checked(frame_files.read_depth, channels.frame_path(path, channels.DEPTH, frame), (h, w))
                 target.append(depth)
                 valid.append(np.isfinite(depth) & (depth > 0))
             else:
                 normal = read_checked(
-                    frame_files.read_normal, contract.frame_path(path, contract.NORMAL_DIR, frame), (h, w, 3)
+                    frame_files.read_normal, channels.frame_path(path, channels.NORMAL, frame), (h, w, 3)
                 )
                 normal = np.nan_to_num(normal)
                 target.append(normal)

@@ -8,37 +8,20 @@ import numpy as np
 from PIL import Image
 
 from transphy3d.errors import UserError
+from transphy3d.media import write_mp4 as write_mp4
 from transphy3d.output import contract
+from transphy3d.output.channels import RGB
+from transphy3d.output.colormaps import colorize_scalar
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_FPS = 15.0
-# Perceptually ordered anchors (dark violet -> yellow), interpolated linearly in RGB.
-_ANCHORS = np.array(
-    [
-        [0, 0, 4],
-        [40, 11, 84],
-        [101, 21, 110],
-        [159, 42, 99],
-        [212, 72, 66],
-        [245, 125, 21],
-        [250, 193, 39],
-        [252, 255, 164],
-    ],
-    dtype=np.float64,
-)
 
 
 def colorize(values: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
-    """uint8 RGB (..., 3) of scalar ``values``: ``lo`` dark, ``hi`` bright (defaults: min, max)."""
-    values = np.asarray(values, dtype=np.float64)
-    finite = values[np.isfinite(values)]
-    lo = float(finite.min()) if lo is None and finite.size else (lo or 0.0)
-    hi = float(finite.max()) if hi is None and finite.size else (hi if hi is not None else 1.0)
-    t = np.clip((np.nan_to_num(values, nan=lo) - lo) / max(hi - lo, 1e-12), 0.0, 1.0) * (len(_ANCHORS) - 1)
-    low = np.minimum(np.floor(t).astype(int), len(_ANCHORS) - 2)
-    frac = (t - low)[..., None]
-    return np.round(_ANCHORS[low] * (1 - frac) + _ANCHORS[low + 1] * frac).astype(np.uint8)
+    """uint8 RGB (..., 3) of scalar ``values`` on the project's colour map: ``lo`` dark, ``hi``
+    bright (defaults: min, max)."""
+    return colorize_scalar(values, lo, hi)
 
 
 def read_frames(path: str | Path) -> tuple[np.ndarray, float, list[str]]:
@@ -55,11 +38,11 @@ def read_frames(path: str | Path) -> tuple[np.ndarray, float, list[str]]:
     if not path.is_dir():
         raise UserError("no such video file or frame folder", path=str(path))
     fps = DEFAULT_FPS
-    if (path / contract.RGB_DIR).is_dir() and contract.is_scene_dir(path):
+    if (path / RGB).is_dir() and contract.is_scene_dir(path):
         from transphy3d.output.reader import open_scene
 
         fps = open_scene(path).fps
-        path = path / contract.RGB_DIR
+        path = path / RGB
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise UserError(f"no frames ({', '.join(IMAGE_SUFFIXES)}) in the folder", path=str(path))
@@ -93,27 +76,3 @@ def _read_video(path: Path) -> tuple[np.ndarray, float, list[str]]:
         raise UserError("the video has no frames", path=str(path))
     fps = float(meta.get("fps") or DEFAULT_FPS)
     return np.stack(frames), fps, [f"{i:06d}" for i in range(len(frames))]
-
-
-def write_mp4(path: str | Path, frames: np.ndarray, fps: float) -> None:
-    """H.264 MP4 of uint8 frames (T, H, W, 3); odd sizes are padded by one pixel (yuv420p)."""
-    import imageio_ffmpeg
-
-    frames = np.asarray(frames, dtype=np.uint8)
-    pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
-    if pad_h or pad_w:
-        frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-    height, width = frames.shape[1:3]
-    writer = imageio_ffmpeg.write_frames(
-        str(path),
-        (width, height),
-        fps=fps,
-        codec="libx264",
-        pix_fmt_out="yuv420p",
-        macro_block_size=1,
-        quality=8,
-    )
-    writer.send(None)
-    for frame in frames:
-        writer.send(np.ascontiguousarray(frame))
-    writer.close()

@@ -2,8 +2,8 @@
 and at scene level, and the typed layout of its JSON files.
 
 Writers, readers, the validator, the farm, the preview and the trainer import these; none of
-them spells a name of the contract itself. The per-frame arrays are encoded in
-``transphy3d.output.frame_files``.
+them spells a name of the contract itself. The per-frame outputs are the channel
+table's (``transphy3d.output.channels``), encoded in ``transphy3d.output.frame_files``.
 """
 
 from __future__ import annotations
@@ -84,34 +84,12 @@ OBJECTS_FILE = "objects.json"
 META_FILE = "meta.json"
 BLEND_FILE = "scene.blend"  # only when output.keep_blend (and in previews)
 MESH_DIR = "meshes"
-RGB_DIR = "rgb"
-DEPTH_DIR = "depth"
-NORMAL_DIR = "normal"
-MASK_DIR = "mask"
-FLOW_DIR = "flow"
-RAW_DEPTH_DIR = "raw_depth"  # the simulated depth camera's output (scene.yaml sensor)
-IR_LEFT_DIR = "ir_left"  # its IR images, with sensor.keep_ir
-IR_RIGHT_DIR = "ir_right"
-PER_FRAME_DIRS = {RGB_DIR: ".png", DEPTH_DIR: ".exr", NORMAL_DIR: ".exr", MASK_DIR: ".png"}
-FLOW_SUFFIX = ".exr"
-SENSOR_FRAME_DIRS = {RAW_DEPTH_DIR: ".exr"}  # every frame, when the sensor is on
-IR_FRAME_DIRS = {IR_LEFT_DIR: ".png", IR_RIGHT_DIR: ".png"}  # every frame, with sensor.keep_ir
-FRAME_SUFFIXES = {**PER_FRAME_DIRS, FLOW_DIR: FLOW_SUFFIX, **SENSOR_FRAME_DIRS, **IR_FRAME_DIRS}
-DEPTH_CHANNEL = "Z"
-NORMAL_CHANNELS = ("X", "Y", "Z")
-FLOW_CHANNELS = ("X", "Y")
+# The per-frame folders (rgb/, depth/, ...) are the channel table's: transphy3d.output.channels.
 
 
 def frame_name(frame: int, suffix: str) -> str:
     """File name of ``frame`` (0-based) with ``suffix``: ``000042.png``."""
     return f"{frame:06d}{suffix}"
-
-
-def frame_path(scene_dir: str | Path, kind: str, frame: int) -> Path:
-    """Path of one per-frame file: ``kind`` is rgb, depth, normal, mask, flow, raw_depth, ir_left
-    or ir_right."""
-    suffix = FRAME_SUFFIXES[kind]
-    return Path(scene_dir) / kind / frame_name(frame, suffix)
 
 
 def object_mesh_file(instance_id: int) -> str:
@@ -122,23 +100,6 @@ def object_mesh_file(instance_id: int) -> str:
 def part_mesh_file(name: str) -> str:
     """Relative path of an environment part's mesh: ``meshes/env_floor.ply``."""
     return f"{MESH_DIR}/{name}.ply"
-
-
-def expected_files(
-    num_frames: int,
-    with_flow: bool = False,
-    instance_ids: Sequence[int] = (),
-    with_sensor: bool = False,
-    with_ir: bool = False,
-) -> list[str]:
-    """Relative paths every complete scene directory holds (environment meshes excluded)."""
-    files = [SCENE_SPEC_FILE, CAMERA_FILE, OBJECTS_FILE, META_FILE]
-    kinds = {**PER_FRAME_DIRS, **(SENSOR_FRAME_DIRS if with_sensor else {}), **(IR_FRAME_DIRS if with_ir else {})}
-    for kind, suffix in kinds.items():
-        files += [f"{kind}/{frame_name(f, suffix)}" for f in range(num_frames)]
-    if with_flow:
-        files += [f"{FLOW_DIR}/{frame_name(f, FLOW_SUFFIX)}" for f in range(max(num_frames - 1, 0))]
-    return files + [object_mesh_file(i) for i in instance_ids]
 
 
 def is_scene_dir(path: str | Path) -> bool:

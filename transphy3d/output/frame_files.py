@@ -6,7 +6,10 @@
 - mask: 16-bit greyscale PNG of instance ids, 0 = environment;
 - rgb: 8-bit sRGB PNG (written by Blender);
 - raw_depth: the simulated depth camera's depth on the RGB grid, encoded as depth (0 = no return);
-- ir_left, ir_right: 8-bit greyscale PNGs of the depth camera's IR imagers.
+- ir_left, ir_right: 8-bit greyscale PNGs of the depth camera's IR imagers;
+- colour triples (nocs, albedo): half-float EXR channels ``R, G, B``.
+
+Which folder holds which encoding is the channel table's (``transphy3d.output.channels``).
 """
 
 from __future__ import annotations
@@ -16,9 +19,20 @@ from pathlib import Path
 import numpy as np
 
 from transphy3d.errors import UnreadableFileError
-from transphy3d.output.contract import DEPTH_CHANNEL, FLOW_CHANNELS, NORMAL_CHANNELS
 from transphy3d.output.exr import read_exr, write_exr
-from transphy3d.output.png import read_grey_png, read_mask_png, read_rgb_png, write_grey_png, write_mask_png
+from transphy3d.output.png import (
+    read_grey_png,
+    read_mask_png,
+    read_rgb_png,
+    write_grey_png,
+    write_mask_png,
+    write_rgb_png,
+)
+
+DEPTH_CHANNEL = "Z"
+NORMAL_CHANNELS = ("X", "Y", "Z")
+FLOW_CHANNELS = ("X", "Y")
+COLOUR_CHANNELS = ("R", "G", "B")
 
 
 def _channels(path: str | Path, names: tuple[str, ...]) -> list[np.ndarray]:
@@ -60,10 +74,31 @@ def read_flow(path: str | Path) -> np.ndarray:
     return np.stack(_channels(path, FLOW_CHANNELS), axis=-1).astype(np.float32)
 
 
+def write_colour(path: str | Path, colour: np.ndarray, compression: str = "zip") -> None:
+    """An (H, W, 3) triple per pixel (NOCS coordinates, linear albedo) as half floats R, G, B."""
+    colour = np.asarray(colour, dtype=np.float16)
+    write_exr(path, {c: colour[..., i] for i, c in enumerate(COLOUR_CHANNELS)}, compression)
+
+
+def read_colour(path: str | Path) -> np.ndarray:
+    return np.stack(_channels(path, COLOUR_CHANNELS), axis=-1).astype(np.float32)
+
+
+def write_rgb(path: str | Path, rgb: np.ndarray, compression: str = "zip") -> None:
+    """An (H, W, 3) uint8 sRGB PNG (the renderer's own are written by Blender)."""
+    write_rgb_png(path, rgb)
+
+
+def write_mask(path: str | Path, mask: np.ndarray, compression: str = "zip") -> None:
+    write_mask_png(path, mask)
+
+
+def write_ir(path: str | Path, grey: np.ndarray, compression: str = "zip") -> None:
+    write_grey_png(path, grey)
+
+
 write_raw_depth = write_depth
 read_raw_depth = read_depth
-write_ir = write_grey_png
 read_ir = read_grey_png
-write_mask = write_mask_png
 read_mask = read_mask_png
 read_rgb = read_rgb_png

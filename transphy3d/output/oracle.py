@@ -22,6 +22,7 @@ class OracleFrame:
     normal: np.ndarray  # (H, W, 3) camera frame, facing the camera, 0 = miss
     instance: np.ndarray  # (H, W) instance id, 0 = environment or miss
     flat: np.ndarray  # (H, W) the hit face lies in a planar neighbourhood
+    nocs: np.ndarray  # (H, W, 3) normalized object coordinates of the hit, 0 = environment or miss
 
 
 def _flat_faces(mesh: trimesh.Trimesh) -> np.ndarray:
@@ -40,21 +41,25 @@ def _flat_faces(mesh: trimesh.Trimesh) -> np.ndarray:
     return flat
 
 
-def _scene_mesh(scene: Scene, frame: int) -> tuple[trimesh.Trimesh, np.ndarray, np.ndarray]:
-    parts, instances, flats = [], [], []
+def _scene_mesh(scene: Scene, frame: int) -> tuple[trimesh.Trimesh, np.ndarray, np.ndarray, dict]:
+    """The scene's meshes posed at ``frame`` as one mesh, each face's instance id and flatness, and
+    per object the (centre, diagonal) of its exported mesh's axis-aligned box."""
+    parts, instances, flats, boxes = [], [], [], {}
     for obj in [*scene.objects, *scene.environment]:
         mesh = obj.load_mesh()
         flats.append(_flat_faces(mesh))
+        lo, hi = mesh.bounds
+        boxes[obj.instance_id] = ((lo + hi) / 2.0, float(np.linalg.norm(hi - lo)))
         mesh.apply_transform(obj.object_to_world[frame])
         parts.append(mesh)
         instances.append(np.full(len(mesh.faces), obj.instance_id, dtype=np.int64))
     combined = trimesh.util.concatenate(parts)
-    return combined, np.concatenate(instances), np.concatenate(flats)
+    return combined, np.concatenate(instances), np.concatenate(flats), boxes
 
 
 def raycast(scene: Scene, frame: int) -> OracleFrame:
     """Depth, normals, instance ids and face flatness of frame ``frame`` by ray casting."""
-    mesh, face_instance, face_flat = _scene_mesh(scene, frame)
+    mesh, face_instance, face_flat, boxes = _scene_mesh(scene, frame)
     h, w = scene.height, scene.width
     c2w = invert_rigid(scene.world_to_camera[frame])
     rays_cam = pixel_rays(scene.K, w, h).reshape(-1, 3)
@@ -73,7 +78,16 @@ def raycast(scene: Scene, frame: int) -> OracleFrame:
     normal[ray] = n
     instance[ray] = face_instance[tri]
     flat[ray] = face_flat[tri]
-    return OracleFrame(depth.reshape(h, w), normal.reshape(h, w, 3), instance.reshape(h, w), flat.reshape(h, w))
+    nocs = np.zeros((h * w, 3))
+    for obj in scene.objects:
+        hits = face_instance[tri] == obj.instance_id
+        world_to_object = invert_rigid(obj.object_to_world[frame])
+        local = loc[hits] @ world_to_object[:3, :3].T + world_to_object[:3, 3]
+        centre, diagonal = boxes[obj.instance_id]
+        nocs[ray[hits]] = (local - centre) / diagonal + 0.5
+    return OracleFrame(
+        depth.reshape(h, w), normal.reshape(h, w, 3), instance.reshape(h, w), flat.reshape(h, w), nocs.reshape(h, w, 3)
+    )
 
 
 def silhouettes(oracle: OracleFrame, relative_jump: float = 0.02) -> np.ndarray:
@@ -107,6 +121,16 @@ class Agreement:
     flat_pixels: int
     normal_within_2deg: float  # fraction of flat-surface pixels
     max_depth_error_p99: float  # metres
+
+
+def nocs_error(scene: Scene, frame: int) -> tuple[int, float]:
+    """(pixels compared, largest absolute error) of the scene's ``nocs/`` against the oracle's on
+    interior pixels (away from silhouettes) where both see the same object."""
+    oracle = raycast(scene, frame)
+    nocs, mask = scene.nocs(frame), scene.mask(frame)
+    both = ~silhouettes(oracle) & (oracle.instance > 0) & (mask == oracle.instance)
+    error = np.abs(nocs - oracle.nocs)[both]
+    return int(both.sum()), float(error.max()) if error.size else 0.0
 
 
 def compare(scene: Scene, frame: int) -> Agreement:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from transphy3d.output import contract, frame_files
+from transphy3d.output import contract
+from transphy3d.output.channels import DEPTH, MASK, channel
 from transphy3d.output.contract import DepthRange, ObjectQuality, SceneQuality
 from transphy3d.scene.recorded import load_spec
 from transphy3d.scene.spec import SceneSpec
@@ -124,8 +125,8 @@ def measure_scene(scene_dir: str | Path) -> SceneQuality:
     scene_dir = Path(scene_dir)
     spec = load_spec(scene_dir / contract.SCENE_SPEC_FILE)
     tally = MaskTally(o.instance_id for o in spec.objects)
-    for path in sorted((scene_dir / contract.MASK_DIR).glob("*.png")):
+    masks, depths = channel(MASK), channel(DEPTH)
+    for path in sorted((scene_dir / masks.folder).glob(f"*{masks.suffix}")):
         frame = int(path.stem)
-        depth = frame_files.read_depth(contract.frame_path(scene_dir, contract.DEPTH_DIR, frame))
-        tally.add(frame, frame_files.read_mask(path), depth)
+        tally.add(frame, masks.read(path), depths.read(depths.path(scene_dir, frame)))
     return scene_quality(spec, tally)

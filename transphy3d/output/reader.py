@@ -9,37 +9,47 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from transphy3d.files import read_json
-from transphy3d.output import contract, frame_files
+from transphy3d.output import contract
+from transphy3d.output.channels import BY_NAME, DEPTH, Channel, channel, present_in
 from transphy3d.output.records import read_index
 
 
-@dataclass(frozen=True)
 class Frame:
-    """One frame's arrays and camera. Depth 0 and normal (0, 0, 0) mean no surface."""
+    """One frame's arrays and camera. Each channel of the scene that was read is an attribute of
+    its name (``frame.rgb``, ``frame.depth``, ``frame.normal``, ``frame.mask``, ``frame.nocs``
+    ...; ``transphy3d.output.channels`` lists them and their types); a channel that was not read
+    or that the scene lacks is None. Depth 0 and normal (0, 0, 0) mean no surface."""
 
-    index: int
-    rgb: np.ndarray  # (H, W, 3) uint8 sRGB
-    depth: np.ndarray  # (H, W) float32 metres, planar (camera +z)
-    normal: np.ndarray  # (H, W, 3) float32, camera frame (OpenCV), facing the camera
-    mask: np.ndarray  # (H, W) uint16 instance id, 0 = environment / background
-    K: np.ndarray  # (3, 3) float64 pixels
-    world_to_camera: np.ndarray  # (4, 4) float64
-    flow: np.ndarray | None = None  # (H, W, 2) float32 pixels, t -> t+1; None if not rendered
-    raw_depth: np.ndarray | None = None  # (H, W) float32 metres from the simulated depth camera, 0 = no return
+    def __init__(self, index: int, K: np.ndarray, world_to_camera: np.ndarray, arrays: dict[str, np.ndarray]):
+        self.index = index
+        self.K = K  # (3, 3) float64 pixels
+        self.world_to_camera = world_to_camera  # (4, 4) float64
+        self.arrays = arrays  # channel name -> array, as the channel table's ``read`` returns it
+
+    def __getattr__(self, name: str) -> np.ndarray | None:
+        if name in BY_NAME:
+            return self.__dict__["arrays"].get(name)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self.arrays})
+
+    def __repr__(self) -> str:
+        return f"Frame({self.index}, channels={list(self.arrays)})"
 
     @property
     def valid(self) -> np.ndarray:
         """Pixels where a surface was hit."""
-        return self.depth > 0
+        return self.arrays[DEPTH] > 0
 
 
 @dataclass(frozen=True)
@@ -139,55 +149,54 @@ class Scene:
                 return obj
         raise KeyError(f"{self.path}: no object with instance_id {instance_id}")
 
-    def _frame_path(self, kind: str, frame: int) -> Path:
-        return contract.frame_path(self.path, kind, frame)
+    @cached_property
+    def channels(self) -> list[Channel]:
+        """The channels this scene holds: those every scene has, and the optional ones whose
+        folder is there."""
+        return present_in(self.path)
 
-    def rgb(self, frame: int) -> np.ndarray:
-        return frame_files.read_rgb(self._frame_path(contract.RGB_DIR, frame))
+    def has(self, name: str) -> bool:
+        """True when the scene holds channel ``name``."""
+        return any(c.name == name for c in self.channels)
 
-    def depth(self, frame: int) -> np.ndarray:
-        return frame_files.read_depth(self._frame_path(contract.DEPTH_DIR, frame))
+    def read(self, name: str, frame: int) -> np.ndarray | None:
+        """Channel ``name`` of frame ``frame`` (0-based); None when the scene lacks the channel or
+        has no file of it for that frame (flow of the last frame)."""
+        row = channel(name)
+        if not self.has(name):
+            return None
+        path = row.path(self.path, frame)
+        if not row.every_frame and not path.is_file():
+            return None
+        return row.read(path)
 
-    def normal(self, frame: int) -> np.ndarray:
-        return frame_files.read_normal(self._frame_path(contract.NORMAL_DIR, frame))
-
-    def mask(self, frame: int) -> np.ndarray:
-        return frame_files.read_mask(self._frame_path(contract.MASK_DIR, frame))
-
-    def flow(self, frame: int) -> np.ndarray | None:
-        path = self._frame_path(contract.FLOW_DIR, frame)
-        return frame_files.read_flow(path) if path.is_file() else None
+    def __getattr__(self, name: str):
+        """``scene.depth(3)`` and the like: ``read(name, frame)`` for each channel name."""
+        if name in BY_NAME:
+            return partial(self.read, name)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     @property
     def has_sensor(self) -> bool:
         """True when the scene has a simulated depth camera (``raw_depth/``)."""
         return self.camera.sensor is not None
 
-    def raw_depth(self, frame: int) -> np.ndarray | None:
-        """The simulated depth camera's depth on the RGB grid (0 = no return); None without a sensor."""
-        if not self.has_sensor:
-            return None
-        return frame_files.read_raw_depth(self._frame_path(contract.RAW_DEPTH_DIR, frame))
-
-    def ir(self, frame: int, side: str = "left") -> np.ndarray | None:
-        """The depth camera's 8-bit IR image of ``side`` (left, right); None when not kept."""
-        path = self._frame_path(contract.IR_LEFT_DIR if side == "left" else contract.IR_RIGHT_DIR, frame)
-        return frame_files.read_ir(path) if path.is_file() else None
-
-    def frame(self, index: int, with_flow: bool = False) -> Frame:
-        """All arrays of frame ``index`` (0-based)."""
+    def frame(self, index: int, with_flow: bool = False, channels: Iterable[str] | None = None) -> Frame:
+        """Arrays of frame ``index`` (0-based): the scene's channels read by default (the table's
+        ``in_frame``; the flow too ``with_flow``), or just ``channels``."""
         if not 0 <= index < self.num_frames:
             raise IndexError(f"{self.path}: frame {index} out of range 0..{self.num_frames - 1}")
+        names = (
+            [c.name for c in self.channels if c.in_frame or (with_flow and not c.every_frame)]
+            if channels is None
+            else list(channels)
+        )
+        arrays = {name: self.read(name, index) for name in names}
         return Frame(
             index=index,
-            rgb=self.rgb(index),
-            depth=self.depth(index),
-            normal=self.normal(index),
-            mask=self.mask(index),
             K=self.K,
             world_to_camera=self.world_to_camera[index],
-            flow=self.flow(index) if with_flow else None,
-            raw_depth=self.raw_depth(index),
+            arrays={k: v for k, v in arrays.items() if v is not None},
         )
 
     def instance_ids(self, material_classes: set[str] | None = None) -> list[int]:

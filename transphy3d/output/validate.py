@@ -4,14 +4,19 @@ dtypes and value ranges. Pure Python; used by the farm before a scene counts as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from pydantic import ValidationError
 
+from transphy3d.documents import load_yaml_file
+from transphy3d.errors import UserError
 from transphy3d.files import read_json
-from transphy3d.output import contract, frame_files
+from transphy3d.output import contract
+from transphy3d.output.channels import Channel, Grid, Switches, present_in
+from transphy3d.output.checks import SceneFacts
+from transphy3d.output.contract import frame_name
 
 
 @dataclass
@@ -72,84 +77,65 @@ def validate_scene(scene_dir: str | Path, frames: str = "all") -> SceneReport:
     for entry in [*objects.objects, *objects.environment]:
         if not (scene_dir / entry.mesh).is_file():
             problems.append(f"objects.json: {entry.name}: mesh {entry.mesh} missing")
-    kinds = dict(contract.PER_FRAME_DIRS)
-    if camera.sensor is not None:
-        kinds.update(contract.SENSOR_FRAME_DIRS)
-        if (scene_dir / contract.IR_LEFT_DIR).is_dir() or (scene_dir / contract.IR_RIGHT_DIR).is_dir():
-            kinds.update(contract.IR_FRAME_DIRS)
-    for kind, suffix in kinds.items():
-        missing = [f for f in range(count) if not (scene_dir / kind / contract.frame_name(f, suffix)).is_file()]
+    rows = present_in(scene_dir, _switches(scene_dir, camera, problems))
+    for row in rows:
+        frames_of_row = row.frames(count)
+        missing = [f for f in frames_of_row if not row.path(scene_dir, f).is_file()]
         if missing:
             problems.append(
-                f"{kind}/: {len(missing)} of {count} frames missing (first: {contract.frame_name(missing[0], suffix)})"
+                f"{row.folder}/: {len(missing)} of {len(frames_of_row)} frames missing "
+                f"(first: {frame_name(missing[0], row.suffix)})"
             )
     if problems:
         return report
+    facts = SceneFacts(frozenset(ids), camera.sensor)
     to_read = range(count) if frames == "all" else sorted({0, count - 1})
     for f in to_read:
-        _check_frame(scene_dir, f, width, height, ids, problems)
-        if camera.sensor is not None:
-            _check_sensor_frame(scene_dir, f, width, height, camera.sensor, "ir_left" in kinds, problems)
+        problems += check_frame(scene_dir, f, count, rows, (height, width), facts)
         if len(problems) > 10:
             break
     return report
 
 
-def _check_sensor_frame(
-    scene_dir: Path, f: int, width: int, height: int, sensor: contract.SensorCamera, with_ir: bool, problems: list[str]
-) -> None:
-    """raw_depth/ (and the IR images): readable, their sizes, finite depth in the sensor's range or 0."""
-    name = contract.frame_name(f, "")
+def _switches(scene_dir: Path, camera: contract.CameraFile, problems: list[str]) -> Switches:
+    """The channels the scene asked for, from its scene.yaml (a depth camera from camera.json)."""
+    path = scene_dir / contract.SCENE_SPEC_FILE
     try:
-        raw = frame_files.read_raw_depth(contract.frame_path(scene_dir, contract.RAW_DEPTH_DIR, f))
-        irs = (
-            [frame_files.read_ir(contract.frame_path(scene_dir, kind, f)) for kind in contract.IR_FRAME_DIRS]
-            if with_ir
-            else []
-        )
-    except Exception as error:  # a corrupt file raises whatever its decoder raises
-        problems.append(f"frame {name}: unreadable sensor file ({type(error).__name__}: {error})")
-        return
-    if raw.shape != (height, width):
-        problems.append(f"frame {name}: raw_depth has shape {raw.shape}, expected {(height, width)}")
-    elif not np.all(np.isfinite(raw)) or raw.min() < 0 or raw.max() > sensor.max_depth_m + 1e-3:
-        problems.append(
-            f"frame {name}: raw_depth must be finite, 0 or within the sensor's range (<= {sensor.max_depth_m} m)"
-        )
-    for ir in irs:
-        if ir.shape != (sensor.height, sensor.width):
-            problems.append(f"frame {name}: IR image has shape {ir.shape}, expected {(sensor.height, sensor.width)}")
+        record = load_yaml_file(path) if path.is_file() else {}
+    except (OSError, UserError) as error:
+        problems.append(f"{contract.SCENE_SPEC_FILE}: unreadable ({error})")
+        record = {}
+    switches = Switches.from_record(record if isinstance(record, dict) else {})
+    return replace(switches, sensor=camera.sensor is not None)
 
 
-def _check_frame(scene_dir: Path, f: int, width: int, height: int, ids: set[int], problems: list[str]) -> None:
-    name = contract.frame_name(f, "")
-    try:
-        rgb = frame_files.read_rgb(contract.frame_path(scene_dir, contract.RGB_DIR, f))
-        depth = frame_files.read_depth(contract.frame_path(scene_dir, contract.DEPTH_DIR, f))
-        normal = frame_files.read_normal(contract.frame_path(scene_dir, contract.NORMAL_DIR, f))
-        mask = frame_files.read_mask(contract.frame_path(scene_dir, contract.MASK_DIR, f))
-    except Exception as error:  # a corrupt file raises whatever its decoder raises
-        problems.append(f"frame {name}: unreadable ({type(error).__name__}: {error})")
-        return
-    for label, array, shape in (
-        ("rgb", rgb, (height, width, 3)),
-        ("depth", depth, (height, width)),
-        ("normal", normal, (height, width, 3)),
-        ("mask", mask, (height, width)),
-    ):
-        if array.shape != shape:
-            problems.append(f"frame {name}: {label} has shape {array.shape}, expected {shape}")
-            return
-    if not np.all(np.isfinite(depth)) or depth.min() < 0:
-        problems.append(f"frame {name}: depth must be finite and >= 0")
-    hit = depth > 0
-    lengths = np.linalg.norm(normal[hit], axis=-1)
-    if lengths.size and np.abs(lengths - 1).max() > 5e-3:
-        problems.append(f"frame {name}: normals are not unit length (worst {lengths.min():.3f}..{lengths.max():.3f})")
-    if normal[~hit].any():
-        problems.append(f"frame {name}: normals where depth is 0 must be 0")
-    unknown = set(np.unique(mask).tolist()) - ids - {0}
-    if unknown:
-        problems.append(f"frame {name}: mask holds ids {sorted(unknown)} not in objects.json")
-    if mask[~hit].any():
-        problems.append(f"frame {name}: mask must be 0 where depth is 0")
+def check_frame(
+    scene_dir: Path, frame: int, count: int, rows: list[Channel], size: tuple[int, int], facts: SceneFacts
+) -> list[str]:
+    """Problems of one frame's files of channels ``rows``: readable, their shapes, their values
+    (each channel's check from the channel table)."""
+    name = frame_name(frame, "")
+    arrays = {}
+    for row in rows:
+        if frame not in row.frames(count):
+            continue  # no file of this channel for this frame (the last frame's flow)
+        try:
+            arrays[row.name] = row.read(row.path(scene_dir, frame))
+        except Exception as error:  # a corrupt file raises whatever its decoder raises
+            return [f"frame {name}: {row.folder}/ unreadable ({type(error).__name__}: {error})"]
+    problems = []
+    for row in rows:
+        if row.name not in arrays:
+            continue
+        grid = size if row.grid == Grid.RGB else (facts.sensor.height, facts.sensor.width) if facts.sensor else None
+        expected = row.shape(*grid) if grid else arrays[row.name].shape
+        if arrays[row.name].shape != expected:
+            problems.append(f"frame {name}: {row.name} has shape {arrays[row.name].shape}, expected {expected}")
+    if problems:
+        return problems
+    for row in rows:
+        if row.check is None or row.name not in arrays or any(n not in arrays for n in row.check.needs):
+            continue
+        needed = (arrays[n] for n in row.check.needs)
+        problems += [f"frame {name}: {row.name}: {p}" for p in row.check.run(arrays[row.name], facts, *needed)]
+    return problems

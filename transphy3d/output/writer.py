@@ -1,20 +1,19 @@
-"""Writing a scene directory's files (everything except the RGB PNGs Blender writes itself):
-data-pass conversion to depth/normal/mask(/flow), camera.json, objects.json, meshes, scene.yaml."""
+"""Writing a scene directory's files (everything except what Blender and the depth camera write):
+the data-pass channels, camera.json, objects.json, meshes, scene.yaml."""
 
 from __future__ import annotations
 
 import json
 import re
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from transphy3d.files import write_text_atomic
-from transphy3d.geometry.camera import pixel_rays
-from transphy3d.geometry.flow import forward_flow, object_motions
-from transphy3d.output import contract, frame_files
+from transphy3d.output import contract
+from transphy3d.output.channels import DEPTH, MASK, Made, Switches, channels_of
+from transphy3d.output.derive import SceneGeometry
 from transphy3d.output.exr import read_multilayer_passes
 from transphy3d.output.quality import MaskTally
 from transphy3d.scene.camera_path import spec_intrinsics, spec_world_to_camera
@@ -23,62 +22,31 @@ from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.sensor import SensorSpec
 from transphy3d.scene.spec import MaterialSpec, SceneSpec, save_spec
 
-NO_HIT_DEPTH = 1e9  # Cycles writes 1e10 where a camera ray escapes
-
-
-def data_pass_to_arrays(
-    passes: dict[str, np.ndarray], K: np.ndarray, world_to_cam: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Depth (0 = no hit), camera-frame unit normals facing the camera, uint16 instance mask from
-    a Cycles data pass (``Depth.Z``, world-space ``Normal.XYZ``, ``IndexOB.X``)."""
-    z = passes["Depth.Z"].astype(np.float32)
-    hit = np.isfinite(z) & (z > 0) & (z < NO_HIT_DEPTH)
-    depth = np.where(hit, z, 0.0).astype(np.float32)
-    normal_world = np.stack([passes["Normal.X"], passes["Normal.Y"], passes["Normal.Z"]], axis=-1).astype(np.float64)
-    normal = normal_world @ world_to_cam[:3, :3].T
-    rays = pixel_rays(K, depth.shape[1], depth.shape[0])
-    facing = np.sum(normal * rays, axis=-1) > 0
-    normal[facing] *= -1
-    length = np.linalg.norm(normal, axis=-1, keepdims=True)
-    normal = np.where((length > 1e-6) & hit[..., None], normal / np.maximum(length, 1e-12), 0.0)
-    mask = np.where(hit, np.rint(passes["IndexOB.X"]), 0).astype(np.uint16)
-    return depth, normal.astype(np.float32), mask
-
 
 class FrameConverter:
-    """Turns one scene's data-pass EXRs into the contract's per-frame files."""
+    """Turns one scene's data-pass EXRs into the per-frame files of its data-pass channels (the
+    channel table's ``Made.DATA`` rows, in table order), and tallies the masks for meta.json."""
 
     def __init__(self, spec: SceneSpec, out_dir: Path):
         self.spec = spec
         self.out_dir = Path(out_dir)
-        self.K = spec_intrinsics(spec)
-        self.world_to_camera = spec_world_to_camera(spec)
-        self.poses = spec.object_poses()
+        self.geometry = SceneGeometry(spec)
         self.compression = spec.output.exr_compression
-        for kind in (contract.DEPTH_DIR, contract.NORMAL_DIR, contract.MASK_DIR):
-            (self.out_dir / kind).mkdir(parents=True, exist_ok=True)
-        if spec.output.flow:
-            (self.out_dir / contract.FLOW_DIR).mkdir(parents=True, exist_ok=True)
+        self.channels = channels_of(Switches.from_spec(spec), Made.DATA)
+        for row in self.channels:
+            (self.out_dir / row.folder).mkdir(parents=True, exist_ok=True)
         self.tally = MaskTally(o.instance_id for o in spec.objects)
 
     def convert(self, frame: int, exr_path: Path) -> None:
         passes = read_multilayer_passes(exr_path)
-        depth, normal, mask = data_pass_to_arrays(passes, self.K, self.world_to_camera[frame])
-        path = partial(contract.frame_path, self.out_dir, frame=frame)
-        frame_files.write_depth(path(contract.DEPTH_DIR), depth, self.compression)
-        frame_files.write_normal(path(contract.NORMAL_DIR), normal, self.compression)
-        frame_files.write_mask(path(contract.MASK_DIR), mask)
-        self.tally.add(frame, mask, depth)
-        if self.spec.output.flow and frame + 1 < self.spec.render.frames:
-            flow = forward_flow(
-                depth,
-                mask,
-                self.K,
-                self.world_to_camera[frame],
-                self.world_to_camera[frame + 1],
-                object_motions(self.poses, frame),
-            )
-            frame_files.write_flow(path(contract.FLOW_DIR), flow, self.compression)
+        arrays: dict[str, np.ndarray] = {}
+        for row in self.channels:
+            assert row.derive is not None, f"data-pass channel {row.name} has no derivation"
+            array = row.derive.run(self.geometry, frame, passes, *(arrays[n] for n in row.derive.needs))
+            if array is not None:
+                arrays[row.name] = array
+                row.write(row.path(self.out_dir, frame), array, self.compression)
+        self.tally.add(frame, arrays[MASK], arrays[DEPTH])
 
 
 _NUMBER_LIST = re.compile(r"\[\s*(-?[0-9][^\[\]{}\"]*?)\s*\]")

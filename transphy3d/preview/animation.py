@@ -9,28 +9,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from transphy3d.media import write_mp4
+
 FPS = 4.0  # 6 preview frames spread over the path: a 1.5 s loop
-
-
-def _pad(frame: np.ndarray, multiple: int) -> np.ndarray:
-    h, w = frame.shape[:2]
-    return np.pad(frame, ((0, -h % multiple), (0, -w % multiple), (0, 0)))
-
-
-def write_mp4(path: Path, frames: Sequence[np.ndarray], fps: float = FPS) -> Path:
-    """Write (H, W, 3) uint8 frames as an H.264 MP4 (yuv420p, padded to 16-pixel blocks)."""
-    import imageio_ffmpeg
-
-    padded = [np.ascontiguousarray(_pad(np.asarray(f, dtype=np.uint8), 16)) for f in frames]
-    h, w = padded[0].shape[:2]
-    writer = imageio_ffmpeg.write_frames(
-        str(path), (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=1, quality=8
-    )
-    writer.send(None)  # start the encoder
-    for frame in padded:
-        writer.send(frame)
-    writer.close()
-    return path
 
 
 def write_gif(path: Path, frames: Sequence[np.ndarray], fps: float = FPS) -> Path:
@@ -49,3 +30,6 @@ def write_animation(out_stem: Path, frames: Sequence[np.ndarray], fps: float = F
     except ImportError:
         return write_gif(out_stem.with_suffix(".gif"), frames, fps)
     return write_mp4(out_stem.with_suffix(".mp4"), frames, fps)
+
+
+__all__ = ["FPS", "write_animation", "write_gif", "write_mp4"]

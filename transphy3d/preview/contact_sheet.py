@@ -1,7 +1,8 @@
 """The contact sheet: one block per seed, side by side; in a block one row per previewed frame
-with RGB | depth | normal | instance mask (| raw depth, when the scene has a simulated depth
-camera, on the depth panel's colour scale), under a header (seed, scene) and above a legend
-(depth colour bar with its range, instance colours, warnings). Also returns the layout (panel
+with a panel per shown channel (the channel table's rows with a ``show``, in table order: RGB,
+depth, normal, instance mask, and the raw depth, NOCS or albedo when the scene has them; every
+depth-like panel on one colour scale), under a header (seed, scene) and above a legend (depth
+colour bar with its range, instance colours, warnings). Also returns the layout (panel
 boxes, depth ranges, instance colours) so tools and tests can read the panels back."""
 
 from __future__ import annotations
@@ -12,25 +13,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from transphy3d.preview.colormaps import (
-    DEPTH_LUT,
-    colorize_depth,
-    colorize_mask,
-    colorize_normal,
-    depth_range,
-    instance_color,
-    unit_to_depth,
-)
+from transphy3d.output.channels import CHANNELS, Show
+from transphy3d.output.colormaps import DEPTH_LUT, depth_range, instance_color, show_channel, unit_to_depth
 
-COLUMNS = ("rgb", "depth", "normal", "mask")
-SENSOR_COLUMN = "raw_depth"
-COLUMN_TITLES = {
-    "rgb": "RGB",
-    "depth": "depth",
-    "normal": "normal",
-    "mask": "instance mask",
-    SENSOR_COLUMN: "raw depth",
-}
 BACKGROUND = (24, 24, 24)
 TEXT = (230, 230, 230)
 DIM = (150, 150, 150)
@@ -41,14 +26,14 @@ MIN_PANEL_WIDTH = 160  # small renders are enlarged (nearest neighbour) to at le
 
 @dataclass
 class FramePanels:
-    """The rendered arrays of one previewed frame."""
+    """The rendered arrays of one previewed frame, by channel name (any channel the table shows)."""
 
     frame: int
-    rgb: np.ndarray  # (H, W, 3) uint8
-    depth: np.ndarray  # (H, W) metres, 0 = no surface
-    normal: np.ndarray  # (H, W, 3) camera frame (OpenCV)
-    mask: np.ndarray  # (H, W) instance ids
-    raw_depth: np.ndarray | None = None  # (H, W) metres from the simulated depth camera, 0 = no return
+    arrays: dict[str, np.ndarray]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return next(iter(self.arrays.values())).shape[:2]
 
 
 @dataclass
@@ -91,20 +76,19 @@ def _enlarge(image: np.ndarray, scale: int) -> np.ndarray:
 
 
 def block_columns(block: SeedBlock) -> tuple[str, ...]:
-    """The block's panels: COLUMNS, and the raw depth when its frames have one."""
-    return COLUMNS + ((SENSOR_COLUMN,) if block.frames[0].raw_depth is not None else ())
+    """The block's panels: the shown channels its frames have, in table order."""
+    return tuple(c.name for c in CHANNELS if c.show is not None and c.name in block.frames[0].arrays)
 
 
-def _panels(frame: FramePanels, lo: float, hi: float) -> dict[str, np.ndarray]:
-    panels = {
-        "rgb": np.asarray(frame.rgb, dtype=np.uint8),
-        "depth": colorize_depth(frame.depth, lo, hi),
-        "normal": colorize_normal(frame.normal),
-        "mask": colorize_mask(frame.mask),
-    }
-    if frame.raw_depth is not None:
-        panels[SENSOR_COLUMN] = colorize_depth(frame.raw_depth, lo, hi)
-    return panels
+def _depth_scale(block: SeedBlock) -> tuple[float, float]:
+    """The colour scale of every depth-like panel: the first depth-like channel's range."""
+    first = next(c.name for c in CHANNELS if c.show == Show.DEPTH and c.name in block.frames[0].arrays)
+    return depth_range(f.arrays[first] for f in block.frames)
+
+
+def _panels(frame: FramePanels, columns: tuple[str, ...], scale: tuple[float, float]) -> dict[str, np.ndarray]:
+    shows = {c.name: c.show for c in CHANNELS}
+    return {name: show_channel(shows[name], frame.arrays[name], scale) for name in columns}
 
 
 class _Canvas:
@@ -136,21 +120,22 @@ class _Canvas:
 
 def _draw_block(canvas: _Canvas, block: SeedBlock, x0: int, y0: int, scale: int) -> tuple[int, dict[str, Any]]:
     """Draw one seed's block at (x0, y0); returns its bottom y and its layout."""
-    h, w = block.frames[0].depth.shape
+    h, w = block.frames[0].shape
     pw, ph = w * scale, h * scale
     columns = block_columns(block)
+    titles = {c.name: c.title for c in CHANNELS}
     block_width = LABEL_WIDTH + len(columns) * pw + (len(columns) - 1) * GAP
-    lo, hi = depth_range(f.depth for f in block.frames)
+    lo, hi = _depth_scale(block)
     y = canvas.text(x0, y0, f"seed {block.seed}", block_width)
     y = canvas.text(x0, y, block.caption, block_width, DIM)
     for c, column in enumerate(columns):
-        canvas.text(x0 + LABEL_WIDTH + c * (pw + GAP), y, COLUMN_TITLES[column], pw, DIM)
+        canvas.text(x0 + LABEL_WIDTH + c * (pw + GAP), y, titles[column], pw, DIM)
     y += canvas.line
     rows = []
     for frame in block.frames:
         canvas.text(x0, y + ph // 2 - canvas.line // 2, f"frame {frame.frame}", LABEL_WIDTH - 4, DIM)
         boxes = {}
-        for c, (column, pixels) in enumerate(_panels(frame, lo, hi).items()):
+        for c, (column, pixels) in enumerate(_panels(frame, columns, (lo, hi)).items()):
             x = x0 + LABEL_WIDTH + c * (pw + GAP)
             canvas.paste(x, y, _enlarge(pixels, scale))
             boxes[column] = [x, y, pw, ph]
@@ -191,7 +176,7 @@ def _draw_block(canvas: _Canvas, block: SeedBlock, x0: int, y0: int, scale: int)
 
 def block_width(block: SeedBlock, scale: int) -> int:
     count = len(block_columns(block))
-    return LABEL_WIDTH + count * block.frames[0].depth.shape[1] * scale + (count - 1) * GAP
+    return LABEL_WIDTH + count * block.frames[0].shape[1] * scale + (count - 1) * GAP
 
 
 def compose_contact_sheet(blocks: list[SeedBlock], title: str) -> tuple[Image.Image, dict[str, Any]]:
@@ -200,7 +185,7 @@ def compose_contact_sheet(blocks: list[SeedBlock], title: str) -> tuple[Image.Im
     [{"frame", "boxes": {column: [x, y, w, h]}}]}]}``."""
     if not blocks or any(not b.frames for b in blocks):
         raise ValueError("a contact sheet needs at least one block with one frame")
-    scale = panel_scale(blocks[0].frames[0].depth.shape[1])
+    scale = panel_scale(blocks[0].frames[0].shape[1])
     width = 2 * MARGIN + sum(block_width(b, scale) for b in blocks) + 2 * MARGIN * (len(blocks) - 1)
     layouts: list[dict[str, Any]] = []
     height = 0
@@ -220,17 +205,17 @@ def compose_contact_sheet(blocks: list[SeedBlock], title: str) -> tuple[Image.Im
 
 
 def animation_frames(sheet: Image.Image, layout: dict[str, Any]) -> list[np.ndarray]:
-    """One animation frame per previewed frame: each seed's row of the sheet (frame label and the
-    four panels) under a line naming the seed, seeds stacked top to bottom."""
+    """One animation frame per previewed frame: each seed's row of the sheet (frame label and its
+    panels) under a line naming the seed, seeds stacked top to bottom."""
     pixels = np.asarray(sheet)
     font = _font()
     out = []
     for row in range(len(layout["seeds"][0]["rows"])):
         strips = []
         for seed in layout["seeds"]:
-            boxes = seed["rows"][row]["boxes"]
-            x0, x1 = boxes["rgb"][0] - LABEL_WIDTH, boxes["mask"][0] + boxes["mask"][2]
-            y, h = boxes["rgb"][1], boxes["rgb"][3]
+            boxes = list(seed["rows"][row]["boxes"].values())
+            x0, x1 = boxes[0][0] - LABEL_WIDTH, boxes[-1][0] + boxes[-1][2]
+            y, h = boxes[0][1], boxes[0][3]
             strip = Image.new("RGB", (x1 - x0, h + FONT_SIZE + 4 + GAP), BACKGROUND)
             strip.paste(Image.fromarray(pixels[y : y + h, x0:x1]), (0, FONT_SIZE + 4))
             ImageDraw.Draw(strip).text((0, 0), f"seed {seed['seed']}", fill=TEXT, font=font)

@@ -153,9 +153,8 @@ def preview_scene(
     start = time.perf_counter()
     warnings = scene_warnings(settled, scene, frames)
     checks = time.perf_counter() - start
-    panels = [
-        FramePanels(f, scene.rgb(f), scene.depth(f), scene.normal(f), scene.mask(f), scene.raw_depth(f)) for f in frames
-    ]
+    panel_channels = [c.name for c in scene.channels if c.show is not None]
+    panels = [FramePanels(f, scene.frame(f, channels=panel_channels).arrays) for f in frames]
     instances = {o.instance_id: f"{o.name}, {o.material_class}/{o.material.get('preset', '')}" for o in scene.objects}
     attempts = len(settled.placement)
     physics_text = (

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from transphy3d.output.channels import CHANNELS, present_in
 from transphy3d.output.quality import VISIBLE_SHARE
 from transphy3d.report.collect import RunFigures
 
@@ -62,6 +63,12 @@ def sensor_figures(run: RunFigures) -> dict[str, Any] | None:
             "failed": round(sum(r["failed"] * r["pixels"] for r in rows) / pixels, 5) if pixels else None,
         }
     return out
+
+
+def channel_counts(run: RunFigures) -> dict[str, int]:
+    """Per channel (in table order), how many of the run's scenes hold it."""
+    held = [{c.name for c in present_in(s.path)} for s in run.scenes]
+    return {c.name: n for c in CHANNELS if (n := sum(c.name in h for h in held))}
 
 
 def summarize(run: RunFigures) -> dict[str, Any]:
@@ -133,6 +140,7 @@ def summarize(run: RunFigures) -> dict[str, Any]:
         "resolutions": _counts(f"{s.meta.resolution[0]}x{s.meta.resolution[1]}" for s in run.scenes),
         "failures": {"scenes": len(run.failures), "by_status": _counts(str(f.status) for f in run.failures)},
     }
+    figures["channels"] = channel_counts(run)
     sensor = sensor_figures(run)
     if sensor is not None:
         figures["sensor"] = sensor

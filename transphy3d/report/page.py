@@ -11,7 +11,8 @@ from typing import Any
 
 from PIL import Image
 
-from transphy3d.output import contract
+from transphy3d.output.channels import CHANNELS, RGB, Show, frame_path, present_in
+from transphy3d.output.colormaps import depth_range, show_channel
 from transphy3d.report.collect import RunFigures
 
 THUMBNAIL_WIDTH = 208
@@ -40,7 +41,7 @@ def write_thumbnails(run: RunFigures, out: Path, count: int) -> list[tuple[str, 
     thumbs = []
     for scene in chosen:
         frame = (scene.meta.rendered_frames or [0])[0]
-        source = contract.frame_path(scene.path, contract.RGB_DIR, frame)
+        source = frame_path(scene.path, RGB, frame)
         try:
             with Image.open(source) as image:
                 image = image.convert("RGB")
@@ -55,6 +56,27 @@ def write_thumbnails(run: RunFigures, out: Path, count: int) -> list[tuple[str, 
         caption = f"{scene.path.name}: {len(q.objects)} objects, {_pct(share)} of the image, {q.environment}, {q.world}"
         thumbs.append((f"thumbnails/{scene.path.name}.png", caption))
     return thumbs
+
+
+def write_channel_panels(run: RunFigures, out: Path) -> list[tuple[str, str]]:
+    """One picture per shown channel that any scene holds: its first rendered frame in the first
+    scene that holds it, drawn as the preview draws it, in ``out/channels``."""
+    folder = out / "channels"
+    panels = []
+    for row in CHANNELS:
+        scene = next((s for s in run.scenes if row.show is not None and row in present_in(s.path)), None)
+        if scene is None:
+            continue
+        frame = (scene.meta.rendered_frames or [0])[0]
+        try:
+            array = row.read(row.path(scene.path, frame))
+            scale = depth_range([array]) if row.show == Show.DEPTH else (1.0, 2.0)
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(show_channel(row.show, array, scale)).save(folder / f"{row.name}.png")
+        except (OSError, ValueError):
+            continue
+        panels.append((f"channels/{row.name}.png", f"{row.title}: {scene.path.name}, frame {frame}"))
+    return panels
 
 
 def _headline(figures: dict[str, Any]) -> str:
@@ -93,6 +115,7 @@ def write_page(
     out: Path,
     plots: list[tuple[str, str]],
     thumbs: list[tuple[str, str]],
+    channel_panels: list[tuple[str, str]] | None = None,
 ) -> Path:
     """Write ``out/report.html``; returns its path."""
     parts = [
@@ -106,6 +129,15 @@ def write_page(
     ]
     if "sensor" in figures:
         parts.append(_sensor_table(figures["sensor"]))
+    if figures.get("channels"):
+        counts = "".join(f"<tr><td>{html.escape(n)}/</td><td>{k}</td></tr>" for n, k in figures["channels"].items())
+        parts.append(f"<h2>Channels</h2><table><tr><th>channel</th><th>scenes</th></tr>{counts}</table>")
+        parts.append("<div class='grid'>")
+        parts += [
+            f"<figure><img src='{p}'><figcaption>{html.escape(c)}</figcaption></figure>"
+            for p, c in channel_panels or []
+        ]
+        parts.append("</div>")
     if plots:
         parts.append("<h2>Distributions</h2><div class='plots'>")
         parts += [

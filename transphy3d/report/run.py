@@ -11,7 +11,7 @@ from transphy3d.errors import UserError
 from transphy3d.files import check_output_dir, write_json
 from transphy3d.report.collect import collect
 from transphy3d.report.figures import summarize
-from transphy3d.report.page import write_page, write_thumbnails
+from transphy3d.report.page import write_channel_panels, write_page, write_thumbnails
 from transphy3d.report.plots import write_plots
 
 REPORT_DIR = "report"
@@ -39,5 +39,6 @@ def make_report(
     json_path = out / REPORT_JSON
     write_json(json_path, figures)
     plot_files = write_plots(run, figures, out) if plots else []
-    html_path = write_page(run, figures, out, plot_files, write_thumbnails(run, out, thumbnails))
+    thumbs, panels = write_thumbnails(run, out, thumbnails), write_channel_panels(run, out)
+    html_path = write_page(run, figures, out, plot_files, thumbs, panels)
     return Report(json_path, html_path, figures)

@@ -22,6 +22,7 @@ from transphy3d.scene.spec import (
     DenoisePrefilter,
     Device,
     LightType,
+    OptionalChannel,
     PhysicsMode,
     RestPose,
     WorldType,
@@ -274,6 +275,7 @@ class OutputConfig(FrozenModel):
     exr_compression: Literal["zip", "zips", "piz", "rle", "none", "zstd", "htj2k"] = "zip"
     png_compression: int = Field(15, ge=0, le=100)
     keep_blend: bool = False
+    channels: tuple[OptionalChannel, ...] = ()  # opt-in per-frame outputs (docs/format.md)
 
 
 class SceneConfig(FrozenModel):

@@ -200,7 +200,8 @@ STATIC_KEYS = ("static_fraction", "asset_manifest", "static_size", "static_mater
 def config_digest(config: SceneConfig) -> str:
     """A short stable hash of a validated config (what a run directory records). The static-asset
     keys count only when static assets are used (``objects.static_fraction`` > 0),
-    ``environment.textures`` only with a texture folder and ``sensor`` only when it is on, so
+    ``environment.textures`` only with a texture folder, ``sensor`` only when it is on and
+    ``output.channels`` only when it names any, so
     configs without them keep the digest they had before those keys existed."""
     dumped = config.model_dump(mode="json", by_alias=True)
     if config.objects.static_fraction == 0:
@@ -210,5 +211,7 @@ def config_digest(config: SceneConfig) -> str:
         dumped["environment"].pop("textures", None)
     if not config.sensor.enabled:
         dumped.pop("sensor", None)
+    if not config.output.channels:
+        dumped["output"].pop("channels", None)
     data = json.dumps(dumped, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:16]

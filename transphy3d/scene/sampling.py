@@ -349,7 +349,9 @@ def sample_spec(config: SceneConfig, seed: int) -> SceneSpec:
         config=ConfigRef(name=config.name, digest=config_digest(config)),
         render=render,
         physics=PhysicsSpec(**config.physics.model_dump(exclude={"friction", "restitution"})),
-        output=OutputSpec(**config.output.model_dump()),
+        output=OutputSpec(
+            **{**config.output.model_dump(), "channels": list(dict.fromkeys(config.output.channels)) or None}
+        ),
         environment=environment,
         objects=place_objects(objects, environment.support, seed),
         world=sample_world(config, seed),

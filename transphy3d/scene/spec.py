@@ -26,6 +26,7 @@ Vec3 = tuple[float, float, float]
 Device = Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"]  # auto: OptiX > CUDA > HIP > CPU
 DenoisePrefilter = Literal["ACCURATE", "FAST", "NONE"]
 PhysicsMode = Literal["settle", "fall"]  # fall: the fall itself is rendered
+OptionalChannel = Literal["nocs", "albedo"]  # per-frame outputs a scene writes only when asked (output.channels)
 # area: a disc; softbox: a rectangle on a stand aimed at the objects; panel: a rectangular
 # ceiling light facing down; point and spot: bulbs.
 LightType = Literal["softbox", "panel", "area", "point", "spot"]
@@ -349,6 +350,7 @@ class OutputSpec(StrictModel):
     exr_compression: str
     png_compression: int
     keep_blend: bool
+    channels: list[OptionalChannel] | None = None  # opt-in channels (None: none, and not recorded)
 
 
 class Rejection(StrictModel):

@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from transphy3d.geometry.camera import invert_rigid
-from transphy3d.output import contract, frame_files
+from transphy3d.output.channels import DEPTH, IR_LEFT, IR_RIGHT, MASK, RAW_DEPTH, Made, Switches, channel, channels_of
 from transphy3d.output.exr import read_exr
 from transphy3d.rng import stream
 from transphy3d.scene.camera_path import spec_intrinsics
@@ -45,11 +44,9 @@ class SensorConverter:
         self.spec = spec
         self.out_dir = Path(out_dir)
         self.transparent_ids = [o.instance_id for o in spec.objects if o.material.transparent]
-        kinds = [contract.RAW_DEPTH_DIR] + (
-            [contract.IR_LEFT_DIR, contract.IR_RIGHT_DIR] if spec.sensor.keep_ir else []
-        )
-        for kind in kinds:
-            (self.out_dir / kind).mkdir(parents=True, exist_ok=True)
+        self.channels = channels_of(Switches.from_spec(spec), Made.SENSOR)
+        for row in self.channels:
+            (self.out_dir / row.folder).mkdir(parents=True, exist_ok=True)
         self.figures: list[dict[str, dict[str, float]]] = []
 
     def convert(self, frame: int, left_exr: Path, right_exr: Path) -> np.ndarray:
@@ -58,13 +55,11 @@ class SensorConverter:
         rng = stream(self.spec.seed, "sensor_noise", frame)
         left, right = ir_pair(read_radiance(left_exr), read_radiance(right_exr), sensor.noise_std, rng)
         raw = raw_depth_of_pair(left, right, self.spec)
-        path = partial(contract.frame_path, self.out_dir, frame=frame)
-        frame_files.write_raw_depth(path(contract.RAW_DEPTH_DIR), raw, self.spec.output.exr_compression)
-        if sensor.keep_ir:
-            frame_files.write_ir(path(contract.IR_LEFT_DIR), left)
-            frame_files.write_ir(path(contract.IR_RIGHT_DIR), right)
-        depth = frame_files.read_depth(path(contract.DEPTH_DIR))
-        mask = frame_files.read_mask(path(contract.MASK_DIR))
+        made = {RAW_DEPTH: raw, IR_LEFT: left, IR_RIGHT: right}
+        for row in self.channels:
+            row.write(row.path(self.out_dir, frame), made[row.name], self.spec.output.exr_compression)
+        depth = channel(DEPTH).read(channel(DEPTH).path(self.out_dir, frame))
+        mask = channel(MASK).read(channel(MASK).path(self.out_dir, frame))
         depths = (sensor.min_depth_m(), sensor.ideal_max_depth_m, sensor.max_depth_m)
         regions = material_regions(mask, depth, self.transparent_ids, depths)
         self.figures.append(raw_depth_figures(raw, depth, regions))

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from transphy3d.output import contract, frame_files
+from transphy3d.output import contract
+from transphy3d.output.channels import IR_LEFT, IR_RIGHT, channel
 from transphy3d.scene.recorded import load_spec
 from transphy3d.scene.sensor import SensorSpec
 from transphy3d.sensor.convert import raw_depth_of_pair
@@ -36,12 +37,10 @@ def rematch(scene_dir: str | Path, frame: int, **changes: Any) -> np.ndarray:
     spec = load_spec(scene_dir / contract.SCENE_SPEC_FILE)
     if spec.sensor is None:
         raise ValueError(f"{scene_dir}: the scene has no simulated depth camera (sensor.enabled)")
-    left, right = (
-        contract.frame_path(scene_dir, kind, frame=frame) for kind in (contract.IR_LEFT_DIR, contract.IR_RIGHT_DIR)
-    )
+    left, right = (channel(name).path(scene_dir, frame) for name in (IR_LEFT, IR_RIGHT))
     if not (left.is_file() and right.is_file()):
         raise ValueError(f"{left.parent.parent}: no IR images of frame {frame}; render with sensor.keep_ir: true")
     sensor = SensorSpec.model_validate({**spec.sensor.model_dump(), **changes})
     return raw_depth_of_pair(
-        frame_files.read_ir(left), frame_files.read_ir(right), spec.model_copy(update={"sensor": sensor})
+        channel(IR_LEFT).read(left), channel(IR_RIGHT).read(right), spec.model_copy(update={"sensor": sensor})
     )

@@ -1,5 +1,7 @@
-"""Colour maps of the preview panels: depth (a viridis-like map on inverse depth, invertible),
-normals and instance ids. All functions take and return numpy arrays; no surface is black.
+"""The project's colour maps, for the preview, the report and the trainer's videos: depth (a
+viridis-like map on inverse depth, invertible), scalars, normals, instance ids, colour triples,
+and ``show_channel``, which draws any channel as its row of the channel table says. All functions
+take and return numpy arrays; no surface is black.
 
 Depth is coloured on an inverse-depth (disparity) scale, as depth estimators are usually shown:
 near surfaces get most of the colours, the far floor and walls few. Near is yellow, far purple.
@@ -11,6 +13,8 @@ import colorsys
 from collections.abc import Iterable
 
 import numpy as np
+
+from transphy3d.output.channels import Show
 
 # matplotlib's viridis at 10 evenly spaced points; the map interpolates linearly between them.
 _VIRIDIS_ANCHORS = ("440154", "482878", "3e4989", "31688e", "26828e", "1f9e89", "35b779", "6ece58", "b5de2b", "fde725")
@@ -113,3 +117,41 @@ def colorize_mask(mask: np.ndarray) -> np.ndarray:
     ids, inverse = np.unique(mask, return_inverse=True)
     palette = np.array([instance_color(int(i)) for i in ids], dtype=np.uint8).reshape(-1, 3)
     return palette[inverse.reshape(mask.shape)]
+
+
+def colorize_scalar(values: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """uint8 RGB (..., 3) of scalar ``values`` on the depth map's colours, linear in value: ``lo``
+    dark, ``hi`` bright (defaults: the finite values' min and max); NaN counts as ``lo``."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    lo = float(finite.min()) if lo is None and finite.size else (lo or 0.0)
+    hi = float(finite.max()) if hi is None and finite.size else (hi if hi is not None else 1.0)
+    t = np.clip((np.nan_to_num(values, nan=lo) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+    return DEPTH_LUT[np.rint(t * (LEVELS - 1)).astype(np.int64)]
+
+
+def colorize_unit_cube(values: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 of triples in [0, 1] (normalized object coordinates) as RGB."""
+    return np.rint(np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def colorize_linear(values: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB of linear colour (albedo), clipped to [0, 1]."""
+    linear = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 1.0)
+    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    return np.rint(srgb * 255).astype(np.uint8)
+
+
+def show_channel(show: Show, array: np.ndarray, depth_scale: tuple[float, float]) -> np.ndarray:
+    """(H, W, 3) uint8 picture of a channel's array as its table row's ``show`` says; depth-like
+    channels share ``depth_scale`` (near, far metres), so one colour means one depth."""
+    if show == Show.DEPTH:
+        return colorize_depth(array, *depth_scale)
+    drawers = {
+        Show.IMAGE: lambda a: np.asarray(a, dtype=np.uint8),
+        Show.NORMAL: colorize_normal,
+        Show.INSTANCES: colorize_mask,
+        Show.UNIT_CUBE: colorize_unit_cube,
+        Show.LINEAR: colorize_linear,
+    }
+    return drawers[show](array)
