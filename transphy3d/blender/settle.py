@@ -3,14 +3,38 @@ interpenetrate, give them new start poses, and try again; record every attempt i
 
 from __future__ import annotations
 
+from typing import Any
+
 from transphy3d.blender.physics import simulate
 from transphy3d.blender.raycast import fastest_first_hit
 from transphy3d.errors import UserError
 from transphy3d.rng import stream
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.placement import Body, check_resting_poses, drop_pose, footprint
-from transphy3d.scene.spec import AttemptRecord, Pose, Rejection, SceneSpec
+from transphy3d.scene.spec import AttemptRecord, ObjectSpec, Pose, Rejection, SceneSpec
 from transphy3d.scene.visibility import choose_camera
+
+
+def _drop_again(
+    spec: SceneSpec, objects: list[ObjectSpec], meshes: dict[int, Any], bad: set[int], attempt: int
+) -> list[ObjectSpec]:
+    """``objects`` with new drop poses (placement stream of ``attempt``) for the ``bad`` ones,
+    placed among the others' footprints."""
+    support = spec.environment.support
+    placed = [
+        footprint(Body(o.instance_id, meshes[o.instance_id]), o.initial_pose)
+        for o in objects
+        if o.instance_id not in bad
+    ]
+    renewed = []
+    for o in objects:
+        if o.instance_id in bad:
+            rng = stream(spec.seed, "placement", attempt, o.instance_id)
+            body = Body(o.instance_id, meshes[o.instance_id])
+            pose = drop_pose(body, support, o.drop_height, placed, rng, rest_pose=o.rest_pose)
+            o = o.model_copy(update={"initial_pose": pose})
+        renewed.append(o)
+    return renewed
 
 
 def settle(spec: SceneSpec) -> SceneSpec:
@@ -57,20 +81,7 @@ def settle(spec: SceneSpec) -> SceneSpec:
                 )
             # The remaining objects were placed with the dropped ones present: simulate them alone.
             continue
-        placed = [
-            footprint(Body(o.instance_id, meshes[o.instance_id]), o.initial_pose)
-            for o in objects
-            if o.instance_id not in bad
-        ]
-        renewed = []
-        for o in objects:
-            if o.instance_id in bad:
-                rng = stream(spec.seed, "placement", attempt + 1, o.instance_id)
-                body = Body(o.instance_id, meshes[o.instance_id])
-                pose = drop_pose(body, support, o.drop_height, placed, rng, rest_pose=o.rest_pose)
-                o = o.model_copy(update={"initial_pose": pose})
-            renewed.append(o)
-        objects = renewed
+        objects = _drop_again(spec, objects, meshes, bad, attempt + 1)
 
     settled_objects = []
     for o in objects:
