@@ -49,3 +49,14 @@ class OutputError(UserError):
     """The output location cannot be written (permissions, full disk, existing data)."""
 
     exit_code = ExitCode.OUTPUT
+
+
+def error_line(command: str, message: object) -> str:
+    """The one line a ``transphy3d`` command prints for an error: ``transphy3d CMD: error: ...``."""
+    return f"transphy3d {command}: error: {message}"
+
+
+def error_message(line: str, command: str) -> str | None:
+    """The message of an ``error_line`` of ``command``; None for any other line."""
+    prefix = error_line(command, "")
+    return line[len(prefix) :] if line.startswith(prefix) else None

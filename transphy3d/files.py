@@ -158,3 +158,14 @@ def out_of_space(path: str | Path, needed: int = 0) -> bool:
     except OSError:
         return False
     return usage.free < max(min(FULL_DISK_BYTES, usage.total // 100), needed + WRITE_HEADROOM_BYTES if needed else 0)
+
+
+def keep_log(log: str | Path, kept: str | Path) -> Path | None:
+    """Move a scratch log to where a user will look for it (``kept``), best effort: a log is no
+    reason to fail. Returns where it went, or None."""
+    if not Path(log).exists():
+        return None
+    with contextlib.suppress(OSError):
+        os.replace(log, kept)
+        return Path(kept)
+    return None

@@ -9,7 +9,6 @@ its attempt up, and never publishes after that.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import shutil
@@ -21,10 +20,11 @@ from typing import Any
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import OutputError, UserError
 from transphy3d.fence import check_lease, fenced
-from transphy3d.files import out_of_space, partial_path, publish_directory, remove_stale_partials
+from transphy3d.files import keep_log, out_of_space, partial_path, publish_directory, remove_stale_partials
 from transphy3d.interrupts import exit_on_signal
+from transphy3d.jobs import RenderJob
 from transphy3d.output.channels import Switches, expected_files
-from transphy3d.scene.config_loader import apply_overrides, config_path, load_config
+from transphy3d.scene.config_loader import apply_overrides, config_path, load_config, parse_overrides
 from transphy3d.scene.recorded import parse_spec
 from transphy3d.scene.sampling import sample_spec
 from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document
@@ -105,7 +105,7 @@ def render_scene(
     shutil.rmtree(partial, ignore_errors=True)  # this process's own leftover (a reused pid)
 
     def discard() -> None:
-        _keep_log(partial, log)
+        keep_log(partial.with_name(partial.name + ".log"), log)
         shutil.rmtree(partial, ignore_errors=True)
 
     try:
@@ -144,26 +144,26 @@ def _render_into(spec: SceneSpec, partial: Path, runtime: Runtime | None, progre
     return result
 
 
-def _keep_log(partial: Path, log: Path) -> None:
-    scratch_log = partial.with_name(partial.name + ".log")
-    if scratch_log.exists():
-        with contextlib.suppress(OSError):
-            os.replace(scratch_log, log)
-
-
-def summary_line(result, out_dir: Path, seconds: float) -> str:
-    spec: SceneSpec = result.spec
+def material_counts(spec: SceneSpec) -> str:
+    """``2 glass, 1 metal``: the scene's objects per material class."""
     classes: dict[str, int] = {}
     for obj in spec.objects:
         classes[obj.material.class_name] = classes.get(obj.material.class_name, 0) + 1
-    materials = ", ".join(f"{n} {c}" for c, n in sorted(classes.items()))
-    t = result.timings
+    return ", ".join(f"{n} {c}" for c, n in sorted(classes.items()))
+
+
+def physics_summary(spec: SceneSpec, recorded: bool, seconds: float) -> str:
+    """``physics 1.2 s (2 attempts)``, or ``recorded poses`` when physics did not run."""
     attempts = len(spec.placement)
-    physics = (
-        "recorded poses"
-        if result.meta.physics_recorded
-        else f"physics {t['physics']:.1f} s ({attempts} attempt{'s' * (attempts != 1)})"
-    )
+    return "recorded poses" if recorded else f"physics {seconds:.1f} s ({attempts} attempt{'s' * (attempts != 1)})"
+
+
+def summary_line(result, out_dir: Path, seconds: float) -> str:
+    """The one line ``render-scene`` prints for a finished scene."""
+    spec: SceneSpec = result.spec
+    materials = material_counts(spec)
+    t = result.timings
+    physics = physics_summary(spec, result.meta.physics_recorded, t["physics"])
     sensor = f" + depth camera {t['render_ir'] + t['stereo']:.1f} s" if "render_ir" in t else ""
     return (
         f"{out_dir}: {spec.render.frames} frames {spec.render.width}x{spec.render.height}, "
@@ -173,29 +173,19 @@ def summary_line(result, out_dir: Path, seconds: float) -> str:
     )
 
 
-def run(
-    path: str,
-    out: str,
-    seed: int | None,
-    overrides: dict[str, Any],
-    overwrite: bool,
-    quiet: bool,
-    log: str | None = None,
-    device: str | None = None,
-    threads: int | None = None,
-    lease: str | None = None,
-) -> int:
+def run(job: RenderJob) -> int:
+    """Render one job (``transphy3d render-scene``, the farm's render processes): the scene, a
+    warning per object dropped by physics, and one summary line on stdout."""
     start = time.perf_counter()
-    spec, runtime = resolve_scene(path, seed, overrides)
-    if device is not None or threads is not None:
+    spec, runtime = resolve_scene(job.scene, job.seed, parse_overrides(job.overrides))
+    if job.device is not None or job.threads is not None:
         runtime = runtime.model_copy(
-            update={k: v for k, v in (("device", device), ("threads", threads)) if v is not None}
+            update={k: v for k, v in (("device", job.device), ("threads", job.threads)) if v is not None}
         )
-    result = render_scene(
-        spec, out, runtime, overwrite=overwrite, progress=not quiet and sys.stderr.isatty(), log_path=log, lease=lease
-    )
-    if result.spec.dropped and not quiet:
+    progress = not job.quiet and sys.stderr.isatty()
+    result = render_scene(spec, job.out, runtime, job.overwrite, progress, log_path=job.log, lease=job.lease)
+    if result.spec.dropped and not job.quiet:
         for rejection in result.spec.dropped:
             print(f"warning: object {rejection.instance_id} dropped: {rejection.reason}", file=sys.stderr)
-    print(summary_line(result, Path(out), time.perf_counter() - start))
+    print(summary_line(result, Path(job.out), time.perf_counter() - start))
     return 0

@@ -56,7 +56,9 @@ def find_worker(scene: str, out: Path, timeout: float = 120) -> int:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"render-scene" in cmdline and str(out / scene).encode() in cmdline:
+            # the farm passes the job as one JSON argument: {"scene": ..., "out": "<out>/<scene>", ...}
+            job = f'"out":"{out / scene}"'.encode()
+            if b"render-scene" in cmdline and any(job in arg for arg in cmdline):
                 return int(pid)
         time.sleep(0.05)
     raise AssertionError(f"no worker for {scene} appeared")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from transphy3d._version import __version__
 from transphy3d.cli.commands import COMMANDS
-from transphy3d.errors import ExitCode, UserError
+from transphy3d.errors import ExitCode, UserError, error_line
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -41,13 +41,18 @@ def main(argv: list[str] | None = None) -> int:
     command = _command(argv)
     parser = build_parser(command) if command else build_parser_light()
     args = parser.parse_args(argv)
+    return handled(args.command, lambda: args.func(args))
+
+
+def handled(command: str, work: Callable[[], int | None]) -> int:
+    """Run a command's ``work``; its exit code, a user error printed as its one line, Ctrl-C as 130."""
     try:
-        return int(args.func(args) or ExitCode.OK)
+        return int(work() or ExitCode.OK)
     except UserError as error:
-        print(f"transphy3d {args.command}: error: {error}", file=sys.stderr)
+        print(error_line(command, error), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print(f"transphy3d {args.command}: interrupted", file=sys.stderr)
+        print(f"transphy3d {command}: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
 
 

@@ -16,8 +16,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "recorded scene.yaml exactly, run physics, render RGB, depth, normals, masks and poses with "
         "Cycles, and write the scene directory atomically."
     )
-    parser.add_argument("scene", help=f"{CONFIG_HELP}, or a recorded scene.yaml")
-    parser.add_argument("--out", required=True, help="scene directory to write (e.g. out/scene_000000)")
+    parser.add_argument("scene", nargs="?", help=f"{CONFIG_HELP}, or a recorded scene.yaml")
+    parser.add_argument("--out", help="scene directory to write (e.g. out/scene_000000); required")
     parser.add_argument("--seed", type=int, default=None, help="seed for sampling a config (default 0)")
     add_override_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing scene directory")
@@ -31,22 +31,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="CPU threads (default: the config's render.threads; 0 = all)")
     parser.add_argument("--lease", help="(used by the farm) stop, leaving nothing behind, once this file is removed "
                         "or the parent process is gone")  # fmt: skip
+    parser.add_argument("--job", help="(used by the farm) the whole job as one line of JSON (transphy3d.jobs.RenderJob), "
+                        "instead of SCENE and the options")  # fmt: skip
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from transphy3d.errors import UserError
+    from transphy3d.jobs import RenderJob
     from transphy3d.pipeline import run
-    from transphy3d.scene.config_loader import parse_overrides
 
-    return run(
-        args.scene,
-        args.out,
-        args.seed,
-        parse_overrides(args.overrides),
-        args.overwrite,
-        args.quiet,
-        args.log,
-        args.device,
-        args.threads,
-        args.lease,
-    )
+    if args.job is not None:
+        return run(RenderJob.from_line(args.job))
+    if args.scene is None or args.out is None:
+        raise UserError("give SCENE and --out (or --job)")
+    return run(RenderJob.from_options(vars(args)))

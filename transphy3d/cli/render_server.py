@@ -14,12 +14,13 @@ from pathlib import Path
 
 from transphy3d.errors import ExitCode
 from transphy3d.farm.warm import read_job, result_message
+from transphy3d.jobs import RenderJob
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Options of ``transphy3d render-server``."""
     parser.description = (
-        "Used by `transphy3d render --warm-workers`: read jobs (render-scene arguments and a log "
+        "Used by `transphy3d render --warm-workers`: read jobs (a render job and a log "
         "path, one JSON line each) on stdin and render them one after another in this process, "
         "answering each on --result-fd. Ends at the end of stdin, or after a scene that fails."
     )
@@ -47,14 +48,13 @@ def _output_to(log: str) -> Iterator[None]:
                 os.close(fd)
 
 
-def _render_scene(args: list[str]) -> int:
-    """``transphy3d render-scene ARGS`` in this process; its exit code."""
-    from transphy3d.cli import main
+def _render_scene(job: RenderJob) -> int:
+    """``job`` rendered in this process as ``render-scene`` would; its exit code."""
+    from transphy3d.cli import handled
+    from transphy3d.pipeline import run
 
     try:
-        return main(["render-scene", *args])
-    except SystemExit as exit_:  # argparse's usage errors
-        return exit_.code if isinstance(exit_.code, int) else ExitCode.BAD_INPUT
+        return handled("render-scene", lambda: run(job))
     except Exception:  # what a render-scene process would die of, with its traceback
         traceback.print_exc()
         return ExitCode.FAILED
@@ -73,9 +73,9 @@ def _run(args: argparse.Namespace) -> int:
         for line in sys.stdin:
             if not line.strip():
                 continue
-            job_args, log = read_job(line)
+            job, log = read_job(line)
             with _output_to(log):
-                code = _render_scene(job_args)
+                code = _render_scene(job)
             scenes += 1
             results.write(result_message(code, _resident_bytes(), scenes))
             if code != ExitCode.OK:

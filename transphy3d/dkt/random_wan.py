@@ -1,4 +1,5 @@
-"""Random-weight Wan 2.1 checkpoints in the diffusers layout (tests, benchmarks, install checks).
+"""Public testing module: random-weight Wan 2.1 checkpoints in the diffusers layout, for users'
+and our own tests, the benchmarks and install checks (docs/architecture.md, "Testing utilities").
 
 ``build_random_wan(path, preset="tiny")`` writes a whole ``WanPipeline`` directory (tokenizer,
 UMT5 text encoder, VAE, transformer, scheduler) that ``--base PATH`` accepts, offline, in seconds.

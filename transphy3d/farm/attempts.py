@@ -14,18 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from transphy3d.farm.records import ATTEMPT_DIR, LOG_DIR, AttemptPlace, attempt_log, lease_attempt
 from transphy3d.farm.worker import SceneJob, lease_path, place_path
 from transphy3d.fence import GRACE_SECONDS
 from transphy3d.files import PARTIAL_MARK, is_partial, partial_name, read_json
-from transphy3d.output.contract import (
-    ATTEMPT_DIR,
-    LOG_DIR,
-    AttemptPlace,
-    attempt_log,
-    lease_attempt,
-    scene_index,
-    scene_name,
-)
+from transphy3d.output.contract import scene_index, scene_name
 
 
 @dataclass

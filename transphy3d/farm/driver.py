@@ -24,6 +24,7 @@ from transphy3d.farm.launch import TaskLauncher, WarmLauncher
 from transphy3d.farm.nodes import describe_nodes, tally
 from transphy3d.farm.options import FarmOptions
 from transphy3d.farm.plan import plan
+from transphy3d.farm.records import RETRIES_FILE, AttemptPlace, RetryRecord
 from transphy3d.farm.rundir import (
     RunLock,
     check_or_write_run,
@@ -40,12 +41,9 @@ from transphy3d.files import write_json
 from transphy3d.output.contract import (
     FAILURES_FILE,
     INDEX_FILE,
-    RETRIES_FILE,
     SUMMARY_FILE,
-    AttemptPlace,
     FailureRecord,
     IndexRecord,
-    RetryRecord,
     SceneAttempt,
     SceneStatus,
     scene_name,

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from transphy3d.output.contract import IndexRecord, RetryRecord
+from transphy3d.farm.records import RetryRecord
+from transphy3d.output.contract import IndexRecord
 
 
 @dataclass

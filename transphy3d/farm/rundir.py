@@ -18,12 +18,11 @@ import yaml
 
 from transphy3d._version import __version__
 from transphy3d.errors import OutputError, UserError
+from transphy3d.farm.records import LOCK_FILE, LOG_DIR
 from transphy3d.files import is_partial, write_text_atomic
 from transphy3d.output.contract import (
     FAILURES_FILE,
     INDEX_FILE,
-    LOCK_FILE,
-    LOG_DIR,
     RUN_FILE,
     FailureRecord,
     IndexRecord,

@@ -13,9 +13,10 @@ from typing import Any
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import UserError
 from transphy3d.farm.nodes import describe_nodes, tally
+from transphy3d.farm.records import RETRIES_FILE, read_retries
 from transphy3d.farm.rundir import invalid_scenes, scan
-from transphy3d.output.contract import FAILURES_FILE, INDEX_FILE, RETRIES_FILE, RUN_FILE, SUMMARY_FILE, scene_name
-from transphy3d.output.records import read_retries, repair_records, torn_lines
+from transphy3d.output.contract import FAILURES_FILE, INDEX_FILE, RUN_FILE, SUMMARY_FILE, scene_name
+from transphy3d.output.records import repair_records, torn_lines
 
 
 def read_run(out: Path) -> dict[str, Any]:

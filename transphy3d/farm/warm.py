@@ -8,8 +8,9 @@ crash, a hang or a kill costs the scene in flight and the next scene starts a ne
 process is recycled (a new one started) after ``recycle_scenes`` scenes or once its resident
 memory passes ``recycle_bytes``: long-running Blender processes leak.
 
-Protocol: one JSON line per job on the server's stdin, ``{"args": [...], "log": PATH}``
-(``args``: the ``render-scene`` arguments); one JSON line per job on its result pipe,
+Protocol: one JSON line per job on the server's stdin, ``{"job": RenderJob, "log": PATH}``
+(``transphy3d.jobs.RenderJob``; ``log``: where the job's output goes); one JSON line per job on
+its result pipe,
 ``{"returncode": int, "rss_bytes": int, "scenes": int}``. End of stdin ends the server.
 """
 
@@ -31,18 +32,19 @@ from transphy3d.farm.worker import (
     classify,
     kill_group,
     new_attempt,
-    render_args,
+    render_job,
     timed_out,
     write_place,
 )
+from transphy3d.jobs import RenderJob
 from transphy3d.output.contract import SceneAttempt, SceneStatus
 
 STOP_SECONDS = 10.0  # a recycled process gets this long to exit after its stdin is closed
 
 
-def job_message(args: list[str], log: str) -> str:
+def job_message(job: RenderJob, log: str) -> str:
     """The line that asks a render server for one scene."""
-    return json.dumps({"args": args, "log": log}) + "\n"
+    return json.dumps({"job": job.model_dump(mode="json", exclude_defaults=True), "log": log}) + "\n"
 
 
 def result_message(returncode: int, rss_bytes: int, scenes: int) -> str:
@@ -50,9 +52,10 @@ def result_message(returncode: int, rss_bytes: int, scenes: int) -> str:
     return json.dumps({"returncode": returncode, "rss_bytes": rss_bytes, "scenes": scenes}) + "\n"
 
 
-def read_job(line: str) -> tuple[list[str], str]:
+def read_job(line: str) -> tuple[RenderJob, str]:
+    """The job and the log path of a ``job_message`` line."""
     message = json.loads(line)
-    return list(message["args"]), str(message["log"])
+    return RenderJob.model_validate(message["job"]), str(message["log"])
 
 
 @dataclass
@@ -123,7 +126,7 @@ class WarmRenderer:
         write_place(job, process.pid)
         answer, finished = None, False
         try:
-            process.stdin.write(job_message(render_args(job), result.log))
+            process.stdin.write(job_message(render_job(job), result.log))
             process.stdin.flush()
             answer = self._answer(job.timeout)
             finished = True

@@ -20,21 +20,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from transphy3d.errors import ExitCode
+from transphy3d.errors import ExitCode, error_message
+from transphy3d.farm.records import ATTEMPT_DIR, LOG_DIR, AttemptPlace, attempt_lease, attempt_log, attempt_place
 from transphy3d.files import PARTIAL_MARK, out_of_space, read_json, write_json
-from transphy3d.output.contract import (
-    ATTEMPT_DIR,
-    LOG_DIR,
-    META_FILE,
-    AttemptPlace,
-    MetaFile,
-    SceneAttempt,
-    SceneStatus,
-    attempt_lease,
-    attempt_log,
-    attempt_place,
-    scene_name,
-)
+from transphy3d.jobs import RenderJob
+from transphy3d.output.contract import META_FILE, MetaFile, SceneAttempt, SceneStatus, scene_name
 from transphy3d.output.validate import validate_scene
 
 PR_SET_PDEATHSIG = 1
@@ -86,19 +76,23 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def render_args(job: SceneJob) -> list[str]:
-    """The ``transphy3d render-scene`` arguments of an attempt (after the command name)."""
-    out = Path(job.out) / scene_name(job.index)
-    log = Path(job.out) / LOG_DIR / attempt_log(job.index, job.attempt, blender=True)
-    args = [job.source, "--seed", str(job.seed), "--out", str(out), "--quiet", "--overwrite", "--log", str(log)]
-    args += ["--threads", str(job.threads), "--lease", str(lease_path(job.out, job.index, job.attempt))]
-    for item in job.overrides:
-        args += ["--set", item]
-    return args
+def render_job(job: SceneJob) -> RenderJob:
+    """What the attempt asks the renderer for."""
+    return RenderJob(
+        scene=job.source,
+        out=str(Path(job.out) / scene_name(job.index)),
+        seed=job.seed,
+        overrides=list(job.overrides),
+        overwrite=True,
+        quiet=True,
+        log=str(Path(job.out) / LOG_DIR / attempt_log(job.index, job.attempt, blender=True)),
+        threads=job.threads,
+        lease=str(lease_path(job.out, job.index, job.attempt)),
+    )
 
 
 def command(job: SceneJob) -> list[str]:
-    args = [sys.executable, "-m", "transphy3d", "render-scene", *render_args(job)]
+    args = [sys.executable, "-m", "transphy3d", "render-scene", "--job", render_job(job).to_line()]
     return shlex.split(job.prefix) + args if job.prefix else args
 
 
@@ -124,14 +118,14 @@ def _clean_leftovers(out: Path, job: SceneJob) -> None:
                 path.unlink(missing_ok=True)
 
 
-ERROR_PREFIX = "transphy3d render-scene: error: "
-
-
 def _last_error_line(text: str) -> str:
+    """The renderer's one-line error in its log (its message alone), else the last line that
+    looks like an error, else the last line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
         if "error" in line.lower() or "Traceback" in line:
-            return line.removeprefix(ERROR_PREFIX)[:500]
+            message = error_message(line, "render-scene")
+            return (line if message is None else message)[:500]
     return lines[-1][:500] if lines else ""
 
 

@@ -53,35 +53,43 @@ def read_depth(path: str | Path) -> np.ndarray:
     return _channels(path, (DEPTH_CHANNEL,))[0].astype(np.float32)
 
 
+def _write_half(path: str | Path, array: np.ndarray, names: tuple[str, ...], compression: str) -> None:
+    """(H, W, k) values as k half-float EXR channels ``names``."""
+    array = np.asarray(array, dtype=np.float16)
+    write_exr(path, {c: array[..., i] for i, c in enumerate(names)}, compression)
+
+
+def _read_stacked(path: str | Path, names: tuple[str, ...]) -> np.ndarray:
+    """EXR channels ``names`` as one (H, W, k) float32 array."""
+    return np.stack(_channels(path, names), axis=-1).astype(np.float32)
+
+
 def write_normal(path: str | Path, normal: np.ndarray, compression: str = "zip") -> None:
     """Unit normals (H, W, 3) in the camera frame, stored as half floats X, Y, Z; 0 = no surface."""
-    normal = np.asarray(normal, dtype=np.float16)
-    write_exr(path, {c: normal[..., i] for i, c in enumerate(NORMAL_CHANNELS)}, compression)
+    _write_half(path, normal, NORMAL_CHANNELS, compression)
 
 
 def read_normal(path: str | Path) -> np.ndarray:
-    return np.stack(_channels(path, NORMAL_CHANNELS), axis=-1).astype(np.float32)
+    return _read_stacked(path, NORMAL_CHANNELS)
 
 
 def write_flow(path: str | Path, flow: np.ndarray, compression: str = "zip") -> None:
     """Forward optical flow (H, W, 2) in pixels, frame t -> t+1, as half floats (0.03 px steps
     below 64 px); 0 off-surface."""
-    flow = np.asarray(flow, dtype=np.float16)
-    write_exr(path, {c: flow[..., i] for i, c in enumerate(FLOW_CHANNELS)}, compression)
+    _write_half(path, flow, FLOW_CHANNELS, compression)
 
 
 def read_flow(path: str | Path) -> np.ndarray:
-    return np.stack(_channels(path, FLOW_CHANNELS), axis=-1).astype(np.float32)
+    return _read_stacked(path, FLOW_CHANNELS)
 
 
 def write_colour(path: str | Path, colour: np.ndarray, compression: str = "zip") -> None:
     """An (H, W, 3) triple per pixel (NOCS coordinates, linear albedo) as half floats R, G, B."""
-    colour = np.asarray(colour, dtype=np.float16)
-    write_exr(path, {c: colour[..., i] for i, c in enumerate(COLOUR_CHANNELS)}, compression)
+    _write_half(path, colour, COLOUR_CHANNELS, compression)
 
 
 def read_colour(path: str | Path) -> np.ndarray:
-    return np.stack(_channels(path, COLOUR_CHANNELS), axis=-1).astype(np.float32)
+    return _read_stacked(path, COLOUR_CHANNELS)
 
 
 def write_rgb(path: str | Path, rgb: np.ndarray, compression: str = "zip") -> None:

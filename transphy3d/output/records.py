@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from transphy3d.files import write_text_atomic
-from transphy3d.output.contract import ContractModel, FailureRecord, IndexRecord, RetryRecord
+from transphy3d.output.contract import ContractModel, FailureRecord, IndexRecord
 
 
 def append_record(path: str | Path, record: ContractModel | dict[str, Any]) -> None:
@@ -91,9 +91,3 @@ def read_failures(path: str | Path) -> Iterator[FailureRecord]:
     """The records of a ``failures.jsonl``."""
     for record in read_records(path):
         yield FailureRecord.model_validate(record)
-
-
-def read_retries(path: str | Path) -> Iterator[RetryRecord]:
-    """The records of a ``retries.jsonl``."""
-    for record in read_records(path):
-        yield RetryRecord.model_validate(record)

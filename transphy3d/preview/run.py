@@ -4,7 +4,6 @@ then compose the contact sheet and the animation and write ``preview.json``."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -20,11 +19,11 @@ import numpy as np
 from transphy3d._version import __version__
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import UserError
-from transphy3d.files import publish_directory, write_json
+from transphy3d.files import keep_log, publish_directory, write_json
 from transphy3d.interrupts import exit_on_signal
 from transphy3d.output import contract
 from transphy3d.output.reader import Scene, SceneObject, open_scene
-from transphy3d.pipeline import resolve_scene
+from transphy3d.pipeline import material_counts, physics_summary, resolve_scene
 from transphy3d.preview.animation import write_animation
 from transphy3d.preview.checks import Solid, preview_warnings
 from transphy3d.preview.contact_sheet import FramePanels, SeedBlock, animation_frames, compose_contact_sheet
@@ -120,10 +119,7 @@ def scene_warnings(spec: SceneSpec, scene: Scene, frames: list[int]) -> list[str
 
 
 def _caption(spec: SceneSpec, physics: str) -> str:
-    classes: dict[str, int] = {}
-    for obj in spec.objects:
-        classes[obj.material.class_name] = classes.get(obj.material.class_name, 0) + 1
-    materials = ", ".join(f"{n} {c}" for c, n in sorted(classes.items()))
+    materials = material_counts(spec)
     return (
         f"{spec.environment.type}, {len(spec.objects)} objects ({materials}), {spec.world.type} world, "
         f"{len(spec.lights)} lights; {physics}"
@@ -156,10 +152,7 @@ def preview_scene(
     panel_channels = [c.name for c in scene.channels if c.show is not None]
     panels = [FramePanels(f, scene.frame(f, channels=panel_channels).arrays) for f in frames]
     instances = {o.instance_id: f"{o.name}, {o.material_class}/{o.material.get('preset', '')}" for o in scene.objects}
-    attempts = len(settled.placement)
-    physics_text = (
-        "recorded poses" if recorded else f"physics {physics:.1f} s, {attempts} attempt{'s' * (attempts != 1)}"
-    )
+    physics_text = physics_summary(settled, recorded, physics)
     block = SeedBlock(settled.seed, _caption(settled, physics_text), panels, instances, warnings)
     t = result.timings
     timings = {
@@ -204,16 +197,6 @@ def open_in_viewer(path: Path) -> str | None:
     return None
 
 
-def _keep_log(log: Path, out: Path) -> Path | None:
-    if not log.exists():
-        return None
-    kept = out.with_name(f"{out.name}.log")
-    with contextlib.suppress(OSError):
-        os.replace(log, kept)
-        return kept
-    return None
-
-
 def run(
     input_path: str,
     seed: int | None,
@@ -237,7 +220,7 @@ def run(
     progress = sys.stderr.isatty()
 
     def discard() -> None:
-        _keep_log(log, out_dir)
+        keep_log(log, out_dir.with_name(f"{out_dir.name}.log"))
         shutil.rmtree(partial, ignore_errors=True)
 
     try:
@@ -276,7 +259,7 @@ def run(
         publish_directory(partial, out_dir)
         log.unlink(missing_ok=True)
     except BaseException:
-        kept = _keep_log(log, out_dir)
+        kept = keep_log(log, out_dir.with_name(f"{out_dir.name}.log"))
         shutil.rmtree(partial, ignore_errors=True)
         if kept is not None:
             print(f"transphy3d preview: Blender's output is in {kept}", file=sys.stderr)

@@ -13,7 +13,7 @@ from transphy3d.output.channels import CHANNELS, present_in
 from transphy3d.output.quality import VISIBLE_SHARE
 from transphy3d.report.collect import RunFigures
 
-# Targets of the default config (issue 12), shown next to the measured figures.
+# What the default config should reach (docs/benchmarks.md, "Data quality"), shown next to the measured figures.
 TARGETS = {
     "object_share.median": (">=", 0.15),
     "transparent_share.mean": (">=", 0.06),

@@ -1,4 +1,4 @@
-"""A tiny random Qwen2.5-VL checkpoint (for tests and benchmarks, offline, under a second):
+"""Public testing module: a tiny random Qwen2.5-VL checkpoint (tests and benchmarks, offline, under a second):
 byte-level Qwen2 tokenizer with the Qwen special tokens and chat template, the PIL image
 processor, and a 2-layer model; ``full_size=True`` gives the real 7B architecture (random)."""
 
