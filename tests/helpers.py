@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,11 +72,21 @@ def save(spec, path: Path) -> Path:
     return path
 
 
+# What the session's ``tiny_scene`` fixture renders (tests/conftest.py): seed 1 of the tiny config,
+# three frames (a first, a middle and a last one).
+TINY_SCENE_ARGS = ("--seed", "1", "--set", "camera.frames=3")
+
+
 def render(spec_or_config: str | Path, out: Path, *args: str) -> subprocess.CompletedProcess:
     """``transphy3d render-scene`` in a subprocess; fails the test with its stderr on error."""
     result = run_cli("render-scene", str(spec_or_config), "--out", str(out), "--quiet", *args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def copy_scene(scene: Path, parent: Path) -> Path:
+    """A copy of the scene directory ``scene`` under ``parent`` (same name), to damage or change."""
+    return Path(shutil.copytree(scene, parent / scene.name))
 
 
 @contextlib.contextmanager
