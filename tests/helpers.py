@@ -90,11 +90,12 @@ def copy_scene(scene: Path, parent: Path) -> Path:
 
 
 @contextlib.contextmanager
-def small_disk(path: Path, size: str) -> Iterator[Path]:
-    """A tmpfs of ``size`` (e.g. ``400k``) mounted at ``path`` for the block; skips the test where
-    mounting is not allowed."""
+def small_disk(path: Path, size: str, read_only: bool = False) -> Iterator[Path]:
+    """A tmpfs of ``size`` (e.g. ``400k``), read-only if asked, mounted at ``path`` for the block;
+    skips the test where mounting is not allowed."""
     path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    options = f"size={size}" + ",ro" * read_only
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:
