@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
@@ -82,6 +83,15 @@ def render(spec_or_config: str | Path, out: Path, *args: str) -> subprocess.Comp
     result = run_cli("render-scene", str(spec_or_config), "--out", str(out), "--quiet", *args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def digest(directory: Path) -> str:
+    """A hash of every file's relative path and bytes under ``directory``: equal before and after
+    means nothing in it changed."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    return hashlib.sha256(
+        b"".join(p.relative_to(directory).as_posix().encode() + p.read_bytes() for p in files)
+    ).hexdigest()
 
 
 def copy_scene(scene: Path, parent: Path) -> Path:
