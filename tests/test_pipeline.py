@@ -116,31 +116,40 @@ def test_a_failed_render_keeps_the_old_scene_and_the_log(tiny_scene: Path, tmp_p
 
 
 @pytest.fixture(scope="module")
-def full_disk(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path, list[str], str]:
-    """``render-scene`` into a 100 kB disk: its result, the scene path, what the disk then holds
-    and the log's text."""
-    with small_disk(tmp_path_factory.mktemp("full") / "disk", "100k") as disk:
+def full_disk(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path, Path, list[str]]:
+    """``render-scene`` into a 100 kB disk, its log (``--log``) outside it: the result, the scene
+    path, the log path and what the disk holds afterwards (folders with a trailing slash)."""
+    root = tmp_path_factory.mktemp("full")
+    log = root / "attempt.log"
+    with small_disk(root / "disk", "100k") as disk:
         out = disk / "scene"
-        result = run_cli("render-scene", "tiny", "--out", str(out), "--quiet", "--set", "camera.frames=1")
-        log = disk / "scene.log"
-        return (
-            result,
-            out,
-            sorted(p.name for p in disk.iterdir()),
-            log.read_text(errors="replace") if log.is_file() else "",
+        result = run_cli(
+            "render-scene", "tiny", "--out", str(out), "--quiet", "--log", str(log), "--set", "camera.frames=1"
         )
+        return result, out, log, sorted(p.name + "/" * p.is_dir() for p in disk.iterdir())
 
 
 @pytest.mark.blender
-def test_a_full_disk_leaves_the_log_and_nothing_else(full_disk) -> None:
-    result, out, listing, log = full_disk
+def test_a_full_disk_is_an_output_error_leaving_no_scene(full_disk) -> None:
+    result, out, log, listing = full_disk
     assert result.returncode == ExitCode.OUTPUT, result.stderr[-2000:]
-    last = result.stderr.splitlines()[-1]
-    assert last == (
-        f"transphy3d render-scene: error: {out}: cannot write the scene: no space left on device "
-        f"(log: {out.parent / 'scene.log'})"
+    assert result.stderr.splitlines()[-1] == (
+        f"transphy3d render-scene: error: {out}: cannot write the scene: no space left on device (log: {log})"
     )
-    assert listing == ["scene.log"] and "Fra:0" in log  # no scene, no partial; Blender's console output
+    assert [name for name in listing if name.endswith("/")] == []  # no scene, no partial directory
+
+
+@pytest.mark.blender
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline._keep_log moves the scratch log with os.replace and ignores the OSError: with --log on "
+    "another file system (EXDEV) the log named in the error does not exist and <out>.partial-<pid>@<host>.log "
+    "stays beside the output",
+)
+def test_a_full_disk_keeps_the_log_where_asked(full_disk) -> None:
+    _, _, log, listing = full_disk
+    assert "Fra:0" in log.read_text(errors="replace")  # Blender's console output
+    assert listing == []
 
 
 @pytest.mark.blender
@@ -151,7 +160,7 @@ def test_a_full_disk_leaves_the_log_and_nothing_else(full_disk) -> None:
 )
 def test_a_full_disk_is_one_line_on_stderr(full_disk) -> None:
     result, out, _, _ = full_disk
-    one_line_error(result, str(out), "no space left on device", code=3)
+    one_line_error(result, str(out), "no space left on device", code=ExitCode.OUTPUT)
 
 
 @pytest.mark.blender
