@@ -52,9 +52,16 @@ def _start(tmp_path: Path, seconds: float, *extra: str, **popen) -> tuple[subpro
     return process, lease, partial
 
 
-def _wait_started(process: subprocess.Popen) -> None:
+def _remove_lease_once_started(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path, Path, str, str, float]:
+    """Start WORK, remove its lease once it works; the process (ended), the lease, the partial
+    file, its stdout and stderr and the seconds it took to end after the removal."""
+    process, lease, partial = _start(tmp_path, 60, *extra)
     line = process.stdout.readline()
     assert line.startswith("started"), (line, process.communicate())
+    lease.unlink()
+    start = time.monotonic()
+    stdout, stderr = process.communicate(timeout=30)
+    return process, lease, partial, stdout, stderr, time.monotonic() - start
 
 
 def test_a_held_lease_lets_the_work_finish(tmp_path: Path) -> None:
@@ -65,12 +72,8 @@ def test_a_held_lease_lets_the_work_finish(tmp_path: Path) -> None:
 
 
 def test_removing_the_lease_stops_the_work(tmp_path: Path) -> None:
-    process, lease, partial = _start(tmp_path, 60)
-    _wait_started(process)
-    lease.unlink()
-    start = time.monotonic()
-    stdout, stderr = process.communicate(timeout=30)
-    assert time.monotonic() - start < 2 * POLL_SECONDS + 1.0
+    process, lease, partial, stdout, stderr, took = _remove_lease_once_started(tmp_path)
+    assert took < 2 * POLL_SECONDS + 1.0
     assert process.returncode == ExitCode.TERMINATED and "finished" not in stdout
     assert stderr.splitlines() == [
         f"transphy3d: the farm gave this attempt up (lease {lease} removed); stopping",
@@ -80,12 +83,7 @@ def test_removing_the_lease_stops_the_work(tmp_path: Path) -> None:
 
 
 def test_a_process_that_ignores_sigterm_is_ended_anyway(tmp_path: Path) -> None:
-    process, lease, partial = _start(tmp_path, 60, "ignore SIGTERM")
-    _wait_started(process)
-    lease.unlink()
-    start = time.monotonic()
-    stdout, stderr = process.communicate(timeout=30)
-    took = time.monotonic() - start
+    process, _, partial, stdout, stderr, took = _remove_lease_once_started(tmp_path, "ignore SIGTERM")
     assert HARD_EXIT_SECONDS <= took < HARD_EXIT_SECONDS + 2 * POLL_SECONDS + 1.0
     assert process.returncode == ExitCode.TERMINATED and "finished" not in stdout
     assert "lease" in stderr and partial.exists()  # nothing cleaned up: the hard exit is the last resort
