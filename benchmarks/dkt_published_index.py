@@ -1,8 +1,8 @@
 """Memory and time of the published-TransPhy3D index at the release's size (11,000 sequences x 120
 frames = 1.32M frames, 5 members each), on synthetic member records (no tars are written).
 
-- before: the earlier index (dicts of dicts of per-member objects holding a Path, an offset and a
-  size), measured with tracemalloc on ``--sample-sequences`` sequences and scaled to the release;
+- before: the baseline an index of Python objects gives (dicts of dicts of per-member objects
+  holding a Path, an offset and a size), what the typed index must beat, measured with tracemalloc on ``--sample-sequences`` sequences and scaled to the release;
 - after: ``published_index.PublishedIndex`` built from the same records at full size: the typed
   record buffers the tar scan fills, the arrays, the build time, saving and memory-mapping the
   cache, and what a spawned DataLoader worker receives when the index is pickled.
@@ -27,14 +27,14 @@ from transphy3d.dkt.published_index import SAMPLE_FILES, PublishedIndex, Records
 
 
 @dataclass(frozen=True)
-class OldMember:  # the earlier index's record of one member
+class OldMember:  # the baseline index's record of one member
     tar: Path
     offset: int
     size: int
 
 
 def old_index(sequences: int, frames: int) -> dict:
-    """The earlier layout: {sequence: {frame: {ext: Member(Path(tar), offset, size)}}}."""
+    """The baseline layout: {sequence: {frame: {ext: Member(Path(tar), offset, size)}}}."""
     index: dict = {}
     for s in range(sequences):
         tar = f"/data/TransPhy3D/train/{s:06d}_materials.000000.tar"
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sequences", type=int, default=11_000)
     parser.add_argument("--frames", type=int, default=120)
-    parser.add_argument("--sample-sequences", type=int, default=200, help="sequences of the earlier index measured")
+    parser.add_argument("--sample-sequences", type=int, default=200, help="sequences of the baseline index measured")
     args = parser.parse_args(argv)
     total = args.sequences * args.frames
     print(f"machine: {machine()}")

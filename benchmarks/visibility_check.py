@@ -2,7 +2,8 @@
 (Blender's physics), then runs the check (camera alternatives and the approach to ``camera.fill``
 included) on each with Embree and with Blender's BVH tree, side by side, and prints seconds per
 scene and the checks each needed. A third run, Embree with the framing tested on every hull point
-of every pose instead of the vertices of their convex hull (as before), shows what that saves.
+of every pose instead of only the vertices of their convex hull, shows what testing the hull's
+vertices alone saves (a frustum is convex: they are in view exactly when all points are).
 
     python benchmarks/visibility_check.py [--scenes 8] [--config default]
 """

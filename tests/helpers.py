@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,6 +73,11 @@ def save(spec, path: Path) -> Path:
     return path
 
 
+# What the session's ``tiny_scene`` fixture renders (tests/conftest.py): seed 1 of the tiny config,
+# three frames (a first, a middle and a last one).
+TINY_SCENE_ARGS = ("--seed", "1", "--set", "camera.frames=3")
+
+
 def render(spec_or_config: str | Path, out: Path, *args: str) -> subprocess.CompletedProcess:
     """``transphy3d render-scene`` in a subprocess; fails the test with its stderr on error."""
     result = run_cli("render-scene", str(spec_or_config), "--out", str(out), "--quiet", *args)
@@ -78,12 +85,27 @@ def render(spec_or_config: str | Path, out: Path, *args: str) -> subprocess.Comp
     return result
 
 
+def digest(directory: Path) -> str:
+    """A hash of every file's relative path and bytes under ``directory``: equal before and after
+    means nothing in it changed."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    return hashlib.sha256(
+        b"".join(p.relative_to(directory).as_posix().encode() + p.read_bytes() for p in files)
+    ).hexdigest()
+
+
+def copy_scene(scene: Path, parent: Path) -> Path:
+    """A copy of the scene directory ``scene`` under ``parent`` (same name), to damage or change."""
+    return Path(shutil.copytree(scene, parent / scene.name))
+
+
 @contextlib.contextmanager
-def small_disk(path: Path, size: str) -> Iterator[Path]:
-    """A tmpfs of ``size`` (e.g. ``400k``) mounted at ``path`` for the block; skips the test where
-    mounting is not allowed."""
+def small_disk(path: Path, size: str, read_only: bool = False) -> Iterator[Path]:
+    """A tmpfs of ``size`` (e.g. ``400k``), read-only if asked, mounted at ``path`` for the block;
+    skips the test where mounting is not allowed."""
     path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    options = f"size={size}" + ",ro" * read_only
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:

@@ -4,7 +4,6 @@ stale partial of a dead process is removed by the next command that writes there
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import socket
@@ -14,18 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, render
+from helpers import REPO, digest, render
 
 pytestmark = pytest.mark.blender
 SLOW = ["--set", "camera.frames=4", "--set", "render.width=320", "--set", "render.height=240",
         "--set", "render.samples=256"]  # fmt: skip
-
-
-def digest(directory: Path) -> str:
-    files = sorted(p for p in directory.rglob("*") if p.is_file())
-    return hashlib.sha256(
-        b"".join(p.relative_to(directory).as_posix().encode() + p.read_bytes() for p in files)
-    ).hexdigest()
 
 
 def stop_while_rendering(args: list[str], partial_parent: Path, signum: int) -> subprocess.CompletedProcess:

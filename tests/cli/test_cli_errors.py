@@ -11,27 +11,6 @@ from helpers import one_line_error, render, run_cli, sampled_spec, save
 from transphy3d.scene.spec import StaticSource
 
 
-def test_every_subcommand_has_help() -> None:
-    result = run_cli("--help")
-    assert result.returncode == 0
-    commands = [
-        "assets",
-        "preview",
-        "render",
-        "render-scene",
-        "status",
-        "validate",
-        "sample",
-        "train-dkt",
-        "infer-dkt",
-        "eval-dkt",
-    ]
-    for command in commands:
-        assert command in result.stdout
-        sub = run_cli(command, "--help")
-        assert sub.returncode == 0 and "usage:" in sub.stdout
-
-
 def test_unknown_key(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text(f"base: {Path('scene_configs/tiny.yaml').resolve()}\nlighting:\n  lightz: {{}}\n")

@@ -56,7 +56,8 @@ def _check_texture(texture: TextureSpec) -> None:
         assert field.low <= getattr(texture, field.name) <= field.high, field.name
 
 
-# What each surface class must offer (issue 12): real-looking kinds for every surface.
+# What each surface class must offer: real-looking kinds for every surface, so that no table or floor
+# is drawn from plain procedural patterns alone.
 SURFACE_KINDS_OF_CLASS = {
     "table": {"wood", "laminate", "marble", "fabric", "brushed", "plastic", "planks"},
     "floor": {"planks", "tiles", "plastic", "fabric"},
@@ -80,7 +81,7 @@ def test_surface_classes_use_the_surface_kinds_and_keep_their_preset_names(name:
     for preset in cls.presets.values():
         kinds |= set(preset.texture.type.values())
     assert SURFACE_KINDS_OF_CLASS[name] <= kinds
-    # Drawn by weight, every surface class mostly looks like a real surface, not a legacy pattern.
+    # Drawn by weight, every surface class mostly looks like a real surface, not a plain pattern.
     drawn = [sample_material(load_library(MATERIALS), name, stream(seed, "kinds", name)) for seed in range(200)]
     share = np.mean([m.texture.type in mp.SURFACE_KINDS for m in drawn])
     assert share > 0.75, (name, share)
@@ -105,14 +106,15 @@ def test_every_texture_kind_is_described() -> None:
         for field in mp.TEXTURE_FIELDS:
             assert field.low <= info.default(field.name) <= field.high
         assert set(dict(info.defaults)) <= fields
-    # The legacy patterns change nothing by default: no relief, no roughness variation, no turn.
+    # The plain patterns change nothing by default (no relief, no roughness variation, no turn), so
+    # recorded scenes that use them render unchanged.
     for kind in ("noise", "checker", "wave", "voronoi", "brick", "musgrave"):
         for field in mp.TEXTURE_FIELDS:
             assert mp.TEXTURE_KIND_INFO[kind].default(field.name) == field.default
 
 
 def test_scenes_recorded_before_the_surface_textures_load() -> None:
-    """A scene.yaml of 0.1.0 (legacy kinds, no texture fields) loads; absent fields read as the
+    """A scene.yaml of 0.1.0 (plain pattern kinds, no texture fields) loads; absent fields read as the
     defaults under which it rendered."""
     spec = load_spec(REPO / "tests" / "scene" / "data" / "scene_before_surfaces.yaml")
     textures = [p.material.texture for p in spec.environment.parts] + [spec.environment.room.material.texture]

@@ -108,7 +108,7 @@ class ObjectsConfig(FrozenModel):
     spread: float = Field(0.6, gt=0.0, le=1.0)
     drop_area: dist(gt=0.0, le=10.0) = _d({"uniform": [0.25, 0.5]})
     density: dist(ge=10.0, le=30000.0) = _d({"uniform": [800.0, 2600.0]})
-    # Static assets (issue 6): each object is drawn from the asset bank with this probability.
+    # Static assets: each object is drawn from the asset bank with this probability (0: procedural only).
     static_fraction: float = Field(0.0, ge=0.0, le=1.0)
     asset_manifest: str | None = None  # .jsonl manifest, relative to the config file's folder
     static_size: dist(ge=0.01, le=5.0) = _d({"uniform": [0.08, 0.2]})  # largest extent, metres

@@ -163,5 +163,6 @@ TEXTURE_KIND_INFO: dict[str, TextureKindInfo] = {
     )
 }
 assert tuple(TEXTURE_KIND_INFO) == TEXTURE_KINDS, "every texture kind needs a TextureKindInfo"
-# The kinds drawn in pattern units on box-projected faces, with relief (the rest: legacy patterns).
+# The kinds drawn in pattern units on box-projected faces, with relief (the rest: plain procedural
+# patterns in texture coordinates, without relief).
 SURFACE_KINDS: tuple[str, ...] = TEXTURE_KINDS[TEXTURE_KINDS.index("wood") :]

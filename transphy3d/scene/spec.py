@@ -171,7 +171,7 @@ class ObjectSpec(StrictModel):
     friction: float = Field(ge=0.0)
     restitution: float = Field(ge=0.0)
     drop_height: float = Field(ge=0.0)
-    rest_pose: RestPose = "random"  # scenes sampled by 0.1.0 were all random drops
+    rest_pose: RestPose = "random"  # a scene.yaml without it (0.1.0) holds random drops: read them as such
     initial_pose: Pose
     settled_pose: Pose | None = None
     trajectory: list[Pose] | None = None
