@@ -13,7 +13,7 @@ import pytest
 from helpers import CONFIGS, copy_scene, digest, one_line_error, run_cli, small_disk
 
 from transphy3d.errors import ExitCode, OutputError, UserError
-from transphy3d.output import contract
+from transphy3d.output import channels, contract
 from transphy3d.pipeline import missing_files, render_scene, resolve_scene, sample_scene, summary_line
 from transphy3d.scene.recorded import load_spec
 from transphy3d.scene.spec import Runtime, StaticSource
@@ -55,14 +55,14 @@ def test_a_rendered_scene_is_published_whole(tiny_scene: Path) -> None:
     spec = load_spec(tiny_scene / contract.SCENE_SPEC_FILE)
     assert missing_files(tiny_scene, spec) == []
     assert [p.name for p in tiny_scene.parent.iterdir()] == [tiny_scene.name]
-    assert len(list((tiny_scene / contract.RGB_DIR).iterdir())) == spec.render.frames == 3
+    assert len(list((tiny_scene / channels.RGB).iterdir())) == spec.render.frames == 3
 
 
 @pytest.mark.blender
 def test_missing_files_lists_what_a_scene_lacks(tiny_scene: Path, tmp_path: Path) -> None:
     scene = copy_scene(tiny_scene, tmp_path)
     spec = load_spec(scene / contract.SCENE_SPEC_FILE)
-    contract.frame_path(scene, contract.MASK_DIR, 2).unlink()
+    channels.frame_path(scene, channels.MASK, 2).unlink()
     (scene / contract.object_mesh_file(2)).unlink()
     assert missing_files(scene, spec) == ["mask/000002.png", "meshes/0002.ply"]
     flow = spec.model_copy(update={"output": spec.output.model_copy(update={"flow": True})})
@@ -140,12 +140,6 @@ def test_a_full_disk_is_an_output_error_leaving_no_scene(full_disk) -> None:
 
 
 @pytest.mark.blender
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline._keep_log moves the scratch log with os.replace and ignores the OSError: with --log on "
-    "another file system (EXDEV) the log named in the error does not exist and <out>.partial-<pid>@<host>.log "
-    "stays beside the output",
-)
 def test_a_full_disk_keeps_the_log_where_asked(full_disk) -> None:
     _, _, log, listing = full_disk
     assert "Fra:0" in log.read_text(errors="replace")  # Blender's console output

@@ -161,11 +161,11 @@ def out_of_space(path: str | Path, needed: int = 0) -> bool:
 
 
 def keep_log(log: str | Path, kept: str | Path) -> Path | None:
-    """Move a scratch log to where a user will look for it (``kept``), best effort: a log is no
-    reason to fail. Returns where it went, or None."""
+    """Move a scratch log to where a user will look for it (``kept``, on any file system), best
+    effort: a log is no reason to fail. Returns where it went, or None."""
     if not Path(log).exists():
         return None
     with contextlib.suppress(OSError):
-        os.replace(log, kept)
+        shutil.move(log, kept)
         return Path(kept)
     return None

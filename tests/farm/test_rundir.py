@@ -11,6 +11,7 @@ import yaml
 from helpers import copy_scene, small_disk
 
 from transphy3d.errors import OutputError, UserError
+from transphy3d.farm import records
 from transphy3d.farm.rundir import (
     RunLock,
     check_or_write_run,
@@ -19,7 +20,7 @@ from transphy3d.farm.rundir import (
     run_record,
     scene_seed,
 )
-from transphy3d.output import contract
+from transphy3d.output import channels, contract
 from transphy3d.rng import derive_seed
 
 
@@ -67,7 +68,7 @@ def test_an_allowed_change_keeps_the_history(tmp_path: Path) -> None:
 
 def test_the_output_is_prepared_or_refused_in_one_line(tmp_path: Path) -> None:
     prepare_output(tmp_path / "run" / "deep")
-    assert sorted(p.name for p in (tmp_path / "run" / "deep").iterdir()) == [contract.LOG_DIR]
+    assert sorted(p.name for p in (tmp_path / "run" / "deep").iterdir()) == [records.LOG_DIR]
     (tmp_path / "file").write_text("")
     with pytest.raises(OutputError, match="a file is in the way"):
         prepare_output(tmp_path / "file" / "run")
@@ -82,13 +83,13 @@ def test_one_farm_per_directory(tmp_path: Path) -> None:
     with RunLock(tmp_path), busy:
         RunLock(tmp_path).__enter__()
     with RunLock(tmp_path):  # released: the next run may start
-        assert (tmp_path / contract.LOCK_FILE).is_file()
+        assert (tmp_path / records.LOCK_FILE).is_file()
 
 
 @pytest.mark.blender
 def test_invalid_scenes_are_found_by_index(tiny_scene: Path, tmp_path: Path) -> None:
     good = copy_scene(tiny_scene, tmp_path / "a").rename(tmp_path / contract.scene_name(0))
     bad = copy_scene(tiny_scene, tmp_path / "b").rename(tmp_path / contract.scene_name(1))
-    contract.frame_path(bad, contract.DEPTH_DIR, 2).write_bytes(b"")
+    channels.frame_path(bad, channels.DEPTH, 2).write_bytes(b"")
     problems = invalid_scenes(tmp_path, [0, 1])
     assert list(problems) == [1] and "000002" in problems[1] and good.is_dir()

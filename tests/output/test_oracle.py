@@ -14,7 +14,7 @@ from helpers import copy_scene
 
 from transphy3d.files import write_json
 from transphy3d.geometry import camera as cam
-from transphy3d.output import contract, frame_files
+from transphy3d.output import channels, contract, frame_files
 from transphy3d.output.oracle import compare, raycast, silhouettes
 from transphy3d.output.reader import open_scene
 
@@ -49,15 +49,15 @@ def _cube_scene(path: Path) -> Path:
         ],
     }  # fmt: skip
     write_json(path / contract.OBJECTS_FILE, objects)
-    for kind in (contract.DEPTH_DIR, contract.NORMAL_DIR, contract.MASK_DIR):
+    for kind in (channels.DEPTH, channels.NORMAL, channels.MASK):
         (path / kind).mkdir()
     return path
 
 
 def _write(path: Path, frame: int, depth: np.ndarray, normal: np.ndarray, mask: np.ndarray) -> None:
-    frame_files.write_depth(contract.frame_path(path, contract.DEPTH_DIR, frame), depth.astype(np.float32))
-    frame_files.write_normal(contract.frame_path(path, contract.NORMAL_DIR, frame), normal)
-    frame_files.write_mask(contract.frame_path(path, contract.MASK_DIR, frame), mask.astype(np.uint16))
+    frame_files.write_depth(channels.frame_path(path, channels.DEPTH, frame), depth.astype(np.float32))
+    frame_files.write_normal(channels.frame_path(path, channels.NORMAL, frame), normal)
+    frame_files.write_mask(channels.frame_path(path, channels.MASK, frame), mask.astype(np.uint16))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from helpers import copy_scene
 
 from transphy3d.geometry.transforms import pose_matrix
-from transphy3d.output import contract, frame_files
+from transphy3d.output import channels, contract, frame_files
 from transphy3d.output.quality import (
     DEPTH_SAMPLES_PER_FRAME,
     VISIBLE_SHARE,
@@ -103,10 +103,10 @@ def test_measure_scene_counts_the_rendered_masks(tiny_scene: Path) -> None:
     quality = measure_scene(tiny_scene)
     stored = json.loads((tiny_scene / contract.META_FILE).read_text())["quality"]
     assert quality.to_json() == stored
-    masks = [frame_files.read_mask(contract.frame_path(tiny_scene, contract.MASK_DIR, f)) for f in range(3)]
+    masks = [frame_files.read_mask(channels.frame_path(tiny_scene, channels.MASK, f)) for f in range(3)]
     assert quality.object_share == [round(float(np.mean(m > 0)), 5) for m in masks]
     assert quality.frames == 3 and quality.pairs == 9
-    depths = [frame_files.read_depth(contract.frame_path(tiny_scene, contract.DEPTH_DIR, f)) for f in range(3)]
+    depths = [frame_files.read_depth(channels.frame_path(tiny_scene, channels.DEPTH, f)) for f in range(3)]
     on_objects = np.concatenate([d[(m > 0) & (d > 0)] for d, m in zip(depths, masks, strict=True)])
     assert quality.object_depth is not None
     assert quality.object_depth.min == round(float(on_objects.min()), 4)
@@ -118,7 +118,7 @@ def test_measure_scene_follows_the_masks_on_disk(tiny_scene: Path, tmp_path: Pat
     """A frame whose mask is emptied counts as a frame without a visible object."""
     scene = copy_scene(tiny_scene, tmp_path)
     before = measure_scene(scene)
-    path = contract.frame_path(scene, contract.MASK_DIR, 1)
+    path = channels.frame_path(scene, channels.MASK, 1)
     frame_files.write_mask(path, np.zeros_like(frame_files.read_mask(path)))
     after = measure_scene(scene)
     assert after.object_share[1] == 0.0 and after.object_share[::2] == before.object_share[::2]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import sampled_spec
 
-from transphy3d.output import contract
+from transphy3d.output import channels
 from transphy3d.sensor.convert import SensorConverter
 
 
@@ -26,7 +26,7 @@ def test_it_prepares_the_sensor_folders(tmp_path: Path, keep_ir: bool) -> None:
     spec = sampled_spec(0, "sensor.enabled=true", f"sensor.keep_ir={str(keep_ir).lower()}")
     SensorConverter(spec, tmp_path / "scene")
     made = sorted(p.name for p in (tmp_path / "scene").iterdir())
-    expected = [contract.IR_LEFT_DIR, contract.IR_RIGHT_DIR] * keep_ir + [contract.RAW_DEPTH_DIR]
+    expected = [channels.IR_LEFT, channels.IR_RIGHT] * keep_ir + [channels.RAW_DEPTH]
     assert made == sorted(expected)
 
 
