@@ -135,43 +135,60 @@ def write_cleargrasp(root: Path) -> dict:
     }
 
 
-def write_clearpose(root: Path, scenes: tuple[str, ...] = ("set2/scene1", "set1/scene5", "set1/scene1")) -> dict:
-    """``clearpose/set{k}/scene{m}/`` with frames 000000, 000005, 000010 (ids skip), depth in mm,
-    labels with transparent ids 5 and 63 and distractors 200 and 203, ``metadata.mat`` per frame."""
+def write_clearpose_frame(
+    scene: Path, frame: str, rgb: np.ndarray, depth_mm: np.ndarray, raw_mm: np.ndarray, label: np.ndarray
+) -> None:
+    """One ClearPose frame's PNGs (colour, 16-bit depths in mm, 8-bit labels)."""
+    scene.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(scene / f"{frame}-color.png")
+    Image.fromarray(depth_mm.astype(np.uint16)).save(scene / f"{frame}-depth_true.png")
+    Image.fromarray(raw_mm.astype(np.uint16)).save(scene / f"{frame}-depth.png")
+    Image.fromarray(label.astype(np.uint8)).save(scene / f"{frame}-label.png")
+
+
+def write_clearpose_metadata(scene: Path, intrinsics: dict[str, np.ndarray]) -> None:
+    """``metadata.mat``: one struct per frame id (camera_intrinsics, factor_depth 1000, ...)."""
     from scipy.io import savemat
 
-    expected = {}
-    for s, name in enumerate(scenes):
-        scene = root / "clearpose" / name
-        scene.mkdir(parents=True)
-        meta = {}
-        for t, frame in enumerate(("000000", "000005", "000010")):
-            seed = 10 * s + t
-            Image.fromarray(gradient_rgb(H, W, seed)).save(scene / f"{frame}-color.png")
-            mm = np.round(depth_map(seed) * 1000).astype(np.uint16)
-            mm[0, :2] = 0
-            Image.fromarray(mm).save(scene / f"{frame}-depth_true.png")
-            raw = mm.copy()
-            raw[3:5, 3:5] = 0
-            Image.fromarray(raw).save(scene / f"{frame}-depth.png")
-            label = np.zeros((H, W), np.uint8)
-            label[1:3, 1:4] = 5
-            label[4:6, 1:4] = 63
-            label[1:3, 8:12] = 200
-            label[5:7, 8:12] = 203
-            Image.fromarray(label).save(scene / f"{frame}-label.png")
-            K = np.array([[20.0 + t, 0, 7.5], [0, 21.0 + t, 3.5], [0, 0, 1]])
-            meta[frame] = {
+    savemat(
+        scene / "metadata.mat",
+        {
+            frame: {
                 "cls_indexes": np.array([[5], [63]]),
                 "camera_intrinsics": K,
                 "rotation_translation_matrix": np.eye(4)[:3],
                 "factor_depth": np.array([[1000]]),
             }
+            for frame, K in intrinsics.items()
+        },
+    )
+
+
+def write_clearpose(root: Path, scenes: tuple[str, ...] = ("set2/scene1", "set1/scene5", "set1/scene1")) -> dict:
+    """``clearpose/set{k}/scene{m}/`` with frames 000000, 000005, 000010 (ids skip), depth in mm,
+    labels with transparent ids 5 and 63 and distractors 200 and 203, ``metadata.mat`` per frame."""
+    expected = {}
+    for s, name in enumerate(scenes):
+        scene = root / "clearpose" / name
+        intrinsics = {}
+        for t, frame in enumerate(("000000", "000005", "000010")):
+            seed = 10 * s + t
+            mm = np.round(depth_map(seed) * 1000).astype(np.uint16)
+            mm[0, :2] = 0
+            raw = mm.copy()
+            raw[3:5, 3:5] = 0
+            label = np.zeros((H, W), np.uint8)
+            label[1:3, 1:4] = 5
+            label[4:6, 1:4] = 63
+            label[1:3, 8:12] = 200
+            label[5:7, 8:12] = 203
+            write_clearpose_frame(scene, frame, gradient_rgb(H, W, seed), mm, raw, label)
+            intrinsics[frame] = np.array([[20.0 + t, 0, 7.5], [0, 21.0 + t, 3.5], [0, 0, 1]])
             expected[(name, frame)] = {
                 "depth": mm.astype(np.float32) / 1000,
                 "raw": raw.astype(np.float32) / 1000,
                 "transparent": (label == 5) | (label == 63),
-                "K": K,
+                "K": intrinsics[frame],
             }
-        savemat(scene / "metadata.mat", meta)
+        write_clearpose_metadata(scene, intrinsics)
     return expected

@@ -60,7 +60,13 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     groups["data"].add_argument(
         "--mixture",
         default=None,
-        help="YAML file: sources: [{kind, path, weight, rgb_dir, depth_dir, normal_dir, depth_scale}] (added to --data)",
+        help="YAML file, or a shipped mixture by name (dkt_paper: the paper's co-training recipe): sources: [{kind, "
+        "path, weight, <adapter options>}] and optionally data_root (added to --data)",
+    )
+    groups["data"].add_argument(
+        "--data-root",
+        default=None,
+        help="the folder the mixture's relative paths are under (overrides the file's data_root)",
     )
     p.set_defaults(func=run_train, model_dests=dests)
 
@@ -68,10 +74,12 @@ def configure_train(p: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from transphy3d.dkt.sources import load_mixture_file
     from transphy3d.dkt.train import train
+    from transphy3d.resources import shipped_mixture
 
     values = model_values(args, args.model_dests)
     if args.mixture:
-        values["data"] = [*values.get("data", []), *load_mixture_file(args.mixture)]
+        mixture = shipped_mixture(args.mixture) or Path(args.mixture)
+        values["data"] = [*values.get("data", []), *load_mixture_file(mixture, args.data_root)]
     result = train(TrainSettings(**values))
     if result.main_process:
         print(f"trained to step {result.step}; checkpoint {result.checkpoint}; {result.skipped} clips skipped")

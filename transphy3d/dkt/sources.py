@@ -43,9 +43,11 @@ def parse_data_arg(text: str) -> SourceSpec:
     return SourceSpec(kind=kind or detect_kind(path), path=str(path), weight=weight)
 
 
-def load_mixture_file(path: str | Path) -> list[SourceSpec]:
+def load_mixture_file(path: str | Path, data_root: str | Path | None = None) -> list[SourceSpec]:
     """Sources from a YAML file: ``sources: [{kind, path, weight, <adapter options>}]`` (options:
-    ``rgb_dir``, ``depth_dir``, ``normal_dir``, ``depth_scale`` for images, ``subset`` for ClearPose)."""
+    ``rgb_dir``, ``depth_dir``, ``normal_dir``, ``depth_scale`` for images, ``subset`` for ClearPose)
+    and optionally ``data_root``. Relative source paths are taken under ``data_root`` (the
+    argument, else the file's key), else under the file's folder."""
     import yaml
 
     path = Path(path)
@@ -54,6 +56,11 @@ def load_mixture_file(path: str | Path) -> list[SourceSpec]:
     except (OSError, yaml.YAMLError) as error:
         raise UserError(f"cannot read ({error})", path=str(path)) from error
     entries = data.get("sources") if isinstance(data, dict) else None
+    if data_root is None and isinstance(data, dict) and data.get("data_root") is not None:
+        data_root = str(data["data_root"])
+    unknown_top = set(data) - {"sources", "data_root"} if isinstance(data, dict) else set()
+    if unknown_top:
+        raise UserError(f"unknown keys {sorted(unknown_top)}; allowed: sources, data_root", path=str(path))
     if not isinstance(entries, list) or not entries:
         raise UserError("expected a non-empty list under 'sources'", path=str(path), field="sources")
     specs = []
@@ -70,7 +77,7 @@ def load_mixture_file(path: str | Path) -> list[SourceSpec]:
             )
         source_path = Path(entry["path"])
         if not source_path.is_absolute():
-            source_path = path.parent / source_path
+            source_path = (Path(data_root) if data_root is not None else path.parent) / source_path
         kind = entry.get("kind") or detect_kind(source_path)
         if kind not in KINDS:
             raise UserError(f"kind {kind!r}; allowed: {', '.join(KINDS)}", path=str(path), field=f"{where}.kind")
