@@ -152,3 +152,30 @@ def test_eval_hand_computed_on_a_distorted_prediction(tmp_path: Path) -> None:
     assert every["delta_1.05"] == 0.0 and every["delta_1.10"] == pytest.approx(1 / 3) and every["delta_1.25"] == 1.0
     assert transparent["abs_rel"] == pytest.approx(1 / 13, rel=1e-6) and transparent["delta_1.10"] == 1.0
     assert "| opaque | all | 1 | 0.1399 | 0.1031 | 0.00 | 33.33 | 100.00 | - |" in (out / "metrics.md").read_text()
+
+
+def test_infer_a_dataset_into_the_layout_eval_reads(tiny_base: Path, trained_run, tmp_path: Path) -> None:
+    write_clearpose(tmp_path, scenes=("set2/scene1",))
+    write_dreds(tmp_path)
+    checkpoint = str(trained_run[0].checkpoint)
+    common = ["--lora", checkpoint, "--base", str(tiny_base), "--resolution", "32x32", "--steps", "2"]
+    pred = tmp_path / "pred"
+    argv = ["infer-dkt", f"clearpose:{tmp_path / 'clearpose'}", *common, "--out", str(pred), "--formats", "npy"]
+    assert main(argv) == 0
+    video = np.load(pred / "set2" / "scene1" / "disparity.npy")
+    assert video.shape == (3, H, W) and video.min() >= 0 and video.max() <= 1
+    dreds_pred = tmp_path / "dreds-pred"
+    argv = ["infer-dkt", f"dreds:{tmp_path / 'DREDS-CatKnown'}", *common, "--out", str(dreds_pred), "--formats", "npy"]
+    assert main([*argv, "--numerics", "official"]) == 0
+    frames = np.load(dreds_pred / "test" / "00001" / "disparity.npy")
+    assert frames.shape == (2, H, W)  # two independent frames, each predicted on its own
+    out = tmp_path / "eval"
+    argv = ["eval-dkt", f"clearpose:{tmp_path / 'clearpose'}", "--pred", str(pred), "--out", str(out)]
+    assert main([*argv, "--index-cache", str(tmp_path / "cache")]) == 0
+    summary = json.loads((out / "metrics.json").read_text())["summary"]
+    assert set(summary) == {"all", "transparent"} and 0 < summary["all"]["abs_rel"] < 10
+    out = tmp_path / "eval-dreds"
+    argv = ["eval-dkt", f"dreds:{tmp_path / 'DREDS-CatKnown'}", "--pred", str(dreds_pred), "--out", str(out)]
+    assert main([*argv, "--index-cache", str(tmp_path / "cache")]) == 0
+    videos = json.loads((out / "metrics.json").read_text())["videos"]
+    assert set(videos) == {"test/00001/0000", "test/00001/0002"}  # one alignment per frame
