@@ -4,6 +4,7 @@ and order its format facts say; bad data is a one-line error naming the file."""
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -186,3 +187,14 @@ def test_scan_cache_is_reused_until_a_folder_changes(tmp_path: Path) -> None:
         (scene / f"000007-{suffix}.png").write_bytes((scene / f"000005-{suffix}.png").read_bytes())
     changed = open_dataset(root, cache_dir=cache)
     assert changed.sequences()[0].ids == ["000000", "000005", "000007", "000010"]
+
+
+def test_an_edited_skip_list_invalidates_the_cached_scan(tmp_path: Path) -> None:
+    write_hiss(tmp_path)
+    cache = tmp_path / "cache"
+    assert open_dataset(tmp_path / "HISS", cache_dir=cache).sequences()[0].ids == ["0000", "0002"]
+    bad = tmp_path / "HISS" / "train" / "bad_his.txt"
+    bad.write_text("datasets/HISS/train/scene_a/0002_depth.exr 0.9\n")
+    stamp = bad.stat().st_mtime_ns + 10**9  # a later time: some file systems keep coarse mtimes
+    os.utime(bad, ns=(stamp, stamp))
+    assert open_dataset(tmp_path / "HISS", cache_dir=cache).sequences()[0].ids == ["0000", "0001"]

@@ -55,7 +55,7 @@ class HissDataset(FolderDataset):
 
         listing = Listing()
         scenes = lister.walk(accept)
-        bad = {folder: bad_frames(folder / BAD_LIST) for folder in lists}
+        bad = {folder: bad_frames(lister.watch(folder / BAD_LIST)) for folder in lists}
         for folder in scenes:
             files = set(lister.files(folder))
             skip = set().union(*(b for where, b in bad.items() if where == folder or where in folder.parents))

@@ -33,10 +33,18 @@ class Lister:
     def __init__(self, root: Path):
         self.root = root
         self.real_root = root.resolve()
-        self.seen: dict[str, int] = {}
+        self.seen: dict[str, int] = {}  # folders listed and files read: path relative to the root -> mtime
+        self._listed: dict[Path, list[os.DirEntry]] = {}
+
+    def watch(self, path: Path) -> Path:
+        """Record a file the scan reads (a skip list): editing it invalidates the cached scan."""
+        self.seen[self.relative(path)] = path.stat().st_mtime_ns
+        return path
 
     def entries(self, folder: Path) -> list[os.DirEntry]:
-        """The entries of ``folder`` (under the root), sorted by name."""
+        """The entries of ``folder`` (under the root), sorted by name; each folder is listed once."""
+        if folder in self._listed:
+            return self._listed[folder]
         real = folder.resolve()
         if real != self.real_root and self.real_root not in real.parents:
             raise UserError("leads outside the dataset root (a link?)", path=str(folder), field="data")
@@ -46,6 +54,7 @@ class Lister:
             self.seen[self.relative(folder)] = folder.stat().st_mtime_ns
         except OSError as error:
             raise UserError(f"cannot list ({error.strerror})", path=str(folder), field="data") from error
+        self._listed[folder] = found
         return found
 
     def files(self, folder: Path) -> list[str]:
