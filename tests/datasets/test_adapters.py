@@ -159,6 +159,11 @@ def test_bad_data_is_one_line_naming_the_file(tmp_path: Path) -> None:
     (scene / "metadata.mat").write_bytes(b"MATLAB garbage")
     with pytest.raises(CorruptData, match=r"metadata\.mat"):
         _ = seq.frame(0).K
+    (tmp_path / "cp" / "clearpose" / "set3" / "scene9").mkdir()
+    (tmp_path / "cp" / "clearpose" / "set3" / "scene9" / "metadata.mat").write_bytes(b"")
+    dataset = open_dataset(tmp_path / "cp" / "clearpose")
+    assert [s.name for s in dataset.sequences()] == ["set3/scene2"]
+    assert dataset.skipped == [f"{tmp_path / 'cp' / 'clearpose' / 'set3' / 'scene9'}: no frames; skipped"]
     empty = tmp_path / "empty-hiss" / "scene"
     empty.mkdir(parents=True)
     (empty.parent / "bad_his.txt").write_text("")

@@ -26,6 +26,7 @@ class FolderDataset(Dataset):
         )
         self.listing = [(name, ids) for name, ids in listing.sequences if ids]
         self.skipped = list(listing.skipped)
+        self.skipped += [f"{self.folder(name)}: no frames; skipped" for name, ids in listing.sequences if not ids]
         if not self.listing:
             raise UserError(f"no {self.kind} frames found (expected {self.LAYOUT})", path=str(self.root), field="data")
 

@@ -3,7 +3,8 @@ simDepthImage.exr, ir_l.png, ir_r.png}``; frames are independent. Depth in metre
 half-float ``Y`` channel); ``bad_his.txt`` in a split folder lists frames to skip (the first word
 of a line is the path of the frame's ``_depth.exr``, as ``data/stereo_datasets.py`` reads it). No
 intrinsics on disk: 640x360 with a 71.28 degree horizontal field of view, square pixels, centred
-principal point. No transparent label."""
+principal point. No transparent label. (D3RoMa's own loader also leaves out scenes whose path
+names glass, mirror or bed: a training choice of theirs, not applied here.)"""
 
 from __future__ import annotations
 
