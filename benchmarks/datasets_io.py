@@ -7,7 +7,8 @@
    decodes nothing) in scenes of 100 frames; ``open_dataset`` + the training source's index
    (``DatasetSource``: sequences, items) cold (no cache), then warm (the cached scan: one ``stat``
    per folder), and the ratio.
-2. Decode throughput per format, in one process (what one DataLoader worker does): frames per
+2. Decode throughput per format (DREDS, HISS, ClearGrasp, ClearPose, our render output and the
+   published tars), in one process (what one DataLoader worker does): frames per
    second reading what training reads (rgb + depth, checked against each other) at each format's
    published resolution, with noisy content that compresses like real images.
 """
@@ -100,6 +101,14 @@ def write_formats(root: Path, count: int, rng: np.random.Generator) -> dict[str,
         meta[frame] = {"camera_intrinsics": np.eye(3) * 600, "factor_depth": np.array([[1000]])}
     savemat(scene / clearpose.METADATA, meta)
     specs["clearpose (640x480 PNG + 16-bit PNG)"] = f"clearpose:{root / 'clearpose'}"
+    from dkt_data_loading import write_fixture
+
+    from transphy3d.dkt.published import export_render_output
+
+    write_fixture(root / "render", 1, count, 832, 480)
+    specs["render (832x480 PNG + float EXR)"] = f"render:{root / 'render'}"
+    export_render_output(root / "render", root / "published")
+    specs["published (832x480 PNG + 16-bit PNG in a tar)"] = f"published:{root / 'published'}"
     return specs
 
 

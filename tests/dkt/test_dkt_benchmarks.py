@@ -75,7 +75,7 @@ def test_datasets_io_benchmark_small(capsys: pytest.CaptureFixture[str]) -> None
     assert bench.main(["--scan-frames", "300", "--decode-frames", "1"]) == 0
     out = capsys.readouterr().out
     assert "start-up, 300 frames in 3 folders: cold" in out and "ratio cold/warm" in out
-    assert out.count("frames/s per worker") == 4
+    assert out.count("frames/s per worker") == 6
 
 
 def test_numerics_benchmark_small(capsys: pytest.CaptureFixture[str]) -> None:
