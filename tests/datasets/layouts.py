@@ -146,8 +146,18 @@ def write_clearpose_frame(
     Image.fromarray(label.astype(np.uint8)).save(scene / f"{frame}-label.png")
 
 
+def camera_pose(t: int) -> np.ndarray:
+    """Frame ``t``'s camera-to-world [R|t]: a small turn about y and a step along x per frame."""
+    angle = 0.02 * t
+    pose = np.zeros((3, 4))
+    pose[:, :3] = [[math.cos(angle), 0, math.sin(angle)], [0, 1, 0], [-math.sin(angle), 0, math.cos(angle)]]
+    pose[:, 3] = [0.01 * t, 0.0, 0.0]
+    return pose
+
+
 def write_clearpose_metadata(scene: Path, intrinsics: dict[str, np.ndarray]) -> None:
-    """``metadata.mat``: one struct per frame id (camera_intrinsics, factor_depth 1000, ...)."""
+    """``metadata.mat``: one struct per frame id (camera_intrinsics, factor_depth 1000, the camera
+    pose of the frame's position in the sequence, ...)."""
     from scipy.io import savemat
 
     savemat(
@@ -156,10 +166,10 @@ def write_clearpose_metadata(scene: Path, intrinsics: dict[str, np.ndarray]) -> 
             frame: {
                 "cls_indexes": np.array([[5], [63]]),
                 "camera_intrinsics": K,
-                "rotation_translation_matrix": np.eye(4)[:3],
+                "rotation_translation_matrix": camera_pose(t),
                 "factor_depth": np.array([[1000]]),
             }
-            for frame, K in intrinsics.items()
+            for t, (frame, K) in enumerate(intrinsics.items())
         },
     )
 
@@ -173,7 +183,7 @@ def write_clearpose(root: Path, scenes: tuple[str, ...] = ("set2/scene1", "set1/
         intrinsics = {}
         for t, frame in enumerate(("000000", "000005", "000010")):
             seed = 10 * s + t
-            mm = np.round(depth_map(seed) * 1000).astype(np.uint16)
+            mm = np.round(depth_map(seed, 0.4, 1.4) * 1000).astype(np.uint16)  # inside ClearPose's range
             mm[0, :2] = 0
             raw = mm.copy()
             raw[3:5, 3:5] = 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from layouts import H, W, write_cleargrasp, write_clearpose, write_dreds, write_hiss
+from layouts import H, W, camera_pose, write_cleargrasp, write_clearpose, write_dreds, write_hiss
 
 from transphy3d.datasets import CorruptData, detect_kind, open_dataset
 from transphy3d.errors import UserError
@@ -96,8 +96,10 @@ def test_clearpose_video_subsets_distractors_and_metadata(tmp_path: Path) -> Non
     assert [s.name for s in open_dataset(f"clearpose:{root / 'set1'}", subset="train").sequences()] == ["scene1"]
     frames = list(heavy[0].frames())
     assert [f.id for f in frames] == ["000000", "000005", "000010"]
-    for frame in frames:
+    for t, frame in enumerate(frames):
         want = expected[("set2/scene1", frame.id)]
+        world_from_camera = np.vstack([camera_pose(t), [0, 0, 0, 1]])
+        np.testing.assert_allclose(frame.camera_from_world @ world_from_camera, np.eye(4), atol=1e-12)
         np.testing.assert_array_equal(frame.depth, want["depth"])
         np.testing.assert_array_equal(frame.raw_depth, want["raw"])
         np.testing.assert_array_equal(frame.transparent, want["transparent"])

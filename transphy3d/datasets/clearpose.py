@@ -6,9 +6,14 @@ metres (1000: millimetres), 0 invalid; ground truth is ``depth_true``, ``depth``
 ``metadata.mat`` has one struct per frame id (``cls_indexes``, ``camera_intrinsics`` 3x3,
 ``rotation_translation_matrix``, ``center``, ``factor_depth``, ``bbox``, ``poses``), read for the
 frame alone (``scipy.io.loadmat``, which reads MATLAB data and runs no code).
+``rotation_translation_matrix`` is the camera's pose, camera-to-world (ProgressLabeller, branch
+``transparent``, ``offline/render.py``, which writes it: object poses in the camera are
+``inv(campose) @ model``); ``camera_from_world`` is its inverse (checked on fixtures, not on the
+release), which gives the temporal metric its camera-motion flow (the scenes are static).
 
 Test subsets (``SUBSETS``) as ClearPose's README and D3RoMa's ``data/stereo_datasets.py`` define them.
-Normals (``normal_true``) are not read: their encoding is not documented.
+Normals (``normal_true``) are not read: ProgressLabeller writes (n + 1) * 255 / 2 of normals
+computed from the true depth, in a camera frame its code does not state.
 """
 
 from __future__ import annotations
@@ -68,8 +73,8 @@ def check_subset(subset: str | None) -> None:
         raise UserError(f"{subset!r}; allowed: {', '.join(SUBSETS)}", field="--subset")
 
 
-def frame_metadata(path: Path, frame_id: str) -> tuple[np.ndarray, float]:
-    """(K, factor_depth) of one frame of ``metadata.mat``."""
+def frame_metadata(path: Path, frame_id: str) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """(K, factor_depth, world-to-camera 4x4 or None) of one frame of ``metadata.mat``."""
     from scipy.io import loadmat
 
     size = path.stat().st_size
@@ -88,7 +93,22 @@ def frame_metadata(path: Path, frame_id: str) -> tuple[np.ndarray, float]:
         ) from None
     if not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0 or not (np.isfinite(factor) and factor > 0):
         raise CorruptData(path, f"frame {frame_id}: K {K.tolist()}, factor_depth {factor}: must be finite and > 0")
-    return K, factor
+    return K, factor, camera_from_world(entry, path, frame_id)
+
+
+def camera_from_world(entry, path: Path, frame_id: str) -> np.ndarray | None:
+    """The inverse of a frame's ``rotation_translation_matrix`` (camera-to-world [R|t]), or None."""
+    names = entry.dtype.names or ()
+    if "rotation_translation_matrix" not in names:
+        return None
+    pose = np.asarray(entry["rotation_translation_matrix"], dtype=np.float64)
+    if pose.shape != (3, 4) or not np.isfinite(pose).all():
+        raise CorruptData(path, f"frame {frame_id}: rotation_translation_matrix must be a finite 3x4 [R|t]")
+    rotation, translation = pose[:, :3], pose[:, 3]
+    out = np.eye(4)
+    out[:3, :3] = rotation.T
+    out[:3, 3] = -rotation.T @ translation
+    return out
 
 
 def depth_png(path: Path, factor: float) -> np.ndarray:
@@ -138,7 +158,7 @@ class ClearPoseDataset(FolderDataset):
         meta = folder / METADATA
 
         @cache
-        def metadata(_frame: Frame) -> tuple[np.ndarray, float]:
+        def metadata(_frame: Frame) -> tuple[np.ndarray, float, np.ndarray | None]:
             return frame_metadata(meta, frame_id)
 
         def transparent(frame: Frame) -> np.ndarray:
@@ -153,5 +173,6 @@ class ClearPoseDataset(FolderDataset):
                 "raw_depth": (raw, lambda f: depth_png(raw, metadata(f)[1]) if raw.is_file() else None),
                 "transparent": (label, transparent),
                 "K": (meta, lambda f: metadata(f)[0]),
+                "camera_from_world": (meta, lambda f: metadata(f)[2]),
             },
         )
