@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from _common import machine
 
-from transphy3d.dkt.published_index import SAMPLE_FILES, PublishedIndex, Records
+from transphy3d.datasets.published_index import SAMPLE_FILES, PublishedIndex, Records
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ SHIPPED = Path(__file__).parent / "_shipped"
 CONFIG_DIR = SHIPPED / "scene_configs"
 MATERIALS_DIR = SHIPPED / "materials"
 ASSET_BANK_DIR = SHIPPED / "assets_manifest"
+MIXTURES_DIR = SHIPPED / "mixtures"
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -22,3 +23,9 @@ def shipped_configs() -> dict[str, Path]:
 def shipped_config(name: str) -> Path | None:
     """The shipped scene config called ``name``, or None."""
     return shipped_configs().get(name)
+
+
+def shipped_mixture(name: str) -> Path | None:
+    """The shipped training-data mixture called ``name`` (``dkt_paper``), or None."""
+    path = MIXTURES_DIR / f"{name}.yaml"
+    return path if path.is_file() else None

@@ -68,3 +68,18 @@ def test_published_index_benchmark_small(capsys: pytest.CaptureFixture[str]) -> 
     assert bench.main(["--sequences", "20", "--frames", "12", "--sample-sequences", "4"]) == 0
     out = capsys.readouterr().out
     assert "before:" in out and "B/frame of arrays" in out and "spawned worker receives" in out
+
+
+def test_datasets_io_benchmark_small(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("datasets_io")
+    assert bench.main(["--scan-frames", "300", "--decode-frames", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "start-up, 300 frames in 3 folders: cold" in out and "ratio cold/warm" in out
+    assert out.count("frames/s per worker") == 6
+
+
+def test_numerics_benchmark_small(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("dkt_numerics")
+    assert bench.main(["--frames", "1", "--size", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "official vs exact fp32: latents max" in out and "exact, model in bf16 vs exact fp32" in out

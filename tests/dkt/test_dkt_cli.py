@@ -146,7 +146,7 @@ def test_eval_cli_with_saved_and_live_predictions(
     assert summary["transparent"]["videos"] == 1 and summary["reflective"]["videos"] == 2
     assert summary["all"]["temporal_error"] < 0.05 * summary["all"]["opw_gt"]
     assert results["videos"]["scene_000000"]["fit"]["scale"] == pytest.approx(1 / 3, rel=1e-5)
-    assert (out / "metrics.md").read_text().startswith("| region | videos |")
+    assert (out / "metrics.md").read_text().startswith("| data | region | videos | REL | RMSE | δ1.05 |")
     assert results["protocol"]["name"] == "official" and results["protocol"]["aligned_disparity_min"] == 1e-3
     legacy = tmp_path / "eval_legacy"
     argv = ["eval-dkt", str(root), "--pred", str(pred), "--out", str(legacy), "--protocol", "legacy"]
@@ -224,8 +224,9 @@ def test_eval_cli_on_published_tars_and_normals(
     # published depth is 16-bit quantised: the exact prediction is off by at most half a step
     assert summary["abs_rel"] < 1e-4 and summary["delta_1.05"] == 1.0 and summary["videos"] == 2
     assert "opw" in summary  # camera-only geometric flow
-    err = _error(["eval-dkt", str(tmp_path / "pub"), "--pred", str(pred), "--out", str(tmp_path / "e2")], capsys)
-    assert "--regions" in err and "masks" in err
+    argv = ["eval-dkt", str(tmp_path / "pub"), "--pred", str(pred), "--out", str(tmp_path / "e2")]
+    err = _error([*argv, "--regions", "all,transparent"], capsys)
+    assert "--regions" in err and "published data has no transparent region" in err
     assert (
         main(
             [

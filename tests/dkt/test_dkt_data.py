@@ -16,13 +16,12 @@ from transphy3d.dkt.data import (
     ClipDataset,
     ClipKey,
     CorruptData,
-    RenderSource,
+    DatasetSource,
     collate,
     cover_size,
     model_inputs,
     normalize_disparity,
 )
-from transphy3d.dkt.images import ImageFolderSource
 from transphy3d.dkt.mixture import MixtureSampler, build_mixture, make_loader
 from transphy3d.dkt.settings import ClipSettings, FrameSettings
 from transphy3d.dkt.sources import SourceSpec, detect_kind, load_mixture_file, parse_data_arg
@@ -48,7 +47,7 @@ def test_disparity_rule_by_hand() -> None:
 
 def test_render_clip_shapes_resize_and_masks(tmp_path: Path) -> None:
     write_scene(tmp_path / "r" / "scene_000000", frames=9, width=48, height=40)
-    source = RenderSource(tmp_path / "r")
+    source = DatasetSource("render", tmp_path / "r")
     assert source.lengths == [9]
     dataset = ClipDataset([source], ClipSettings(resolution=(32, 32), random_crop=False))
     sample = dataset[ClipKey(0, 0, 2, 5, seed=0, stride=1)]
@@ -68,7 +67,7 @@ def test_render_clip_shapes_resize_and_masks(tmp_path: Path) -> None:
     stride = dataset[ClipKey(0, 0, 0, 3, seed=0, stride=4)]
     assert stride["rgb"].shape[1] == 3
     normals = ClipDataset(
-        [RenderSource(tmp_path / "r", task="normal")], ClipSettings(resolution=(32, 32), task="normal")
+        [DatasetSource("render", tmp_path / "r", task="normal")], ClipSettings(resolution=(32, 32), task="normal")
     )
     n = normals[ClipKey(0, 0, 0, 1, seed=0)]
     assert torch.allclose(n["target"][2][n["valid"]], torch.tensor(-1.0))
@@ -90,10 +89,10 @@ def test_corrupt_and_inconsistent_frames_are_counted_and_named(tmp_path: Path) -
     write_scene(root / "scene_000001", frames=9, seed=1)
     channels.frame_path(root / "scene_000000", "depth", 3).write_bytes(b"not an exr at all")
     write_rgb_png(channels.frame_path(root / "scene_000000", "rgb", 5), np.zeros((16, 16, 3), np.uint8))
-    source = RenderSource(root)
+    source = DatasetSource("render", root)
     with pytest.raises(CorruptData, match=r"depth/000003\.exr"):
         source.load(0, [2, 3])
-    with pytest.raises(CorruptData, match=r"rgb/000005\.png: shape \(16, 16, 3\)"):
+    with pytest.raises(CorruptData, match=r"rgb/000005\.png: rgb is 16x16, the frame is 32x32"):
         source.load(0, [5])
     dataset = ClipDataset([source], ClipSettings(resolution=(32, 32), random_crop=False))
     sample = dataset[ClipKey(0, 0, 1, 5, seed=4)]  # frames 1..5 hit both bad files
@@ -113,19 +112,19 @@ def test_all_clips_corrupt_is_an_error(tmp_path: Path) -> None:
     write_scene(root / "scene_000000", frames=5)
     for t in range(5):
         channels.frame_path(root / "scene_000000", "rgb", t).write_bytes(b"garbage")
-    dataset = ClipDataset([RenderSource(root)], ClipSettings(resolution=(32, 32)))
+    dataset = ClipDataset([DatasetSource("render", root)], ClipSettings(resolution=(32, 32)))
     with pytest.raises(UserError, match="could not be read"):
         dataset[ClipKey(0, 0, 0, 5, seed=0)]
     (root / "scene_000001").mkdir()
     (root / "scene_000001" / "camera.json").write_text("{broken")
-    source = RenderSource(root)
-    assert len(source.paths) == 1 and "scene_000001" in source.skipped[0]
+    source = DatasetSource("render", root)
+    assert len(source.sequences) == 1 and "scene_000001" in source.skipped[0]
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no scene directories"):
-        RenderSource(tmp_path / "empty")
+        DatasetSource("render", tmp_path / "empty")
     (root / "index.jsonl").write_text('{"scene": "scene_000000"}\n{"scene": "scene_000009"}\n')
-    source = RenderSource(root)  # a scene the index lists but the disk lacks is a counted skip
-    assert len(source.paths) == 1 and any("scene_000009" in s for s in source.skipped)
+    source = DatasetSource("render", root)  # a scene the index lists but the disk lacks is a counted skip
+    assert len(source.sequences) == 1 and any("scene_000009" in s for s in source.skipped)
 
 
 def _image_folder(root: Path, count: int = 3) -> Path:
@@ -142,17 +141,17 @@ def _image_folder(root: Path, count: int = 3) -> Path:
 
 def test_image_folder_source(tmp_path: Path) -> None:
     root = _image_folder(tmp_path / "imgs")
-    source = ImageFolderSource(root, depth_scale=0.001)
+    source = DatasetSource("images", root, options={"depth_scale": 0.001})
     assert source.lengths == [1, 1, 1] and "orphan" in source.skipped[0]
     clip = source.load(2, [0])
     assert clip.target.shape == (1, 20, 24) and clip.target[0, 5, 5] == pytest.approx(2.0)
     assert not clip.valid[0, 0, 0] and clip.valid[0, 1, 1]
     np.save(root / "depth" / "im1.npy", np.ones((20, 24)))
     with pytest.raises(UserError, match="rgb/"):
-        ImageFolderSource(tmp_path)
+        DatasetSource("images", tmp_path)
     Image.fromarray(np.zeros((5, 5), np.uint16)).save(root / "depth" / "im0.png")
-    with pytest.raises(CorruptData, match=r"im0\.png: shape"):
-        ImageFolderSource(root, depth_scale=0.001).load(0, [0])
+    with pytest.raises(CorruptData, match=r"im0\.png: depth is 5x5, the frame is 24x20"):
+        DatasetSource("images", root, options={"depth_scale": 0.001}).load(0, [0])
 
 
 def test_co_training_sampler(tmp_path: Path, render_root: Path) -> None:

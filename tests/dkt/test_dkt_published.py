@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from transphy3d.dkt.data import ClipDataset, ClipKey, CorruptData
-from transphy3d.dkt.published import PublishedSource, export_render_output
+from transphy3d.dkt.data import ClipDataset, ClipKey, CorruptData, DatasetSource
+from transphy3d.dkt.published import export_render_output
 from transphy3d.dkt.settings import ClipSettings
 from transphy3d.output.reader import open_scene
 
@@ -68,8 +68,8 @@ def test_reader_decodes_metric_depth(tmp_path: Path) -> None:
         depths[frame], max_depths[frame] = d, 2.37890625
     depths[3], max_depths[3] = np.zeros((8, 12), np.float32), 0.0  # a frame with nothing in view
     write_fixture_tar(tmp_path / "000007_materials.000000.tar", depths, max_depths)
-    source = PublishedSource(tmp_path)
-    assert source.lengths == [4] and source.sequences[0].sequence_id == "000007"
+    source = DatasetSource("published", tmp_path)
+    assert source.lengths == [4] and source.sequences[0].name == "000007"
     clip = source.load(0, [0, 1, 2, 3])
     assert clip.rgb.shape == (4, 8, 12, 3) and clip.rgb[2, 0, 0, 0] == 20  # frames sorted by id
     step = 2.37890625 / 65535
@@ -78,17 +78,17 @@ def test_reader_decodes_metric_depth(tmp_path: Path) -> None:
     assert clip.target[0, 1, 1] == pytest.approx(2.37890625)
     assert not clip.valid[0, 0, 0] and clip.valid[0, 1, 1]
     assert not clip.valid[3].any()
-    frame = source.sequences[0].read(1)
+    frame = source.dataset.published[0].read(1)
     np.testing.assert_allclose(frame.K, [[1.3737 * 12, 0, 5.5], [0, 1.3737 * 8, 3.5], [0, 0, 1]])
     np.testing.assert_allclose(frame.normal[0, 0], [0.0039, 0.0039, -1.0], atol=1e-3)
-    normals = PublishedSource(tmp_path, task="normal").load(0, [1])
+    normals = DatasetSource("published", tmp_path, task="normal").load(0, [1])
     assert normals.target.shape == (1, 8, 12, 3)
 
 
 def test_export_roundtrip(render_root: Path, tmp_path: Path) -> None:
     written = export_render_output(render_root, tmp_path / "pub")
     assert [p.name for p in written] == ["000000_materials.000000.tar", "000001_materials.000000.tar"]
-    source = PublishedSource(tmp_path / "pub")
+    source = DatasetSource("published", tmp_path / "pub")
     scene = open_scene(render_root / "scene_000001")
     clip = source.load(1, range(scene.num_frames))
     for t in range(scene.num_frames):
@@ -96,7 +96,7 @@ def test_export_roundtrip(render_root: Path, tmp_path: Path) -> None:
         np.testing.assert_array_equal(clip.rgb[t], f.rgb)
         np.testing.assert_allclose(clip.target[t], f.depth, atol=f.depth.max() / 65535)
         np.testing.assert_array_equal(clip.valid[t], f.depth > 0)
-    frame = source.sequences[1].read(4)
+    frame = source.dataset.published[1].read(4)
     np.testing.assert_allclose(frame.K, scene.K, atol=1e-9)
     np.testing.assert_allclose(frame.camera_from_world, scene.world_to_camera[4])
     np.testing.assert_allclose(frame.normal[5, 5], scene.normal(4)[5, 5], atol=2 / 255)
@@ -113,7 +113,7 @@ def test_corrupt_member_is_skipped_with_its_name(render_root: Path, tmp_path: Pa
                 data = b"\x89PNG broken"
                 info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    source = PublishedSource(tmp_path / "pub")
+    source = DatasetSource("published", tmp_path / "pub")
     with pytest.raises(CorruptData, match="000000_00000002"):
         source.load(0, [1, 2, 3])
     dataset = ClipDataset([source], ClipSettings(resolution=(32, 32), random_crop=False))
@@ -125,7 +125,7 @@ def test_corrupt_member_is_skipped_with_its_name(render_root: Path, tmp_path: Pa
 def test_index_is_compact_cached_once_and_mapped(render_root: Path, tmp_path: Path) -> None:
     import pickle
 
-    from transphy3d.dkt.published_index import PublishedIndex, cached_index, scan_tars
+    from transphy3d.datasets.published_index import PublishedIndex, cached_index, scan_tars
 
     tars = export_render_output(render_root, tmp_path / "pub")
     direct, _ = scan_tars(tars)
@@ -141,8 +141,10 @@ def test_index_is_compact_cached_once_and_mapped(render_root: Path, tmp_path: Pa
     for name in ("starts", "frame_ids", "member_tar", "member_offset", "member_size"):
         np.testing.assert_array_equal(getattr(again, name), getattr(direct, name))
     assert len(pickle.dumps(index)) < 500  # a spawned worker receives the cache path, not the arrays
-    clone = pickle.loads(pickle.dumps(PublishedSource(tmp_path / "pub", cache_dir=cache)))
-    np.testing.assert_array_equal(clone.load(1, [3, 4]).rgb, PublishedSource(tmp_path / "pub").load(1, [3, 4]).rgb)
+    clone = pickle.loads(pickle.dumps(DatasetSource("published", tmp_path / "pub", cache_dir=cache)))
+    np.testing.assert_array_equal(
+        clone.load(1, [3, 4]).rgb, DatasetSource("published", tmp_path / "pub").load(1, [3, 4]).rgb
+    )
     # records out of order and repeated: sorted by sequence and frame, the last record of a member wins
     index = PublishedIndex.from_arrays(
         ["a.tar"], ["000009", "000002"], np.array([0, 1, 1, 0]), np.array([5, 7, 7, 1]),

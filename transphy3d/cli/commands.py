@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "transphy3d.cli.sample:configure",
         "print or save the resolved scene spec of a config and seed (no rendering)",
     ),
+    "datasets": (
+        "transphy3d.cli.datasets:configure",
+        "datasets as published (DREDS, HISS, ClearGrasp, ClearPose, ...): inspect what they decode to",
+    ),
     "train-dkt": ("transphy3d.cli.dkt:configure_train", "LoRA fine-tuning of Wan 2.1 for video depth/normals (DKT)"),
     "infer-dkt": (
         "transphy3d.cli.dkt:configure_infer",

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from transphy3d.cli.options import add_model_options, model_values
-from transphy3d.dkt.settings import DeviceSettings, InferenceSettings, TrainSettings
+from transphy3d.datasets.spec import KINDS
+from transphy3d.dkt.settings import DeviceSettings, EvalSettings, InferenceSettings, TrainSettings
 from transphy3d.errors import ExitCode, UserError
 from transphy3d.files import check_output_dir
 
@@ -33,6 +34,11 @@ def _device_settings(args: argparse.Namespace) -> DeviceSettings:
     return DeviceSettings(**model_values(args, args.device_dests))
 
 
+def _numerics(args: argparse.Namespace) -> str:
+    """--numerics (needed before the model loads: official merges the LoRA into bf16 weights)."""
+    return model_values(args, args.inference_dests).get("numerics", InferenceSettings().numerics)
+
+
 def _inference_settings(args: argparse.Namespace, checkpoint_shift: float) -> InferenceSettings:
     """The sampler settings: the checkpoint's shift unless --shift."""
     return InferenceSettings(**{"shift": checkpoint_shift, **model_values(args, args.inference_dests)})
@@ -54,7 +60,13 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     groups["data"].add_argument(
         "--mixture",
         default=None,
-        help="YAML file: sources: [{kind, path, weight, rgb_dir, depth_dir, normal_dir, depth_scale}] (added to --data)",
+        help="YAML file, or a shipped mixture by name (dkt_paper: the paper's co-training recipe): sources: [{kind, "
+        "path, weight, <adapter options>}] and optionally data_root (added to --data)",
+    )
+    groups["data"].add_argument(
+        "--data-root",
+        default=None,
+        help="the folder the mixture's relative paths are under (overrides the file's data_root)",
     )
     p.set_defaults(func=run_train, model_dests=dests)
 
@@ -62,10 +74,12 @@ def configure_train(p: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from transphy3d.dkt.sources import load_mixture_file
     from transphy3d.dkt.train import train
+    from transphy3d.resources import shipped_mixture
 
     values = model_values(args, args.model_dests)
     if args.mixture:
-        values["data"] = [*values.get("data", []), *load_mixture_file(args.mixture)]
+        mixture = shipped_mixture(args.mixture) or Path(args.mixture)
+        values["data"] = [*values.get("data", []), *load_mixture_file(mixture, args.data_root)]
     result = train(TrainSettings(**values))
     if result.main_process:
         print(f"trained to step {result.step}; checkpoint {result.checkpoint}; {result.skipped} clips skipped")
@@ -81,7 +95,13 @@ def configure_infer(p: argparse.ArgumentParser) -> None:
         "(colour-mapped); for a normal checkpoint normal.npy, normal/*.exr (X, Y, Z) and normal.mp4."
     )
     p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
-    p.add_argument("input", metavar="VIDEO_OR_FRAMES", help="video file, folder of PNG/JPEG frames, or scene dir")
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        help="video file, folder of PNG/JPEG frames, scene dir, or a dataset KIND:PATH (KIND: "
+        + ", ".join(KINDS)
+        + "): then every sequence goes to OUT/<sequence name>/, as eval-dkt --pred reads",
+    )
     p.add_argument("--lora", required=True, metavar="CKPT", help=LORA_HELP)
     p.add_argument("--base", required=True, help=BASE_HELP)
     p.add_argument("--task", choices=("depth", "normal"), default=None, help=TASK_HELP)
@@ -102,150 +122,150 @@ def _formats(text: str) -> tuple[str, ...]:
 def run_infer(args: argparse.Namespace) -> int:
     import time
 
-    from transphy3d.dkt.infer import load_for_inference, pick_device, pick_dtype, predict_video, write_outputs
+    from transphy3d.datasets.spec import split_spec
+    from transphy3d.dkt.infer import load_for_inference, pick_device, pick_dtype, predict_frames, write_outputs
     from transphy3d.dkt.released import checkpoint_config
-    from transphy3d.dkt.videoio import read_frames
 
     formats = _formats(args.formats)
-    check_output_dir(args.out)
+    out = check_output_dir(args.out)
     config = checkpoint_config(args.lora, args.task)
     settings, where = _inference_settings(args, config.shift), _device_settings(args)
-    frames, fps, names = read_frames(args.input)
+    kind, _ = split_spec(args.input)
+    if kind is None:
+        from transphy3d.dkt.videoio import read_frames
+
+        frames, fps, names = read_frames(args.input)
+        inputs = [(out, frames, fps, names, False)]
+    else:  # a dataset: every sequence to OUT/<sequence name>/, the layout eval-dkt --pred reads
+        inputs = _dataset_inputs(args.input, out)
     device = pick_device(where.device)
     model_fn, codec, config = load_for_inference(
-        args.base, args.lora, device, pick_dtype(where.dtype, device), where.prompt_cache, args.task
+        args.base,
+        args.lora,
+        device,
+        pick_dtype(where.dtype, device),
+        where.prompt_cache,
+        args.task,
+        numerics=settings.numerics,
     )
-    started = time.perf_counter()
-    prediction = predict_video(frames, model_fn, codec, settings, config)
-    seconds = time.perf_counter() - started
-    written = write_outputs(args.out, prediction, names, args.fps or fps, config.task, formats)
-    print(
-        f"{len(frames)} frames in {seconds:.1f} s ({1000 * seconds / len(frames):.0f} ms/frame); wrote "
-        + ", ".join(str(p) for p in written)
-    )
+    for target, frames, fps, names, independent in inputs:
+        started = time.perf_counter()
+        prediction = predict_frames(frames, model_fn, codec, settings, config, independent)
+        seconds = time.perf_counter() - started
+        written = write_outputs(target, prediction, names, args.fps or fps, config.task, formats)
+        print(
+            f"{len(frames)} frames in {seconds:.1f} s ({1000 * seconds / len(frames):.0f} ms/frame); wrote "
+            + ", ".join(str(p) for p in written)
+        )
     return 0
 
 
+def _dataset_inputs(spec: str, out: Path):
+    """(output folder, frames, fps, frame ids, independent) of every sequence of a dataset, lazily."""
+    import numpy as np
+
+    from transphy3d.datasets import open_dataset
+
+    for sequence in open_dataset(spec).sequences():
+        frames = list(sequence.frames())
+        rgb = np.stack([f.rgb for f in frames])
+        yield out / sequence.name, rgb, 15.0, [f.id for f in frames], not sequence.is_video
+
+
 def configure_eval(p: argparse.ArgumentParser) -> None:
-    """Options of ``transphy3d eval-dkt``."""
+    """Options of ``transphy3d eval-dkt`` (generated from ``EvalSettings``)."""
     p.description = (
-        "Evaluate on held-out scenes (render output or published tars) by the official DKT protocol: one "
-        "least-squares scale and shift per video in disparity space, then AbsRel, RMSE and delta < 1.05 / 1.10 / "
-        "1.25 over the video's valid pixels, per region, and a flow-warped temporal error. Writes OUT/metrics.json and "
-        "OUT/metrics.md and prints the table. Predictions come from --pred, or are made with "
-        "--lora/--base and saved under OUT/predictions/."
+        "Evaluate depth (or normal) predictions on held-out data read as published (render output, published "
+        "TransPhy3D tars, ClearPose, DREDS, HISS, ClearGrasp; KIND:PATH or a path whose kind is detected) by the "
+        "official DKT protocol: one least-squares scale and shift per video in disparity space (per frame for "
+        "datasets of independent frames), then AbsRel, RMSE and delta < 1.05 / 1.10 / 1.25 over the valid pixels, "
+        "per subset and region, and a flow-warped temporal error where the data has camera poses. Writes "
+        "OUT/metrics.json and OUT/metrics.md (the paper's table layout) and prints the table. Predictions come "
+        "from --pred, or are made with --lora/--base and saved under OUT/predictions/."
     )
     p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
-    p.add_argument("data", nargs="+", metavar="SCENES", help="render output dir, scene dir or published tar(s)")
-    p.add_argument("--out", required=True, help="where metrics.json and metrics.md go")
     p.add_argument(
-        "--pred",
-        default=None,
-        help="predictions folder: PRED/<video>/disparity.npy (from infer-dkt); raw-sensor: the scenes' simulated "
-        "depth camera (raw_depth/), evaluated by the same protocol, holes excluded and counted in coverage",
+        "data", nargs="+", metavar="DATA", help="[KIND:]PATH of each dataset (KIND: " + ", ".join(KINDS) + ")"
     )
-    p.add_argument("--lora", default=None, metavar="CKPT", help=LORA_HELP + "; predict with it instead of --pred")
-    p.add_argument("--base", default=None, help=BASE_HELP + " (with --lora)")
-    p.add_argument("--task", choices=("depth", "normal"), default=None, help=TASK_HELP + "; with --pred: depth")
-    p.add_argument(
-        "--regions",
-        default="all,transparent,reflective",
-        help="comma-separated: all, transparent, reflective or material classes (glass, metal, ...)",
+    _add_inference_options(p, func=run_eval, eval_dests=add_model_options(p, EvalSettings, {}))
+
+
+def _predictor(args: argparse.Namespace, settings: EvalSettings, out: Path):
+    """(predict(video) -> prediction, task, inference settings or None) of --pred or --lora."""
+    from transphy3d.dkt.evaluate import RAW_SENSOR, load_prediction, raw_sensor_prediction
+
+    if (settings.pred is None) == (settings.lora is None):
+        raise UserError("give exactly one of --pred DIR or --lora CKPT (with --base)", field="--pred/--lora")
+    if settings.pred == RAW_SENSOR:
+        task = settings.task or "depth"
+        if task != "depth":
+            raise UserError(f"--pred {RAW_SENSOR} gives depth; use --task depth", field="--task")
+        return raw_sensor_prediction, task, None
+    if settings.pred is not None:
+        task = settings.task or "depth"
+        pred_dir = Path(settings.pred)
+        if not pred_dir.is_dir():
+            raise UserError("predictions folder not found", path=str(pred_dir), field="--pred")
+        return (lambda video: load_prediction(pred_dir, video, task)), task, None
+    if settings.base is None:
+        raise UserError("--lora needs --base (the Wan 2.1 directory)", field="--base")
+    from transphy3d.dkt.infer import load_for_inference, pick_device, pick_dtype, predict_frames, write_outputs
+
+    where = _device_settings(args)
+    device = pick_device(where.device)
+    model_fn, codec, config = load_for_inference(
+        settings.base,
+        settings.lora,
+        device,
+        pick_dtype(where.dtype, device),
+        where.prompt_cache,
+        settings.task,
+        numerics=_numerics(args),
     )
-    p.add_argument("--max-frames", type=int, default=None, help="evaluate only the first N frames of each video")
-    p.add_argument(
-        "--protocol",
-        choices=("official", "legacy"),
-        default="official",
-        help="official (DKT): valid = pred > 0 and gt > 0, one fit per video, aligned disparity clipped at 1e-3, "
-        "pixels pooled per video; legacy: clamp at 1 / (max gt depth), per-frame means",
-    )
-    p.add_argument(
-        "--depth-range",
-        default=None,
-        metavar="RANGE",
-        help="evaluate only ground truth in this depth range: clearpose (0.3 to 1.5 m, ClearPose's mask) or MIN,MAX",
-    )
-    p.add_argument(
-        "--flow",
-        choices=("auto", "rendered", "geometry", "none"),
-        default="auto",
-        help="flow for the temporal metric: auto = rendered when present, else from geometry",
-    )
-    _add_inference_options(p, func=run_eval)
+    task = settings.task or config.task
+    inference = _inference_settings(args, config.shift)
+
+    def predictor(video):
+        prediction = predict_frames(video.rgb, model_fn, codec, inference, config, independent=video.independent)
+        names = video.frame_ids or [f"{i:06d}" for i in range(len(prediction))]
+        write_outputs(out / "predictions" / video.name, prediction, names, video.fps, task, ("npy",))
+        return prediction
+
+    return predictor, task, inference
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from transphy3d.dkt.evaluate import (
-        RAW_SENSOR,
-        evaluate,
-        ground_truth,
-        load_prediction,
-        parse_depth_range,
-        raw_sensor_prediction,
-        write_results,
-    )
-    from transphy3d.dkt.metrics import format_table
+    from transphy3d.datasets.clearpose import TEST_SUBSETS, check_subset
+    from transphy3d.dkt.evaluate import default_depth_range, evaluate, ground_truth, parse_depth_range, write_results
+    from transphy3d.dkt.metrics import paper_table
 
-    if (args.pred is None) == (args.lora is None):
-        raise UserError("give exactly one of --pred DIR or --lora CKPT (with --base)", field="--pred/--lora")
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()]
-    depth_range = parse_depth_range(args.depth_range)
-    out = check_output_dir(args.out)
-    if args.pred == RAW_SENSOR:
-        task = args.task or "depth"
-        if task != "depth":
-            raise UserError(f"--pred {RAW_SENSOR} gives depth; use --task depth", field="--task")
-        predictor = raw_sensor_prediction
-    elif args.pred is not None:
-        task = args.task or "depth"
-        pred_dir = Path(args.pred)
-        if not pred_dir.is_dir():
-            raise UserError("predictions folder not found", path=str(pred_dir), field="--pred")
-
-        def predictor(video):
-            return load_prediction(pred_dir, video, task)
-    else:
-        if args.base is None:
-            raise UserError("--lora needs --base (the Wan 2.1 directory)", field="--base")
-        from transphy3d.dkt.infer import (
-            load_for_inference,
-            pick_device,
-            pick_dtype,
-            predict_video,
-            write_outputs,
-        )
-
-        where = _device_settings(args)
-        device = pick_device(where.device)
-        model_fn, codec, config = load_for_inference(
-            args.base, args.lora, device, pick_dtype(where.dtype, device), where.prompt_cache, args.task
-        )
-        task = args.task or config.task
-        settings = _inference_settings(args, config.shift)
-
-        def predictor(video):
-            prediction = predict_video(video.rgb, model_fn, codec, settings, config)
-            names = [f"{i:06d}" for i in range(len(prediction))]
-            write_outputs(out / "predictions" / video.name, prediction, names, video.fps, task, ("npy",))
-            return prediction
-
-    if args.max_frames is not None and args.max_frames < 1:
-        raise UserError(f"{args.max_frames}: must be >= 1", field="--max-frames")
-    videos = ground_truth(args.data, regions, args.max_frames, args.flow, task)
-    results = evaluate(videos, predictor, task, protocol=args.protocol, depth_range=depth_range)
-    results["settings"] = {
-        "data": list(args.data),
-        "regions": regions,
-        "task": task,
-        "flow": args.flow,
-        "pred": args.pred,
-        "lora": args.lora,
-        "max_frames": args.max_frames,
-    }
-    if args.pred is None:  # live predictions: how they were sampled
-        results["settings"]["inference"] = settings.model_dump(mode="json")
+    settings = EvalSettings(**model_values(args, args.eval_dests))
+    regions = [r.strip() for r in settings.regions.split(",") if r.strip()] if settings.regions else None
+    subsets: list[str | None] = [None]
+    if settings.subset:
+        subsets = [s.strip() for s in settings.subset.split(",") if s.strip()]
+        subsets = list(TEST_SUBSETS) if subsets == ["test"] else subsets
+        for subset in subsets:
+            check_subset(subset)
+    out = check_output_dir(settings.out)
+    predictor, task, inference = _predictor(args, settings, out)
+    cache = Path(settings.index_cache) if settings.index_cache else Path.home() / ".cache" / "transphy3d" / "index"
+    results: dict = {"subsets": {}}
+    for subset in subsets:
+        for data in args.data:
+            depth_range = parse_depth_range(settings.depth_range) if settings.depth_range else default_depth_range(data)
+            videos = ground_truth([data], regions, settings.max_frames, settings.flow, task, subset, cache)
+            name = subset or Path(data.partition(":")[2] if ":" in data else data).name
+            results["subsets"][name] = evaluate(
+                videos, predictor, task, protocol=settings.protocol, depth_range=depth_range
+            )
+            results["subsets"][name]["data"] = data
+    if len(results["subsets"]) == 1:  # one benchmark: its figures at the top level too
+        results.update({k: v for k, v in next(iter(results["subsets"].values())).items() if k != "data"})
+    results["settings"] = {"data": list(args.data), **settings.model_dump(mode="json"), "task": task}
+    if inference is not None:  # live predictions: how they were sampled
+        results["settings"]["inference"] = inference.model_dump(mode="json")
     json_path, table_path = write_results(out, results)
-    print(format_table(results["summary"]))
+    print(paper_table({k: v["summary"] for k, v in results["subsets"].items()}))
     print(f"wrote {json_path} and {table_path}")
     return 0

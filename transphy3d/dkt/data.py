@@ -1,9 +1,9 @@
 """Training clips: sources of frames, the clip transform, and the dataset the trainer reads.
 
 A *source* holds items (videos or single images) and loads any frames of an item as a
-``RawClip`` at its own resolution: ``RenderSource`` (our render output, this module),
-``PublishedSource`` (published TransPhy3D tars, ``published.py``), ``ImageFolderSource``
-(``images.py``). ``ClipDataset`` turns a ``ClipKey`` (source, item, first frame, F) into tensors:
+``RawClip`` at its own resolution: ``DatasetSource``, over any dataset ``transphy3d.datasets``
+reads (our render output, the published tars, image folders, DREDS, HISS, ClearGrasp,
+ClearPose); image datasets give F = 1 items. ``ClipDataset`` turns a ``ClipKey`` (source, item, first frame, F) into tensors:
 
 - as the official inference (``resize`` ``stretch``, default): portrait clips rotated to landscape
   (normal vectors with them) and stretched to the training resolution (RGB bicubic as ``frames``);
@@ -30,7 +30,6 @@ files are counted and named, never turned into silently wrong shapes.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,21 +39,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from transphy3d.datasets import CorruptData
 from transphy3d.dkt.settings import ClipSettings
 from transphy3d.errors import UserError
-from transphy3d.output import channels, contract, frame_files
-from transphy3d.output.reader import iter_scenes
 
 MAX_REPLACEMENTS = 8
-
-
-class CorruptData(Exception):
-    """A frame that cannot be read or does not match its scene (shape, channels)."""
-
-    def __init__(self, path: str | Path, reason: str):
-        self.path = str(path)
-        self.reason = " ".join(str(reason).split())
-        super().__init__(f"{self.path}: {self.reason}")
 
 
 @dataclass
@@ -83,79 +72,76 @@ class ClipKey:
         return [self.start + i * self.stride for i in range(self.num_frames)]
 
 
-def check_frame(array: np.ndarray, shape: tuple[int, ...], path: Path) -> np.ndarray:
-    if array.shape != shape:
-        raise CorruptData(path, f"shape {array.shape}, expected {shape}")
-    return array
+class DatasetSource:
+    """A training source over a ``transphy3d.datasets`` dataset (any kind): a video dataset's items
+    are its sequences, an image dataset's items are its frames (F = 1 clips). Pickles as its spec
+    and re-opens in the receiving process (directory scans and the published index are cached)."""
 
+    def __init__(
+        self,
+        kind: str,
+        path: str | Path,
+        task: str = "depth",
+        cache_dir: str | Path | None = None,
+        options: dict[str, Any] | None = None,
+        name: str | None = None,
+    ):
+        from transphy3d.datasets import open_dataset
 
-def read_checked(reader, path: Path, shape: tuple[int, ...]) -> np.ndarray:
-    """``reader(path)``, with read failures and wrong shapes turned into ``CorruptData``."""
-    if not path.is_file():
-        raise CorruptData(path, "missing file")
-    try:
-        array = reader(path)
-    except Exception as error:  # PIL, OpenEXR and zlib raise many types for a damaged file
-        raise CorruptData(path, f"unreadable ({type(error).__name__}: {error})") from error
-    return check_frame(array, shape, path)
+        self.kind, self.path, self.task, self.cache_dir = kind, str(path), task, cache_dir
+        self.options = dict(options or {})
+        self.dataset = open_dataset(self.path, kind=kind, cache_dir=cache_dir, **self.options)
+        self.name = name or Path(self.path).name
+        self.is_video = self.dataset.is_video
+        self.sequences = self.dataset.sequences()
+        self.skipped = list(self.dataset.skipped)
+        if not self.sequences:
+            raise UserError(f"no readable sequence in this {kind} dataset", path=self.path, field="data")
+        counts = np.array([len(s) for s in self.sequences], dtype=np.int64)
+        if self.is_video:
+            self.lengths = counts.tolist()
+        else:  # one item per frame: (sequence, position) as two compact arrays
+            self.item_sequence = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+            self.item_position = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+                np.cumsum(counts) - counts, counts
+            )
+            self.lengths = [1] * int(counts.sum())
 
+    def __getstate__(self) -> dict:
+        return {"kind": self.kind, "path": self.path, "task": self.task, "cache_dir": self.cache_dir,
+                "options": self.options, "name": self.name}  # fmt: skip
 
-class RenderSource:
-    """Scenes of a render output directory (the data contract), one item per scene.
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
 
-    Only each scene's path, size and frame count are kept (not its parsed camera.json), so an
-    index of thousands of scenes stays small in every DataLoader worker.
-    """
-
-    is_video = True
-
-    def __init__(self, root: str | Path, task: str = "depth", name: str | None = None):
-        self.root = Path(root)
-        self.task = task
-        self.name = name or self.root.name
-        if not self.root.is_dir():
-            raise UserError("render output directory not found", path=str(self.root), field="data")
-        self.paths: list[Path] = []
-        self.sizes: list[tuple[int, int]] = []
-        self.lengths: list[int] = []
-        self.skipped: list[str] = []
-        try:
-            with warnings.catch_warnings(record=True) as missing:  # index lines of missing scenes
-                warnings.simplefilter("always")
-                scenes = list(iter_scenes(self.root))
-            self.skipped += [str(w.message) for w in missing]
-            for scene in scenes:
-                try:
-                    length, size = scene.num_frames, (scene.height, scene.width)
-                except Exception as error:  # a damaged camera.json: count the scene and go on
-                    self.skipped.append(f"{scene.path}: unreadable {contract.CAMERA_FILE} ({error})")
-                    continue
-                self.paths.append(scene.path)
-                self.sizes.append(size)
-                self.lengths.append(length)
-        except (OSError, ValueError, KeyError) as error:  # index.jsonl naming a missing scene, bad lines
-            raise UserError(f"cannot index the scenes ({error})", path=str(self.root), field="data") from error
-        if not self.paths:
-            raise UserError("no scene directories (scene_*/camera.json) found", path=str(self.root), field="data")
+    def frames_of(self, item: int, frames: Sequence[int]) -> tuple[Any, list[Any]]:
+        """(sequence, its frames) of ``item``."""
+        if self.is_video:
+            sequence = self.sequences[item]
+            return sequence, [sequence.frame(i) for i in frames]
+        if list(frames) != [0]:
+            raise ValueError(f"an image item has one frame; asked for frames {list(frames)}")
+        sequence = self.sequences[int(self.item_sequence[item])]
+        return sequence, [sequence.frame(int(self.item_position[item]))]
 
     def load(self, item: int, frames: Sequence[int]) -> RawClip:
-        path = self.paths[item]
-        h, w = self.sizes[item]
-        rgb, target, valid = [], [], []
-        for frame in frames:
-            rgb.append(read_checked(frame_files.read_rgb, channels.frame_path(path, channels.RGB, frame), (h, w, 3)))
-            if self.task == "depth":
-                depth = read_checked(frame_files.read_depth, channels.frame_path(path, channels.DEPTH, frame), (h, w))
-                target.append(depth)
-                valid.append(np.isfinite(depth) & (depth > 0))
-            else:
-                normal = read_checked(
-                    frame_files.read_normal, channels.frame_path(path, channels.NORMAL, frame), (h, w, 3)
-                )
-                normal = np.nan_to_num(normal)
-                target.append(normal)
-                valid.append(np.abs(normal).sum(axis=-1) > 0)
-        return RawClip(np.stack(rgb), np.stack(target).astype(np.float32), np.stack(valid), path.name)
+        sequence, decoded = self.frames_of(item, frames)
+        where = f"{self.path}/{sequence.name}"
+        rgb = [f.rgb for f in decoded]
+        if self.task == "depth":
+            target = [f.depth for f in decoded]
+            if any(t is None for t in target):
+                raise CorruptData(where, "no depth for these frames")
+            valid = [t > 0 for t in target]
+        else:
+            target = [f.normal for f in decoded]
+            if any(t is None for t in target):
+                raise CorruptData(where, f"no normals in this {self.kind} dataset (use it for --task depth)")
+            valid = [np.abs(t).sum(axis=-1) > 0 for t in target]
+        if len({r.shape for r in rgb}) != 1:
+            raise CorruptData(where, f"frames differ in size: {sorted({r.shape for r in rgb})}")
+        name = sequence.name if self.is_video else f"{sequence.name}/{decoded[0].id}"
+        return RawClip(np.stack(rgb), np.stack(target).astype(np.float32), np.stack(valid), name)
 
 
 def normalize_disparity(

@@ -1,14 +1,16 @@
-"""``eval-dkt``: metrics of predictions on held-out videos, written as JSON and a Markdown table.
+"""``eval-dkt``: metrics of predictions on held-out data, written as JSON and a Markdown table.
 
-Ground truth comes from render output (scene directories: depth, normals, instance masks,
-objects.json materials, rendered flow when present) or published TransPhy3D tars. Predictions are
-read from ``--pred DIR`` (``DIR/<video>/disparity.npy`` or ``normal.npy`` as ``infer-dkt``
-writes them) or made on the fly from ``--lora CKPT --base PATH`` (and then saved under
-``<out>/predictions/<video>/``). Regions: ``all`` valid pixels, ``transparent`` / ``reflective``
-(objects whose material carries that flag in objects.json; without flags, classes glass and
-plastic are transparent, metal and ceramic reflective), or any material class name (``glass``).
-Temporal figures use the rendered flow when the scene has it, else flow computed from depth,
-camera and object poses (``flow.py``); published tars get camera-only geometric flow.
+Ground truth comes from any dataset ``transphy3d.datasets`` reads: a sequence is a video (render
+scenes, published sequences, ClearPose scenes), or a group of independent frames (DREDS, HISS,
+ClearGrasp), each frame of which is evaluated on its own (its own alignment). Predictions are read
+from ``--pred DIR`` (``DIR/<sequence name>/disparity.npy`` or ``normal.npy``, the sequence's frames
+in order, as ``infer-dkt`` writes them) or made on the fly from ``--lora CKPT --base PATH`` (and
+then saved under ``<out>/predictions/<sequence name>/``). Regions: ``all`` valid pixels,
+``transparent`` (render output: objects whose material carries that flag in objects.json, without
+flags classes glass and plastic; other datasets: their transparent label), ``reflective`` and
+material classes (render output only). Temporal figures use the rendered flow when the scene has
+it, else flow computed from depth, camera and object poses (``flow.py``); published tars get
+camera-only geometric flow; datasets without camera poses get none.
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from transphy3d.datasets.render import region_ids
 from transphy3d.dkt import metrics
 from transphy3d.errors import UserError
 from transphy3d.geometry.flow import forward_flow, object_motions
-
-FALLBACK_CLASSES = {"transparent": {"glass", "plastic"}, "reflective": {"metal", "ceramic"}}
 
 
 @dataclass
@@ -39,6 +40,8 @@ class EvalVideo:
     regions: dict[str, np.ndarray] = field(default_factory=dict)
     flows: list[np.ndarray | None] | None = None
     raw_depth: np.ndarray | None = None  # (T, H, W) the simulated depth camera's metres, 0 = no return
+    frame_ids: list[str] = field(default_factory=list)
+    independent: bool = False  # frames are separate images: each is evaluated (aligned) on its own
 
 
 RAW_SENSOR = "raw-sensor"  # --pred value: evaluate the scenes' own simulated depth camera
@@ -51,21 +54,6 @@ def raw_sensor_prediction(video: EvalVideo) -> np.ndarray:
         raise UserError(f"video {video.name} has no raw_depth/ (render it with sensor.enabled: true)", field="--pred")
     raw = video.raw_depth.astype(np.float64)
     return np.where(raw > 0, 1.0 / np.where(raw > 0, raw, 1.0), 0.0)
-
-
-def region_ids(objects, region: str) -> list[int]:
-    """Instance ids of ``objects`` in ``region`` (a material flag or a material class)."""
-    ids = []
-    for obj in objects:
-        material = obj.material or {}
-        if region in FALLBACK_CLASSES:
-            flag = material.get(region)
-            inside = bool(flag) if flag is not None else obj.material_class in FALLBACK_CLASSES[region]
-        else:
-            inside = obj.material_class == region
-        if inside:
-            ids.append(obj.instance_id)
-    return ids
 
 
 def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str) -> EvalVideo:
@@ -105,56 +93,81 @@ def scene_video(scene, regions: Sequence[str], max_frames: int | None, flow_mode
     return video
 
 
-def published_videos(path: str | Path, max_frames: int | None, flow_mode: str, task: str) -> Iterator[EvalVideo]:
-    """``EvalVideo``s of published tars (no masks: only the ``all`` region)."""
-    from transphy3d.dkt.published import index_tars, tar_paths
+def dataset_regions(dataset, regions: Sequence[str] | None) -> list[str]:
+    """The regions to evaluate on ``dataset``: those asked for (each must exist there), or by
+    default every region the dataset can give (render: all, transparent, reflective; a dataset
+    with a transparent label: all, transparent; else all)."""
+    from transphy3d.datasets.render import RenderDataset
 
-    sequences, _ = index_tars(tar_paths(path))
-    for sequence in sequences:
-        count = len(sequence) if max_frames is None else min(max_frames, len(sequence))
-        frames = [sequence.read(i, with_normal=task == "normal") for i in range(count)]
-        depth = np.stack([f.depth for f in frames])
-        valid = np.isfinite(depth) & (depth > 0)
-        video = EvalVideo(
-            sequence.sequence_id,
-            np.stack([f.rgb for f in frames]),
-            depth,
-            np.stack([f.normal for f in frames]) if task == "normal" else None,
-            valid,
-            15.0,
+    if isinstance(dataset, RenderDataset):
+        return list(regions) if regions else ["all", "transparent", "reflective"]
+    sequences = dataset.sequences()
+    labelled = bool(sequences) and len(sequences[0]) > 0 and sequences[0].frame(0).has("transparent")
+    available = ["all", "transparent"] if labelled else ["all"]
+    if regions is None:
+        return available
+    missing = [r for r in regions if r not in available]
+    if missing:
+        raise UserError(
+            f"{dataset.kind} data has no {', '.join(missing)} region; allowed here: {', '.join(available)}",
+            path=str(dataset.root),
+            field="--regions",
         )
-        if flow_mode in ("auto", "geometry") and count > 1:
-            video.flows = [
-                forward_flow(depth[i], None, frames[i].K, frames[i].camera_from_world, frames[i + 1].camera_from_world)
-                for i in range(count - 1)
-            ]
-        yield video
+    return list(regions)
+
+
+def sequence_video(sequence, regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str) -> EvalVideo:
+    """An ``EvalVideo`` of any dataset sequence (not a render scene: ``scene_video`` reads those)."""
+    count = len(sequence) if max_frames is None else min(max_frames, len(sequence))
+    frames = [sequence.frame(i) for i in range(count)]
+    depth = np.stack([f.depth for f in frames]).astype(np.float32)
+    valid = depth > 0
+    normal = None
+    if task == "normal":
+        if any(f.normal is None for f in frames):
+            raise UserError("this dataset has no normals; use --task depth", path=sequence.name, field="--task")
+        normal = np.stack([f.normal for f in frames])
+    raw = [f.raw_depth for f in frames]
+    video = EvalVideo(
+        sequence.name,
+        np.stack([f.rgb for f in frames]),
+        depth,
+        normal,
+        valid,
+        15.0,
+        raw_depth=None if any(r is None for r in raw) else np.stack(raw).astype(np.float32),
+        frame_ids=[f.id for f in frames],
+        independent=not sequence.is_video,
+    )
+    if "transparent" in regions:
+        video.regions["transparent"] = np.stack([f.transparent for f in frames])
+    poses = [f.camera_from_world for f in frames]
+    if sequence.is_video and flow_mode in ("auto", "geometry") and count > 1 and all(p is not None for p in poses):
+        video.flows = [forward_flow(depth[i], None, frames[i].K, poses[i], poses[i + 1]) for i in range(count - 1)]
+    return video
 
 
 def ground_truth(
-    paths: Sequence[str | Path], regions: Sequence[str], max_frames: int | None, flow_mode: str, task: str
+    paths: Sequence[str | Path],
+    regions: Sequence[str] | None,
+    max_frames: int | None,
+    flow_mode: str,
+    task: str,
+    subset: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Iterator[EvalVideo]:
-    """Every held-out video under ``paths`` (render output, scene dirs or published tars)."""
-    from transphy3d.dkt.sources import detect_kind
-    from transphy3d.output.reader import iter_scenes
+    """Every held-out sequence of the datasets ``paths`` (``[KIND:]PATH``; ``subset`` for ClearPose)."""
+    from transphy3d.datasets import open_dataset
+    from transphy3d.datasets.render import RenderSequence
 
     for path in paths:
-        kind = detect_kind(Path(path))
-        if kind == "render":
-            for scene in iter_scenes(path):
-                yield scene_video(scene, regions, max_frames, flow_mode, task)
-        elif kind == "published":
-            if any(r != "all" for r in regions):
-                raise UserError(
-                    "published tars carry no instance masks; use --regions all",
-                    path=str(path),
-                    field="--regions",
-                )
-            yield from published_videos(path, max_frames, flow_mode, task)
-        else:
-            raise UserError(
-                "eval-dkt needs videos: render output or published tars, not an image folder", path=str(path)
-            )
+        dataset = open_dataset(path, cache_dir=cache_dir, **({"subset": subset} if subset else {}))
+        chosen = dataset_regions(dataset, regions)
+        for sequence in dataset.sequences():
+            if isinstance(sequence, RenderSequence):
+                yield scene_video(sequence.scene, chosen, max_frames, flow_mode, task)
+            else:
+                yield sequence_video(sequence, chosen, max_frames, flow_mode, task)
 
 
 def load_prediction(pred_dir: Path, video: EvalVideo, task: str) -> np.ndarray:
@@ -190,8 +203,8 @@ def in_range(depth: np.ndarray, valid: np.ndarray, depth_range: tuple[float, flo
 
 
 def parse_depth_range(text: str | None) -> tuple[float, float] | None:
-    """``clearpose`` (0.3 to 1.5 m), ``MIN,MAX`` in metres, or None."""
-    if text is None:
+    """``clearpose`` (0.3 to 1.5 m), ``MIN,MAX`` in metres, or None (also for ``none``)."""
+    if text is None or text.strip().lower() == "none":
         return None
     if text.strip().lower() == "clearpose":
         return metrics.CLEARPOSE_RANGE
@@ -216,21 +229,16 @@ def evaluate(
 ) -> dict:
     """Per-video metrics, their means and the protocol that made them (see ``metrics``)."""
     per_video = {}
-    for video in videos:
-        pred = predict(video)
-        if task == "depth":
-            valid = in_range(video.depth, video.valid, depth_range)
-            if not valid.any():
+    for whole in videos:
+        pred_all = predict(whole)
+        for video, pred in split_frames(whole, pred_all) if whole.independent else [(whole, pred_all)]:
+            result = evaluate_one(video, pred, task, protocol, depth_range)
+            if result is None:
                 log(f"{video.name}: no valid ground-truth pixel, skipped")
                 continue
-            result = metrics.evaluate_depth_video(pred, video.depth, valid, video.regions, video.flows, protocol)
-        else:
-            valid = video.valid & (np.abs(video.normal).sum(-1) > 0)
-            result = {"all": metrics.normal_errors(pred, video.normal, valid)}
-            result.update({k: metrics.normal_errors(pred, video.normal, valid & m) for k, m in video.regions.items()})
-        per_video[video.name] = result
-        row = result.get("all") or {}
-        log(f"{video.name}: " + ", ".join(f"{k}={v:.4f}" for k, v in row.items()))
+            per_video[video.name] = result
+            row = result.get("all") or {}
+            log(f"{video.name}: " + ", ".join(f"{k}={v:.4f}" for k, v in row.items()))
     if not per_video:
         raise UserError("no video to evaluate")
     summary = metrics.mean_over_videos(list(per_video.values()))
@@ -238,14 +246,69 @@ def evaluate(
     return {"protocol": record, "summary": summary, "videos": per_video}
 
 
+def split_frames(video: EvalVideo, pred: np.ndarray) -> Iterator[tuple[EvalVideo, np.ndarray]]:
+    """Each frame of a group of independent frames as a one-frame video named ``<group>/<frame id>``."""
+    for i, frame_id in enumerate(video.frame_ids):
+        one = EvalVideo(
+            f"{video.name}/{frame_id}",
+            video.rgb[i : i + 1],
+            video.depth[i : i + 1],
+            None if video.normal is None else video.normal[i : i + 1],
+            video.valid[i : i + 1],
+            video.fps,
+            {k: v[i : i + 1] for k, v in video.regions.items()},
+            raw_depth=None if video.raw_depth is None else video.raw_depth[i : i + 1],
+            frame_ids=[frame_id],
+        )
+        yield one, pred[i : i + 1]
+
+
+def evaluate_one(
+    video: EvalVideo,
+    pred: np.ndarray,
+    task: str,
+    protocol: metrics.Protocol,
+    depth_range: tuple[float, float] | None,
+) -> dict | None:
+    """The metrics of one video (None when it has no valid ground-truth pixel)."""
+    if task == "depth":
+        valid = in_range(video.depth, video.valid, depth_range)
+        if not valid.any():
+            return None
+        return metrics.evaluate_depth_video(pred, video.depth, valid, video.regions, video.flows, protocol)
+    valid = video.valid & (np.abs(video.normal).sum(-1) > 0)
+    result = {"all": metrics.normal_errors(pred, video.normal, valid)}
+    result.update({k: metrics.normal_errors(pred, video.normal, valid & m) for k, m in video.regions.items()})
+    return result
+
+
+def default_depth_range(data: str) -> tuple[float, float] | None:
+    """The benchmark's own depth range for ``[KIND:]PATH``: ClearPose's [0.3, 1.5] m, else none."""
+    from transphy3d.datasets import detect_kind
+    from transphy3d.datasets.spec import split_spec
+
+    kind, path = split_spec(data)
+    return metrics.CLEARPOSE_RANGE if (kind or detect_kind(path)) == "clearpose" else None
+
+
 def write_results(out_dir: str | Path, results: dict) -> tuple[Path, Path]:
-    """``metrics.json`` and ``metrics.md`` under ``out_dir``."""
+    """``metrics.json`` and ``metrics.md`` (the paper's table, then each subset's full figures)
+    under ``out_dir``; ``results["subsets"]`` maps a subset (or dataset) name to ``evaluate``'s
+    result."""
     from transphy3d.files import write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "metrics.json", results)
-    table = metrics.format_table(results["summary"])
-    note = "\n\nabs_rel, delta_* and within_* in %; rmse in metres; opw in disparity units (1/m).\n"
-    (out / "metrics.md").write_text(table + note, encoding="utf-8")
+    subsets = results["subsets"]
+    parts = [metrics.paper_table({name: r["summary"] for name, r in subsets.items()})]
+    parts.append(
+        "REL = AbsRel and RMSE (metres) as fractions; δ in %; TE = temporal error in disparity (1/m), "
+        "'-' where the data has no flow."
+    )
+    for name, result in subsets.items():
+        protocol = result["protocol"]
+        parts.append(f"## {name}\n\nprotocol: {protocol}\n\n" + metrics.format_table(result["summary"]))
+    note = "abs_rel, delta_* and within_* in %; rmse in metres; opw in disparity units (1/m)."
+    (out / "metrics.md").write_text("\n\n".join(parts) + "\n\n" + note + "\n", encoding="utf-8")
     return out / "metrics.json", out / "metrics.md"

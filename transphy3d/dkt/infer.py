@@ -37,6 +37,7 @@ from transphy3d.dkt.settings import InferenceSettings
 from transphy3d.errors import UserError
 
 ModelFn = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
+OFFICIAL_DTYPE = torch.bfloat16  # the official DKT pipeline's latents, timesteps and merged weights
 
 
 def window_spans(length: int, window: int, overlap: int, multiple: int = 1) -> list[tuple[int, int]]:
@@ -142,9 +143,13 @@ def sample_latents(
     sigmas, timesteps = euler_schedule(settings.steps, settings.shift, settings.schedule)
     noise = torch.randn(rgb_latents.shape, generator=generator, dtype=torch.float32)
     x = noise.to(rgb_latents.device)
+    if settings.numerics == "official":  # the official pipeline's bf16 latents and timesteps
+        x = x.to(OFFICIAL_DTYPE)
+        timesteps = timesteps.to(OFFICIAL_DTYPE).float()
     for i, timestep in enumerate(timesteps.tolist()):
-        x = x + float(sigmas[i + 1] - sigmas[i]) * blended(x, timestep)
-    return x
+        step = float(sigmas[i + 1] - sigmas[i])
+        x = x + blended(x, timestep).to(x.dtype) * step
+    return x.float()
 
 
 def lstsq_scale_shift(source: torch.Tensor, reference: torch.Tensor) -> tuple[float, float]:
@@ -311,6 +316,23 @@ def predict_video(
     return np.ascontiguousarray(result, dtype=np.float32)
 
 
+def predict_frames(
+    frames: np.ndarray,
+    model_fn: ModelFn,
+    codec: LatentCodec,
+    settings: InferenceSettings,
+    config: DKTConfig,
+    independent: bool = False,
+) -> np.ndarray:
+    """``predict_video`` of a video, or of each frame on its own (F = 1) when the frames are
+    ``independent`` images (DREDS, HISS, ClearGrasp groups)."""
+    if not independent:
+        return predict_video(frames, model_fn, codec, settings, config)
+    return np.concatenate(
+        [predict_video(frames[i : i + 1], model_fn, codec, settings, config) for i in range(len(frames))]
+    )
+
+
 def write_outputs(
     out_dir: str | Path,
     prediction: np.ndarray,
@@ -368,6 +390,29 @@ def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
     return choices[dtype]
 
 
+def merge_lora_official(transformer) -> int:
+    """Merge every LoRA pair into its linear layer as the official loader does, in the weights'
+    own dtype (bf16 there): ``W = W + B @ A`` computed in that dtype, adapters then removed.
+    Returns how many layers were merged."""
+    from peft.tuners.lora import LoraLayer
+
+    merged = {}
+    for name, module in transformer.named_modules():
+        if isinstance(module, LoraLayer) and module.lora_A:
+            weight = module.get_base_layer().weight.data
+            for adapter in module.lora_A:
+                a = module.lora_A[adapter].weight.to(weight.dtype)
+                b = module.lora_B[adapter].weight.to(weight.dtype)
+                scale = module.scaling[adapter]
+                weight = weight + (b @ a if scale == 1 else (b @ a) * scale)
+            merged[name] = weight.detach().clone()
+    transformer.unload_lora()
+    modules = dict(transformer.named_modules())
+    for name, weight in merged.items():
+        modules[name].weight.data.copy_(weight)
+    return len(merged)
+
+
 def load_for_inference(
     base: str | Path,
     checkpoint: str | Path,
@@ -375,13 +420,17 @@ def load_for_inference(
     dtype: torch.dtype,
     prompt_cache: str | Path | None = None,
     task: str | None = None,
+    numerics: str = "exact",
 ) -> tuple[ModelFn, LatentCodec, DKTConfig]:
     """(model function, VAE codec, checkpoint config) of a DKT checkpoint (or a released DKT LoRA
-    on its Fun-Control base) on a local base.
+    on its Fun-Control base) on a local base. ``numerics`` ``official``: the model in bf16 with the
+    LoRA merged into its bf16 weights (``merge_lora_official``), whatever ``dtype`` says.
 
     The prompt embedding comes from the checkpoint when it holds one, else it is encoded once
     (text encoder loaded and released) and cached in ``prompt_cache``.
     """
+    if numerics == "official":
+        dtype = OFFICIAL_DTYPE
     from transphy3d.dkt import released
     from transphy3d.dkt.model import (
         check_base_kind,
@@ -405,4 +454,7 @@ def load_for_inference(
     if prompt is None:
         cache = Path(prompt_cache) if prompt_cache else Path.home() / ".cache" / "transphy3d" / "prompts"
         prompt = encode_prompt_cached(base, config.prompt, cache)
+    if numerics == "official":
+        transformer = transformer.to(OFFICIAL_DTYPE)  # trained parts kept in fp32 go to bf16 too
+        merge_lora_official(transformer)
     return make_model_fn(transformer, prompt), LatentCodec(vae), config

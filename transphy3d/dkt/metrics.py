@@ -35,11 +35,12 @@ Normals: angular error in degrees on valid pixels: mean, median, and the fractio
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 
-Protocol = Literal["official", "legacy"]
+from transphy3d.dkt.settings import Protocol
+
 PROTOCOLS: tuple[str, ...] = get_args(Protocol)
 MIN_DISPARITY = 1e-3  # the official clip of the aligned disparity
 CLEARPOSE_RANGE = (0.3, 1.5)  # metres: the ClearPose evaluation's valid depth range
@@ -279,4 +280,31 @@ def format_table(summary: Mapping[str, Mapping[str, float]]) -> str:
             else:
                 cells.append(f"{value:.4f}")
         lines.append(f"| {region} | {int(row.get('videos', 0))} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# The paper's table: (column, metric key, scale for display)
+PAPER_COLUMNS = (
+    ("REL", "abs_rel", 1.0),
+    ("RMSE", "rmse", 1.0),
+    ("δ1.05", "delta_1.05", 100.0),
+    ("δ1.10", "delta_1.10", 100.0),
+    ("δ1.25", "delta_1.25", 100.0),
+    ("TE", "temporal_error", 1.0),
+)
+
+
+def paper_table(summaries: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
+    """The DKT paper's table layout: one row per subset (benchmark) and region; REL (AbsRel) and
+    RMSE (metres) as fractions, the deltas in %, TE the temporal error (disparity, 1/m; "-" where
+    the data has no flow). Normal figures get ``format_table`` per subset instead."""
+    if not any("abs_rel" in row for summary in summaries.values() for row in summary.values()):
+        return "\n\n".join(f"### {name}\n\n{format_table(summary)}" for name, summary in summaries.items())
+    header = "| data | region | videos | " + " | ".join(c for c, _, _ in PAPER_COLUMNS) + " |"
+    lines = [header, "|" + " --- |" * (len(PAPER_COLUMNS) + 3)]
+    for name, summary in summaries.items():
+        for region, row in summary.items():
+            cells = ["-" if row.get(key) is None else f"{scale * row[key]:.{2 if scale > 1 else 4}f}"
+                     for _, key, scale in PAPER_COLUMNS]  # fmt: skip
+            lines.append(f"| {name} | {region} | {int(row.get('videos', 0))} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -19,27 +19,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from transphy3d.dkt.data import ClipDataset, ClipKey, RenderSource, collate, draw_start
+from transphy3d.dkt.data import ClipDataset, ClipKey, DatasetSource, collate, draw_start
 from transphy3d.dkt.settings import ClipSettings, FrameSettings
-from transphy3d.dkt.sources import KINDS, SourceSpec
+from transphy3d.dkt.sources import SourceSpec
 from transphy3d.errors import UserError
 
 
-def open_source(spec: SourceSpec, task: str, index_cache: Path | None = None):
-    """The source object of a spec (published tars: their index cached under ``index_cache``)."""
+def open_source(spec: SourceSpec, task: str, index_cache: Path | None = None) -> DatasetSource:
+    """The training source of a spec (directory scans and the published tars' index cached under
+    ``index_cache``)."""
     if spec.weight < 0 or not np.isfinite(spec.weight):
         raise UserError(f"weight {spec.weight} must be >= 0", path=spec.path, field="weight")
-    if spec.kind == "render":
-        return RenderSource(spec.path, task)
-    if spec.kind == "published":
-        from transphy3d.dkt.published import PublishedSource
-
-        return PublishedSource(spec.path, task, cache_dir=index_cache)
-    if spec.kind == "images":
-        from transphy3d.dkt.images import ImageFolderSource
-
-        return ImageFolderSource(spec.path, task, **spec.options)
-    raise UserError(f"kind {spec.kind!r}; allowed: {', '.join(KINDS)}", path=spec.path, field="kind")
+    return DatasetSource(spec.kind, spec.path, task, cache_dir=index_cache, options=spec.options)
 
 
 class MixtureSampler:

@@ -24,6 +24,9 @@ TimestepSampling = Literal["official", "continuous"]
 Resize = Literal["stretch", "crop"]
 LrSchedule = Literal["constant", "constant_with_warmup", "cosine", "linear"]
 MixedPrecision = Literal["auto", "bf16", "no"]
+Numerics = Literal["exact", "official"]
+Protocol = Literal["official", "legacy"]
+FlowMode = Literal["auto", "rendered", "geometry", "none"]
 RUN_GROUP = "logging, validation, checkpoints"
 DEFAULT_LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "ffn.net.0.proj", "ffn.net.2")
 
@@ -323,6 +326,10 @@ class InferenceSettings(Settings, _Sized):
         "--seed",
         group="inference",
     )
+    numerics: Numerics = option("exact", "exact: fp32 latents and timesteps (the model in --dtype); official: as "
+                                "the official pipeline on GPU, bf16 latents, the DiT at bf16-rounded timesteps "
+                                "(1000, 952, 884, 768, 556 for 5 steps), the LoRA merged into bf16 weights",
+                                "--numerics", group="inference")  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> InferenceSettings:
@@ -342,6 +349,36 @@ class InferenceSettings(Settings, _Sized):
             )
         check_frame_size(self.width, self.height, "--resolution")
         return self
+
+
+class EvalSettings(Settings):
+    """What ``eval-dkt`` evaluates and how (the datasets are its positional arguments)."""
+
+    out: str = option(..., "where metrics.json and metrics.md go", "--out")
+    pred: str | None = option(None, "predictions folder: PRED/<sequence name>/disparity.npy (infer-dkt writes them; "
+                              "e.g. PRED/set1/scene5/disparity.npy for ClearPose); raw-sensor: the data's own sensor "
+                              "depth (raw_depth), evaluated by the same protocol, holes excluded and counted in "
+                              "coverage", "--pred")  # fmt: skip
+    lora: str | None = option(None, "a train-dkt checkpoint or a released DKT LoRA; predict with it instead of --pred",
+                              "--lora", metavar="CKPT")  # fmt: skip
+    base: str | None = option(None, "local base the LoRA belongs to (with --lora)", "--base")
+    task: Task | None = option(None, "depth or normal (default: the checkpoint's; with --pred: depth)", "--task")
+    subset: str | None = option(None, "ClearPose test subsets, comma-separated: heavy_occlusion, new_background, "
+                                "opaque, translucent_cover, non_planar, liquid, or test (all six); each gets its "
+                                "own rows", "--subset")  # fmt: skip
+    regions: str | None = option(None, "comma-separated: all, transparent, reflective or material classes (render "
+                                 "output); default: every region the data has", "--regions")  # fmt: skip
+    max_frames: int | None = option(None, "evaluate only the first N frames of each sequence", "--max-frames", ge=1)
+    protocol: Protocol = option("official", "official (DKT): valid = pred > 0 and gt > 0, one fit per video, aligned "
+                                "disparity clipped at 1e-3, pixels pooled per video; legacy: clamp at 1 / (max gt "
+                                "depth), per-frame means", "--protocol")  # fmt: skip
+    depth_range: str | None = option(None, "evaluate only ground truth in this range: clearpose (0.3 to 1.5 m), "
+                                     "MIN,MAX in metres, or none; default: clearpose for ClearPose data, else none",
+                                     "--depth-range", metavar="RANGE")  # fmt: skip
+    flow: FlowMode = option("auto", "flow for the temporal metric: auto = rendered when present, else from geometry",
+                            "--flow")  # fmt: skip
+    index_cache: str | None = option(None, "where directory scans of the datasets are cached", "--index-cache",
+                                     shown="~/.cache/transphy3d/index")  # fmt: skip
 
 
 class DeviceSettings(Settings):
