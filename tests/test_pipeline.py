@@ -150,7 +150,8 @@ def test_a_full_disk_keeps_the_log_where_asked(full_disk) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="OpenEXR's 'Warning: Exception raised reading pixel data for part 0 - Unable to query scanline "
-    "information' reaches stderr (not the log) when the beauty/data EXR was cut short by the full disk",
+    "information' reaches the terminal when the data-pass EXR was cut short by the full disk: the render's log "
+    "lies on that disk, so the warning cannot be written there and surfaces once stderr is restored",
 )
 def test_a_full_disk_is_one_line_on_stderr(full_disk) -> None:
     result, out, _, _ = full_disk

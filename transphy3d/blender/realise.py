@@ -6,6 +6,7 @@ pair and stereo matching, the scene's JSON and mesh files. Runs in the worker pr
 from __future__ import annotations
 
 import contextlib
+import errno
 import shutil
 import tempfile
 import threading
@@ -26,7 +27,7 @@ from transphy3d.blender.scene_builder import build_scene
 from transphy3d.blender.sensor_rig import SensorRig, build_sensor, render_ir
 from transphy3d.blender.session import DeviceChoice, captured_output, reset, select_device
 from transphy3d.blender.settle import settle
-from transphy3d.files import write_json
+from transphy3d.files import out_of_space, write_json
 from transphy3d.output import contract
 from transphy3d.output.channels import RGB, Made, Switches, channel, channels_of
 from transphy3d.output.quality import scene_quality
@@ -218,6 +219,18 @@ def _meta(r: Render) -> contract.MetaFile:
     )
 
 
+@contextlib.contextmanager
+def _full_disk_named(out_dir: Path):
+    """A failure while the output's disk is full is that (ENOSPC): Blender and OpenEXR report it
+    as whatever broke first, and removing the scratch files afterwards frees the evidence."""
+    try:
+        yield
+    except Exception as error:
+        if out_of_space(out_dir):
+            raise OSError(errno.ENOSPC, "no space left on device", str(out_dir)) from error
+        raise
+
+
 def _selection(spec: SceneSpec, frames: Sequence[int] | None) -> list[int] | None:
     selected = None if frames is None else sorted({int(f) for f in frames})
     if selected is not None and (not selected or selected[0] < 0 or selected[-1] >= spec.render.frames):
@@ -247,7 +260,7 @@ def realise(
     render = Render(spec, Path(out_dir), Path(log_path), runtime or Runtime(), selected, scratch, bar)
     wall_start = time.perf_counter()
     try:
-        with captured_output(log_path):
+        with captured_output(log_path), _full_disk_named(render.out_dir):
             run_stages(STAGES, render)
             render.timings["write"] += render.timings["convert_wait"]  # waiting for the data pass's files
             render.timings["total"] = time.perf_counter() - wall_start
