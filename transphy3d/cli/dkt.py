@@ -39,6 +39,15 @@ def _numerics(args: argparse.Namespace) -> str:
     return model_values(args, args.inference_dests).get("numerics", InferenceSettings().numerics)
 
 
+def _load_model(base, lora, where: DeviceSettings, task: str | None, numerics: str):
+    """(model_fn, codec, config): the base with the LoRA on the chosen device and dtype."""
+    from transphy3d.dkt.infer import load_for_inference, pick_device, pick_dtype
+
+    device = pick_device(where.device)
+    dtype = pick_dtype(where.dtype, device)
+    return load_for_inference(base, lora, device, dtype, where.prompt_cache, task, numerics=numerics)
+
+
 def _inference_settings(args: argparse.Namespace, checkpoint_shift: float) -> InferenceSettings:
     """The sampler settings: the checkpoint's shift unless --shift."""
     return InferenceSettings(**{"shift": checkpoint_shift, **model_values(args, args.inference_dests)})
@@ -123,7 +132,7 @@ def run_infer(args: argparse.Namespace) -> int:
     import time
 
     from transphy3d.datasets.spec import split_spec
-    from transphy3d.dkt.infer import load_for_inference, pick_device, pick_dtype, predict_frames, write_outputs
+    from transphy3d.dkt.infer import predict_frames, write_outputs
     from transphy3d.dkt.released import checkpoint_config
 
     formats = _formats(args.formats)
@@ -138,16 +147,7 @@ def run_infer(args: argparse.Namespace) -> int:
         inputs = [(out, frames, fps, names, False)]
     else:  # a dataset: every sequence to OUT/<sequence name>/, the layout eval-dkt --pred reads
         inputs = _dataset_inputs(args.input, out)
-    device = pick_device(where.device)
-    model_fn, codec, config = load_for_inference(
-        args.base,
-        args.lora,
-        device,
-        pick_dtype(where.dtype, device),
-        where.prompt_cache,
-        args.task,
-        numerics=settings.numerics,
-    )
+    model_fn, codec, config = _load_model(args.base, args.lora, where, args.task, settings.numerics)
     for target, frames, fps, names, independent in inputs:
         started = time.perf_counter()
         prediction = predict_frames(frames, model_fn, codec, settings, config, independent)
@@ -209,19 +209,10 @@ def _predictor(args: argparse.Namespace, settings: EvalSettings, out: Path):
         return (lambda video: load_prediction(pred_dir, video, task)), task, None
     if settings.base is None:
         raise UserError("--lora needs --base (the Wan 2.1 directory)", field="--base")
-    from transphy3d.dkt.infer import load_for_inference, pick_device, pick_dtype, predict_frames, write_outputs
+    from transphy3d.dkt.infer import predict_frames, write_outputs
 
     where = _device_settings(args)
-    device = pick_device(where.device)
-    model_fn, codec, config = load_for_inference(
-        settings.base,
-        settings.lora,
-        device,
-        pick_dtype(where.dtype, device),
-        where.prompt_cache,
-        settings.task,
-        numerics=_numerics(args),
-    )
+    model_fn, codec, config = _load_model(settings.base, settings.lora, where, settings.task, _numerics(args))
     task = settings.task or config.task
     inference = _inference_settings(args, config.shift)
 

@@ -29,16 +29,20 @@ IMAGE_FOLDERS = {"rgb_dir": "rgb", "depth_dir": "depth", "normal_dir": "normal"}
 IMAGE_OPTIONS = (*IMAGE_FOLDERS, "depth_scale")
 
 
-def read_depth_file(path: Path, depth_scale: float = 1.0) -> np.ndarray:
-    """Depth (H, W) float32 in metres of an EXR, NPY or 16-bit PNG/TIFF file, 0 where invalid."""
+def _read_array(path: Path, from_exr, from_image) -> np.ndarray:
+    """The array of an EXR (``from_exr(path)``), NPY (no pickle) or image file (``from_image(image)``)."""
     suffix = path.suffix.lower()
     if suffix == ".exr":
-        depth = exr_channel(path, ("Z", "Y", "R"))
-    elif suffix == ".npy":
-        depth = np.load(path, allow_pickle=False)
-    else:
-        with Image.open(path) as image:
-            depth = np.asarray(image)
+        return from_exr(path)
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    with Image.open(path) as image:
+        return from_image(image)
+
+
+def read_depth_file(path: Path, depth_scale: float = 1.0) -> np.ndarray:
+    """Depth (H, W) float32 in metres of an EXR, NPY or 16-bit PNG/TIFF file, 0 where invalid."""
+    depth = _read_array(path, lambda p: exr_channel(p, ("Z", "Y", "R")), np.asarray)
     depth = np.asarray(depth, dtype=np.float64).squeeze()
     if depth.ndim != 2:
         raise CorruptData(path, f"depth must be one channel, got shape {depth.shape}")
@@ -47,14 +51,11 @@ def read_depth_file(path: Path, depth_scale: float = 1.0) -> np.ndarray:
 
 def read_normal_file(path: Path) -> np.ndarray:
     """Unit normals (H, W, 3) float32 of an EXR (X, Y, Z), NPY or RGB-encoded PNG file."""
-    suffix = path.suffix.lower()
-    if suffix == ".exr":
-        normal = exr_vectors(path, ("X", "Y", "Z"))
-    elif suffix == ".npy":
-        normal = np.load(path, allow_pickle=False)
-    else:
-        with Image.open(path) as image:
-            normal = np.asarray(image.convert("RGB")).astype(np.float32) / 255.0 * 2.0 - 1.0
+    normal = _read_array(
+        path,
+        lambda p: exr_vectors(p, ("X", "Y", "Z")),
+        lambda image: np.asarray(image.convert("RGB")).astype(np.float32) / 255.0 * 2.0 - 1.0,
+    )
     if np.ndim(normal) != 3 or np.shape(normal)[-1] != 3:
         raise CorruptData(path, f"normals must be (H, W, 3), got shape {np.shape(normal)}")
     return unit_normals(normal, (1.0, 1.0, 1.0))
