@@ -38,6 +38,7 @@ from transphy3d.errors import UserError
 from transphy3d.files import atomic_path
 
 DEPTH_SCALE = 65535.0
+TAR_MTIME = 0.0  # members' modification time: a tar written again has the same bytes
 OPEN_TARS = 64  # tar handles kept open per process (a release has 11,000 tars)
 
 
@@ -254,14 +255,15 @@ class PublishedSource:
         return RawClip(np.stack([f.rgb for f in decoded]), target.astype(np.float32), valid, sequence.sequence_id)
 
 
-def export_scene(scene, out_path: str | Path, sequence_id: str) -> Path:
-    """Write one rendered scene (``transphy3d.output.reader.Scene``) as a published-format tar."""
+def export_scene(scene, out_path: str | Path, sequence_id: str, frames: Sequence[int] | None = None) -> Path:
+    """Write one rendered scene (``transphy3d.output.reader.Scene``), or only its ``frames``, as a
+    published-format tar (one shard)."""
     import webdataset as wds
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_path) as tmp, wds.TarWriter(str(tmp)) as sink:
-        for index in range(scene.num_frames):
+    with atomic_path(out_path) as tmp, wds.TarWriter(str(tmp), mtime=TAR_MTIME) as sink:
+        for index in range(scene.num_frames) if frames is None else frames:
             frame = scene.frame(index)
             rgb = io.BytesIO()
             Image.fromarray(frame.rgb).save(rgb, format="PNG")
