@@ -66,7 +66,6 @@ def _run(args: argparse.Namespace) -> int:
     if out == args.run_dir.absolute() or in_scene:
         raise UserError("must not be the run directory or lie inside a scene", path=str(out), field="--out")
     exporter = make_exporter(args, out)
-    out.mkdir(parents=True, exist_ok=True)
     summary = export_run(args.run_dir, out, exporter, progress=not args.no_progress)
     print(summary.line(args.format, out))
     return ExitCode.FAILED if summary.skipped else ExitCode.OK

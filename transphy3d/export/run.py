@@ -34,7 +34,18 @@ class SceneJob:
         return contract.scene_name(self.index)
 
     def open(self) -> Scene:
-        return open_scene(self.path)
+        """The scene, its camera.json and objects.json read and checked: a bad one raises a
+        UserError naming the file."""
+        scene = open_scene(self.path)
+        for name, read in (
+            (contract.CAMERA_FILE, lambda: scene.camera),
+            (contract.OBJECTS_FILE, lambda: scene.objects),
+        ):
+            try:
+                read()
+            except (ValueError, OSError) as error:
+                raise UserError(" ".join(str(error).split()), path=str(self.path / name)) from error
+        return scene
 
 
 class Exporter(Protocol):
@@ -119,6 +130,7 @@ def export_run(
     """Export every scene of ``run_dir`` that is not exported yet, then the run-level files."""
     started = time.perf_counter()
     jobs, problems = jobs_of(run_dir)
+    out.mkdir(parents=True, exist_ok=True)
     summary = Summary(scenes=len(jobs) + len(problems), skipped=list(problems))
     bad = exporter.start(jobs)
     summary.skipped += [f"{contract.scene_name(i)}: {line}; skipped" for i, line in sorted(bad.items())]
