@@ -88,7 +88,7 @@ class Summary:
             return f"nothing to do: all {self.already} scene(s) are already exported to {out} ({fmt})"
         rate = f", {self.frames / self.seconds:.1f} frames/s" if self.frames and self.seconds > 0 else ""
         return (
-            f"exported {self.exported} scene(s), {self.frames} frames to {out} ({fmt}) in {self.seconds:.1f} s{rate}; "
+            f"exported {self.exported} scene(s), {self.frames} frames to {out} ({fmt}) in {self.seconds:.2f} s{rate}; "
             f"{self.already} already there, {len(self.skipped)} skipped"
         )
 
