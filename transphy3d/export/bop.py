@@ -22,7 +22,14 @@ from transphy3d.errors import UserError
 from transphy3d.export.catalogue import Catalogue, Model
 from transphy3d.export.masks import Silhouettes, bop_box, rle
 from transphy3d.export.run import BAD_SCENE, SceneJob
-from transphy3d.files import partial_path, publish_directory, read_json, remove_stale_partials, write_bytes_if_changed
+from transphy3d.files import (
+    partial_path,
+    publish_directory,
+    read_json,
+    remove_stale_partials,
+    remove_stale_temporaries,
+    write_bytes_if_changed,
+)
 from transphy3d.output.channels import DEPTH, MASK, RGB, frame_path
 from transphy3d.output.reader import Scene
 
@@ -110,6 +117,8 @@ class BopExporter:
             except BAD_SCENE as error:
                 problems[job.index] = " ".join(str(error).split())
         (self.out / "models").mkdir(parents=True, exist_ok=True)
+        for folder in (self.out, self.out / "models"):
+            remove_stale_temporaries(folder)
         self._write_models()
         if first is not None:
             K = first.K

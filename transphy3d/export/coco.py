@@ -28,6 +28,7 @@ from transphy3d.files import (
     write_json,
 )
 from transphy3d.output.channels import MASK, RGB, frame_path
+from transphy3d.output.reader import SceneObject
 
 CATEGORY_KINDS = ("family", "material", "transparency")
 IMAGE_MODES = ("link", "copy")
@@ -47,7 +48,7 @@ def place_image(source: Path, target: Path, mode: str) -> None:
     shutil.copyfile(source, target)
 
 
-def categories_of(obj) -> dict[str, str]:
+def categories_of(obj: SceneObject) -> dict[str, str]:
     """The category an object has under each ``--categories`` choice: its family (a static
     asset: its asset id), its material class, or transparent / opaque."""
     source = obj.source or {}
