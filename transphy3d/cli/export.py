@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-FORMATS = ("bop", "coco", "transphy3d")
+from transphy3d.export.options import CATEGORY_KINDS, DEFAULT_SCENE_TYPE, DEFAULT_SPLIT, FORMATS, IMAGE_MODES
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,14 +19,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, help="render output directory (or one scene directory)")
     parser.add_argument("--format", required=True, choices=FORMATS, help="what to write")
     parser.add_argument("--out", type=Path, required=True, help="the export's directory (created)")
-    parser.add_argument("--split", default="train_pbr", help="bop: the split folder (default train_pbr)")
+    parser.add_argument("--split", default=DEFAULT_SPLIT, help=f"bop: the split folder (default {DEFAULT_SPLIT})")
     parser.add_argument(
-        "--categories", default="family", choices=("family", "material", "transparency"),
+        "--categories", default=CATEGORY_KINDS[0], choices=CATEGORY_KINDS,
         help="coco: what a category is: the object family (static assets: their asset id), the material class, "
         "or transparent / opaque (default family)",
     )  # fmt: skip
     parser.add_argument(
-        "--images", default="link", choices=("link", "copy"),
+        "--images", default=IMAGE_MODES[0], choices=IMAGE_MODES,
         help="coco: hard-link the frames (copied where linking fails; default) or copy them",
     )  # fmt: skip
     parser.add_argument(
@@ -34,7 +34,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="transphy3d: frames per tar (default: a scene's frames in one tar, as the release)",
     )  # fmt: skip
     parser.add_argument(
-        "--scene-type", default="materials", help="transphy3d: the tar names' scene type (default materials)"
+        "--scene-type",
+        default=DEFAULT_SCENE_TYPE,
+        help=f"transphy3d: the tar names' scene type (default {DEFAULT_SCENE_TYPE})",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run)

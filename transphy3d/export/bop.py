@@ -21,6 +21,7 @@ from PIL import Image
 from transphy3d.errors import UserError
 from transphy3d.export.catalogue import Catalogue, Model
 from transphy3d.export.masks import Silhouettes, bop_box, rle
+from transphy3d.export.options import DEFAULT_SPLIT
 from transphy3d.export.run import BAD_SCENE, SceneJob
 from transphy3d.files import (
     partial_path,
@@ -35,7 +36,6 @@ from transphy3d.output.reader import Scene
 
 MM = 1000.0  # BOP lengths are millimetres
 UINT16_MAX = 65535
-DEFAULT_SPLIT = "train_pbr"
 
 
 def json_bytes(data: object) -> bytes:

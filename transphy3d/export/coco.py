@@ -17,6 +17,7 @@ from pathlib import Path
 
 from transphy3d.errors import UserError
 from transphy3d.export.masks import coco_box, rle
+from transphy3d.export.options import CATEGORY_KINDS, IMAGE_MODES
 from transphy3d.export.run import SceneJob
 from transphy3d.files import (
     partial_path,
@@ -30,8 +31,6 @@ from transphy3d.files import (
 from transphy3d.output.channels import MASK, RGB, frame_path
 from transphy3d.output.reader import SceneObject
 
-CATEGORY_KINDS = ("family", "material", "transparency")
-IMAGE_MODES = ("link", "copy")
 PARTS = ".coco_parts"
 ANNOTATIONS = "annotations.json"
 

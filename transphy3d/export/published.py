@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from transphy3d.errors import UserError
+from transphy3d.export.options import DEFAULT_SCENE_TYPE
 from transphy3d.export.run import SceneJob
 from transphy3d.files import remove_stale_temporaries
 
@@ -22,7 +23,7 @@ class PublishedExporter:
 
     name = "transphy3d"
 
-    def __init__(self, out: Path, shard_frames: int | None = None, scene_type: str = "materials"):
+    def __init__(self, out: Path, shard_frames: int | None = None, scene_type: str = DEFAULT_SCENE_TYPE):
         if shard_frames is not None and shard_frames < 1:
             raise UserError(f"must be at least 1, got {shard_frames}", field="--shard-frames")
         if not scene_type.replace("_", "").isalnum():
