@@ -135,18 +135,16 @@ def export_run(
     bad = exporter.start(jobs)
     summary.skipped += [f"{contract.scene_name(i)}: {line}; skipped" for i, line in sorted(bad.items())]
     good, todo = [], []
-    for job in jobs:
+    for job in (job for job in jobs if job.index not in bad):
         try:
-            done = job.index not in bad and exporter.is_done(job)
+            done = exporter.is_done(job)
         except BAD_SCENE as error:
-            bad[job.index] = " ".join(str(error).split())
             summary.skipped.append(_one_line(job, error))
             continue
-        if job.index not in bad:
-            good.append(job)
-            summary.already += done
-            if not done:
-                todo.append(job)
+        good.append(job)
+        summary.already += done
+        if not done:
+            todo.append(job)
     from tqdm import tqdm
 
     failed: set[int] = set()
@@ -157,6 +155,8 @@ def export_run(
             try:
                 summary.frames += exporter.export(job)
                 summary.exported += 1
+            except OutputError:
+                raise
             except BAD_SCENE as error:
                 if isinstance(error, OSError) and out_of_space(out):
                     raise OutputError("the disk is full", path=str(out), field="--out") from error
