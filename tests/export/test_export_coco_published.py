@@ -91,3 +91,9 @@ def test_published_tars_read_back_with_webdataset(run_dir: Path, tmp_path: Path,
         assert (meta["frame_id"], meta["sequence_id"]) == (f, f"{i:06d}")
     source = PublishedSource(out)  # the trainer's reader of the release
     assert [len(s) for s in source.sequences] == [s.num_frames for s in scenes]
+    for sequence, scene in zip(source.sequences, scenes, strict=True):
+        for f in range(scene.num_frames):
+            read, frame = sequence.read(f), scene.frame(f)
+            assert np.abs(read.depth - frame.depth).max() <= read.max_depth / 65535 / 2 + 1e-6
+            np.testing.assert_allclose(read.K, frame.K, atol=1e-9)
+            assert np.array_equal(read.rgb, frame.rgb)
