@@ -122,3 +122,21 @@ assert main(["assets", "filter", "--manifest", "bank.jsonl", "--model", str(mode
 
 def test_assets_alone_imports_renders_thumbnails_and_filters(tmp_path: Path) -> None:
     run_with_extras(("assets",), tmp_path, [sys.executable, "-c", ASSETS])
+
+
+def test_export_alone_writes_bop_and_coco(tmp_path: Path) -> None:
+    """`transphy3d[export]` exports a rendered scene to BOP and COCO; the published tars need the
+    trainer's writer and say so on one line."""
+    from helpers import render
+
+    render("tiny", tmp_path / "run" / "scene_000000", *TINY)
+    run_with_extras(
+        ("export",),
+        tmp_path,
+        cli("export", "run", "--format", "bop", "--out", "bop", "--no-progress"),
+        cli("export", "run", "--format", "coco", "--out", "coco", "--no-progress"),
+    )
+    tars = run_with_extras(
+        ("export",), tmp_path, cli("export", "run", "--format", "transphy3d", "--out", "tars"), returncode=2
+    )
+    assert "needs torch: pip install 'transphy3d[train]'" in tars.stderr

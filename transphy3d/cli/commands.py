@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "transphy3d.cli.report:configure",
         "data-quality report of a render run: object share, visibility, materials, timing (HTML + JSON)",
     ),
+    "export": (
+        "transphy3d.cli.export:configure",
+        "a render run as a BOP, COCO or published TransPhy3D (WebDataset) dataset, resumable",
+    ),
     "doctor": ("transphy3d.cli.doctor:configure", "check what rendering needs on this machine, one line each"),
     "configs": ("transphy3d.cli.configs:configure", "list the scene configs shipped with the package"),
     "sample": (

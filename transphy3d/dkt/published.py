@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ from PIL import Image
 
 from transphy3d.datasets.published import DEPTH_SCALE, intrinsics_to_normalised
 from transphy3d.files import atomic_path
+
+TAR_MTIME = 0.0  # members' modification time: a tar written again has the same bytes
 
 
 def encode_depth(depth: np.ndarray) -> tuple[bytes, float]:
@@ -35,14 +38,15 @@ def encode_normal(normal: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def export_scene(scene, out_path: str | Path, sequence_id: str) -> Path:
-    """Write one rendered scene (``transphy3d.output.reader.Scene``) as a published-format tar."""
+def export_scene(scene, out_path: str | Path, sequence_id: str, frames: Sequence[int] | None = None) -> Path:
+    """Write one rendered scene (``transphy3d.output.reader.Scene``), or only its ``frames``, as a
+    published-format tar (one shard)."""
     import webdataset as wds
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_path) as tmp, wds.TarWriter(str(tmp)) as sink:
-        for index in range(scene.num_frames):
+    with atomic_path(out_path) as tmp, wds.TarWriter(str(tmp), mtime=TAR_MTIME) as sink:
+        for index in range(scene.num_frames) if frames is None else frames:
             frame = scene.frame(index)
             rgb = io.BytesIO()
             Image.fromarray(frame.rgb).save(rgb, format="PNG")
