@@ -59,7 +59,8 @@ def test_coco_reads_back_with_pycocotools(run_dir: Path, tmp_path: Path, capsys,
 def test_published_tars_read_back_with_webdataset(run_dir: Path, tmp_path: Path, capsys, shard_frames) -> None:
     import webdataset as wds
 
-    from transphy3d.dkt.published import PublishedSource, decode_depth, decode_normal, intrinsics_to_pixels
+    from transphy3d.datasets import open_dataset
+    from transphy3d.datasets.published import decode_depth, decode_normal, intrinsics_to_pixels
 
     out = tmp_path / "tars"
     export(
@@ -89,11 +90,13 @@ def test_published_tars_read_back_with_webdataset(run_dir: Path, tmp_path: Path,
         np.testing.assert_allclose(K, frame.K, atol=1e-9)
         np.testing.assert_allclose(meta["camera_matrices"]["extrinsics"], frame.world_to_camera)
         assert (meta["frame_id"], meta["sequence_id"]) == (f, f"{i:06d}")
-    source = PublishedSource(out)  # the trainer's reader of the release
-    assert [len(s) for s in source.sequences] == [s.num_frames for s in scenes]
-    for sequence, scene in zip(source.sequences, scenes, strict=True):
-        for f in range(scene.num_frames):
-            read, frame = sequence.read(f), scene.frame(f)
-            assert np.abs(read.depth - frame.depth).max() <= read.max_depth / 65535 / 2 + 1e-6
+    release = open_dataset(f"published:{out}")  # the trainer's reader of the release
+    sequences = list(release.sequences())
+    assert [len(list(s.frames())) for s in sequences] == [s.num_frames for s in scenes]
+    for sequence, scene in zip(sequences, scenes, strict=True):
+        for f, read in enumerate(sequence.frames()):
+            frame = scene.frame(f)
+            quantum = float(frame.depth.max()) / 65535 / 2 + 1e-6  # max_depth is the frame's largest depth
+            assert np.abs(read.depth - frame.depth).max() <= quantum
             np.testing.assert_allclose(read.K, frame.K, atol=1e-9)
             assert np.array_equal(read.rgb, frame.rgb)

@@ -32,7 +32,7 @@ class PublishedExporter:
             from transphy3d.dkt import published
         except ModuleNotFoundError as error:
             raise UserError(
-                f"the published-tar writer needs {error.name}: pip install 'transphy3d[train]'", field="--format"
+                f"the published-tar writer needs {error.name}: pip install 'transphy3d[export]'", field="--format"
             ) from error
         self.writer = published.export_scene
         self.out, self.shard_frames, self.scene_type = out, shard_frames, scene_type
