@@ -162,7 +162,7 @@ def _filter(args: argparse.Namespace) -> int:
         print(
             f"transphy3d assets filter: error: {summary.failed} of {summary.asked} requests failed "
             f"(first: {summary.first_error}); assets with an earlier verdict keep it; run the same command "
-            "to ask again",
+            "to ask again (with --rescore for answers that were not verdicts)",
             file=sys.stderr,
         )
         return ExitCode.FAILED

@@ -43,7 +43,8 @@ class Canonical(StrictModel):
 
 class Verdict(StrictModel):
     """A vision-language model's answer about an asset. ``status``: ok (every field), partial (some
-    fields missing or invalid: they stay null), malformed (no JSON object: ``raw`` keeps the text),
+    fields missing or invalid: they stay null), malformed (no verdict in the answer: ``raw`` keeps the
+    text; counted as a failed request, it never replaces an earlier verdict),
     error (the request failed: retried on the next run)."""
 
     status: Literal["ok", "partial", "malformed", "error"]
