@@ -7,6 +7,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from transphy3d._version import __version__
 from transphy3d.cli.commands import COMMANDS
@@ -46,9 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"transphy3d {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except PermissionError as error:
+        code = ExitCode.OUTPUT if _is_output(error.filename, args) else ExitCode.BAD_INPUT
+        print(f"transphy3d {args.command}: error: {error.filename}: permission denied", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print(f"transphy3d {args.command}: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+
+
+def _is_output(denied: str | None, args: argparse.Namespace) -> bool:
+    """Whether the path a command was refused lies on the way to, or inside, its ``--out``."""
+    out = getattr(args, "out", None)
+    if not denied or not out:
+        return False
+    denied_path, out_path = Path(denied).absolute(), Path(out).absolute()
+    return denied_path == out_path or denied_path in out_path.parents or out_path in denied_path.parents
 
 
 def build_parser_light() -> argparse.ArgumentParser:

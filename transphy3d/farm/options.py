@@ -21,7 +21,7 @@ class FarmOptions(Settings):
     out: Path = option(..., "output directory (shared storage on a cluster)", "--out")
     config: str = option("default", "scene config: a shipped one by name (see `transphy3d configs`) or a path",
                          "--config")  # fmt: skip
-    seed: int = option(0, "run seed; scene i's seed derives from it", "--seed")
+    seed: int = option(0, "run seed; scene i's seed derives from it", "--seed", ge=0)
     address: str | None = option(None, "join this Ray cluster (HOST:PORT, ray://HOST:PORT or auto; default: "
                                  "$RAY_ADDRESS, else a local cluster started for the run)", "--address")  # fmt: skip
     workers: int | None = option(None, "scenes rendered at once (default or 0: one per GPU, else one per node)",
