@@ -24,6 +24,7 @@ from transphy3d.fence import check_lease, fenced
 from transphy3d.files import out_of_space, partial_path, publish_directory, remove_stale_partials
 from transphy3d.interrupts import exit_on_signal
 from transphy3d.output import contract
+from transphy3d.scene.asset_paths import confine_static_paths
 from transphy3d.scene.config_loader import apply_overrides, config_path, load_config
 from transphy3d.scene.recorded import parse_spec
 from transphy3d.scene.sampling import sample_spec
@@ -31,11 +32,12 @@ from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document
 
 
 def resolve_scene(
-    path: str | Path, seed: int | None, overrides: dict[str, Any] | None = None
+    path: str | Path, seed: int | None, overrides: dict[str, Any] | None = None, allow_outside_assets: bool = False
 ) -> tuple[SceneSpec, Runtime]:
     """A SceneSpec from a scene config (sampled with ``seed``, default 0) or a recorded spec, and
     the runtime settings (device, threads) the config asks for (defaults for a recorded spec).
-    A config may be given by the name of a shipped one."""
+    A config may be given by the name of a shipped one. A recorded spec's asset paths are confined
+    to its folder and the asset banks (``scene.asset_paths``) unless ``allow_outside_assets``."""
     path = config_path(path)
     raw = load_yaml_file(path)
     if is_spec_document(raw):
@@ -47,7 +49,7 @@ def resolve_scene(
             )
         if overrides:
             raw = apply_overrides(raw, overrides)
-        return parse_spec(raw, str(path)), Runtime()
+        return confine_static_paths(parse_spec(raw, str(path)), path, allow_outside_assets), Runtime()
     config = load_config(path, overrides)
     runtime = Runtime(device=config.render.device, threads=config.render.threads)
     return sample_spec(config, 0 if seed is None else seed), runtime
@@ -191,9 +193,10 @@ def run(
     device: str | None = None,
     threads: int | None = None,
     lease: str | None = None,
+    allow_outside_assets: bool = False,
 ) -> int:
     start = time.perf_counter()
-    spec, runtime = resolve_scene(path, seed, overrides)
+    spec, runtime = resolve_scene(path, seed, overrides, allow_outside_assets)
     if device is not None or threads is not None:
         runtime = runtime.model_copy(
             update={k: v for k, v in (("device", device), ("threads", threads)) if v is not None}

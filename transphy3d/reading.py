@@ -75,7 +75,7 @@ def parse_json(text: str, source: str) -> Any:
     except RecursionError:
         raise UnreadableFileError(f"nested deeper than {MAX_DEPTH} levels", path=source) from None
     except ValueError as error:
-        raise UnreadableFileError(f"not valid JSON ({' '.join(str(error).split())[:160]})", path=source) from None
+        raise UnreadableFileError(f"not JSON ({' '.join(str(error).split())[:160]})", path=source) from None
     return check_depth(value, source)
 
 

@@ -93,5 +93,5 @@ def test_a_truncated_base_config_is_named(tmp_path: Path, tiny_base: Path, capsy
     write_scene(tmp_path / "render" / "scene_000000", frames=5)
     argv = ["train-dkt", "--base", str(base), "--data", str(tmp_path / "render"), "--out", str(tmp_path / "run")]
     err = _one_line(argv, capsys)
-    assert str(base / "transformer" / "config.json") in err and "not valid JSON" in err, err
+    assert str(base / "transformer" / "config.json") in err and "not JSON" in err, err
     assert not (tmp_path / "run").exists()

@@ -31,6 +31,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="CPU threads (default: the config's render.threads; 0 = all)")
     parser.add_argument("--lease", help="(used by the farm) stop, leaving nothing behind, once this file is removed "
                         "or the parent process is gone")  # fmt: skip
+    parser.add_argument("--allow-outside-assets", action="store_true", help="let a recorded scene.yaml load "
+                        "meshes outside its folder and the asset banks ($TRANSPHY3D_ASSET_BANKS), each checked "
+                        "against its recorded sha256")  # fmt: skip
     parser.set_defaults(func=_run)
 
 
@@ -49,4 +52,5 @@ def _run(args: argparse.Namespace) -> int:
         args.device,
         args.threads,
         args.lease,
+        args.allow_outside_assets,
     )
