@@ -306,7 +306,7 @@ def _record(
             device=result.device, node=result.node, node_id=result.node_id or None,
             process_scene=result.process_scene, finished=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         )  # fmt: skip
-        append_record(out / INDEX_FILE, record)
+        append_record(out / INDEX_FILE, record, replace_key="scene")  # one line per scene, also re-rendered
         summary.done_records.append(record)
         summary.ok += 1
         summary.frames += result.frames

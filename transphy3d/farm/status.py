@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,21 @@ def rerender_command(run: dict[str, Any], out: Path, index: int, seed: int | Non
     return shlex.join(args)
 
 
+@dataclass
+class StatusReport:
+    text: str
+    invalid: int = 0  # finished scenes that failed validation (with verify)
+
+
 def describe(out: Path, verify: bool = False, repair: bool = False) -> str:
+    """What the render output ``out`` holds, as the lines ``transphy3d status`` prints."""
+    return status_report(out, verify, repair).text
+
+
+def status_report(out: Path, verify: bool = False, repair: bool = False) -> StatusReport:
+    """``describe``'s text and, with ``verify``, how many finished scenes are invalid."""
     run = read_run(out)
+    bad: dict[int, str] = {}
     lines = [
         f"{out}: config {run.get('config_name')!r} ({run.get('config_path')}, digest {run.get('config_digest')}), "
         f"run seed {run.get('run_seed')}"
@@ -100,4 +114,4 @@ def describe(out: Path, verify: bool = False, repair: bool = False) -> str:
     versions = run.get("versions", {})
     if isinstance(versions, dict) and versions:
         lines.append("  versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    return "\n".join(lines)
+    return StatusReport("\n".join(lines), len(bad))

@@ -1,8 +1,8 @@
 """Append-only JSON-lines records (index.jsonl, failures.jsonl): one ``write`` per line with
 O_APPEND under an exclusive lock, fsynced, so lines from concurrent writers never interleave
 and a crash can at worst tear the last line, never corrupt earlier ones. A torn last line (a
-killed writer, a full disk) is skipped by readers and reported by ``torn_lines``; the next record
-starts on a fresh line, and ``repair_records`` drops torn lines for good."""
+killed writer, a full disk) is skipped by readers and reported by ``torn_lines``; the next append
+cuts it off (kept in ``<file>.torn``), and ``repair_records`` drops torn lines anywhere."""
 
 from __future__ import annotations
 
@@ -13,24 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from transphy3d import jsonl
 from transphy3d.files import write_text_atomic
 from transphy3d.output.contract import ContractModel, FailureRecord, IndexRecord, RetryRecord
 
 
-def append_record(path: str | Path, record: ContractModel | dict[str, Any]) -> None:
-    """Append one record as a line of sorted-key JSON."""
+def append_record(path: str | Path, record: ContractModel | dict[str, Any], replace_key: str | None = None) -> None:
+    """Append one record as a line of sorted-key JSON, a torn tail cut off first (``jsonl.append``);
+    with ``replace_key`` (``"scene"``) it replaces the earlier record with that key's value."""
     data = record.to_json() if isinstance(record, ContractModel) else record
-    line = (json.dumps(data, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        end = os.lseek(fd, 0, os.SEEK_END)
-        if end and os.pread(fd, 1, end - 1) != b"\n":  # a torn last line: start a fresh one
-            line = b"\n" + line
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    jsonl.append(path, data, replace_key)
 
 
 def _lines(path: str | Path) -> Iterator[tuple[int, bytes, dict[str, Any] | None]]:
