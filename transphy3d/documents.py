@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from transphy3d.errors import UserError
+from transphy3d.errors import UnreadableFileError, UserError
 from transphy3d.reading import read_yaml
 
 
@@ -95,6 +95,16 @@ def validate_document(model: type[BaseModel], raw: Any, source: str, overrides: 
         return model.model_validate(raw)
     except ValidationError as error:
         raise UserError(format_validation_error(error, model, source, overrides)) from None
+
+
+def validate_file(model: type[BaseModel], raw: Any, source: str | Path):
+    """``model`` validated from ``raw`` (parsed from the file ``source``); an invalid document is
+    an ``UnreadableFileError`` (one line naming the file and the key; also a ValueError, for
+    readers that count damaged files)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise UnreadableFileError(format_validation_error(error, model, str(source))) from None
 
 
 # ------------------------------------------------------------------------- settings models

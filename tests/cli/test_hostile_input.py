@@ -55,7 +55,10 @@ def test_a_value_nested_50000_levels_deep(tmp_path: Path) -> None:
     config.write_text("base: tiny\nextra: " + "[" * 50_000 + "]" * 50_000 + "\n")
     manifest = tmp_path / "deep.jsonl"
     manifest.write_text("[" * 50_000 + "]" * 50_000 + "\n")
-    for args, path in ((["sample", str(config)], config), (["assets", "filter", "--manifest", str(manifest)], manifest)):
+    for args, path in (
+        (["sample", str(config)], config),
+        (["assets", "filter", "--manifest", str(manifest)], manifest),
+    ):
         result = bounded_cli(*args)
         one_line_error(result, str(path), "nested deeper than 64 levels")
 
@@ -135,7 +138,12 @@ def test_a_folder_the_user_cannot_enter(argv: list[str], code: int) -> None:
     locked.chmod(0o000)
     try:
         argv = [a.format(locked=locked) for a in argv]
-        modules = ("transphy3d.cli.render_scene", "transphy3d.cli.preview", "transphy3d.cli.sample", "transphy3d.pipeline")
+        modules = (
+            "transphy3d.cli.render_scene",
+            "transphy3d.cli.preview",
+            "transphy3d.cli.sample",
+            "transphy3d.pipeline",
+        )
         got, err = as_unprivileged_user(argv, modules)
         lines = err.strip().splitlines()
         assert got == code and len(lines) == 1 and str(locked) in lines[0], (got, err)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from dkt_fixtures import write_scene
@@ -95,3 +96,15 @@ def test_a_truncated_base_config_is_named(tmp_path: Path, tiny_base: Path, capsy
     err = _one_line(argv, capsys)
     assert str(base / "transformer" / "config.json") in err and "not JSON" in err, err
     assert not (tmp_path / "run").exists()
+
+
+def test_an_undecodable_video_is_one_short_line(
+    tmp_path: Path, tiny_base: Path, trained_run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    argv = ["infer-dkt", str(video), "--lora", str(trained_run[0].checkpoint), "--base", str(tiny_base)]
+    err = _one_line([*argv, "--out", str(tmp_path / "o")], capsys)
+    assert str(video) in err and "cannot decode the video" in err and "Invalid data" in err, err
+    assert len(err) < 400 and "ffmpeg version" not in err and "configuration:" not in err, err
+    assert not (tmp_path / "o").exists()

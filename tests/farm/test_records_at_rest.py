@@ -51,5 +51,7 @@ def test_concurrent_appends_and_replacements_lose_nothing(tmp_path: Path) -> Non
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(w)], cwd=REPO) for w in range(4)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     scenes = [r["scene"] for r in _lines(path)]
-    assert sorted(scenes) == sorted([f"w{w}_{i}" for w in range(4) for i in range(60)] + [f"shared_{k}" for k in range(10)])
+    assert sorted(scenes) == sorted(
+        [f"w{w}_{i}" for w in range(4) for i in range(60)] + [f"shared_{k}" for k in range(10)]
+    )
     assert torn_lines(path) == [] and not (tmp_path / "index.jsonl.torn").exists()

@@ -27,7 +27,7 @@ def test_a_torn_last_line_is_skipped_then_cut_off_by_the_next_append(tmp_path: P
     assert [json.loads(line)["index"] for line in path.read_text().splitlines()] == [0, 2]  # valid JSONL at rest
     assert (tmp_path / "index.jsonl.torn").read_text() == '{"scene": "scene_0000\n'  # kept for the post-mortem
     with open(path, "a") as handle:
-        handle.write('not a record\n[1, 2]\n')  # damage the farm cannot see: status --repair drops it
+        handle.write("not a record\n[1, 2]\n")  # damage the farm cannot see: status --repair drops it
     assert repair_records(path) == [3, 4] and torn_lines(path) == [] and len(path.read_text().splitlines()) == 2
 
 

@@ -109,7 +109,7 @@ def _import(args: argparse.Namespace) -> int:
         f"{args.manifest}: {len(report.added)} imported, {len(report.skipped)} skipped, "
         f"{len(report.broken)} broken (report: {report_path})"
     )
-    return 0
+    return ExitCode.FAILED if report.broken else ExitCode.OK  # the good files are in the manifest either way
 
 
 def _fetch(args: argparse.Namespace) -> int:

@@ -37,7 +37,9 @@ def tensor_named(state: dict[str, Any], key: str, path: str | Path) -> torch.Ten
     """``state[key]`` when it is a tensor; a one-line error naming ``path`` and ``key`` otherwise."""
     value = state.get(key) if isinstance(state, dict) else None
     if not isinstance(value, torch.Tensor):
-        raise UnreadableFileError(f"no tensor {key!r} (found: {', '.join(sorted(map(str, state))[:5])})", path=str(path))
+        raise UnreadableFileError(
+            f"no tensor {key!r} (found: {', '.join(sorted(map(str, state))[:5])})", path=str(path)
+        )
     return value
 
 
