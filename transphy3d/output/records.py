@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from transphy3d import jsonl
+from transphy3d.documents import validate_file
 from transphy3d.files import write_text_atomic
 from transphy3d.output.contract import ContractModel, FailureRecord, IndexRecord, RetryRecord
 
@@ -33,8 +34,8 @@ def _lines(path: str | Path) -> Iterator[tuple[int, bytes, dict[str, Any] | None
                 if not raw.strip():
                     continue
                 try:
-                    record = json.loads(raw) if raw.endswith(b"\n") else None
-                except json.JSONDecodeError:
+                    record = json.loads(raw.decode("utf-8")) if raw.endswith(b"\n") else None
+                except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
                     record = None
                 yield number, raw, record if isinstance(record, dict) else None
     except FileNotFoundError:
@@ -73,19 +74,23 @@ def repair_records(path: str | Path) -> list[int]:
         os.close(fd)
 
 
+def _validated(path: str | Path, model: type[ContractModel]) -> Iterator[Any]:
+    """Whole records of ``path`` as ``model``; one that does not fit is a one-line error naming the line."""
+    for number, _raw, record in _lines(path):
+        if record is not None:
+            yield validate_file(model, record, f"{path}:{number}")
+
+
 def read_index(path: str | Path) -> Iterator[IndexRecord]:
     """The records of an ``index.jsonl``."""
-    for record in read_records(path):
-        yield IndexRecord.model_validate(record)
+    yield from _validated(path, IndexRecord)
 
 
 def read_failures(path: str | Path) -> Iterator[FailureRecord]:
     """The records of a ``failures.jsonl``."""
-    for record in read_records(path):
-        yield FailureRecord.model_validate(record)
+    yield from _validated(path, FailureRecord)
 
 
 def read_retries(path: str | Path) -> Iterator[RetryRecord]:
     """The records of a ``retries.jsonl``."""
-    for record in read_records(path):
-        yield RetryRecord.model_validate(record)
+    yield from _validated(path, RetryRecord)
