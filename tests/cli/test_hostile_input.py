@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,34 @@ def test_a_folder_the_user_cannot_enter(argv: list[str], code: int) -> None:
     finally:
         locked.chmod(0o755)
         shutil.rmtree(parent, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- hostile flag values
+HUGE = str(10**30)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["render", "--scenes", HUGE, "--out", "{tmp}/run"], ["--scenes", "at most 1000000"]),
+        (["render", "--scenes", "2", "--out", ""], ["--out", "an empty path"]),
+        (["render", "--scenes", "2", "--timeout", "nan", "--out", "{tmp}/run"], ["--timeout", "finite"]),
+        (["render", "--scenes", "2", "--backoff=-inf", "--out", "{tmp}/run"], ["--backoff"]),
+        (["render-scene", "tiny", "--threads", "-5", "--out", "{tmp}/scene"], ["--threads", ">= 0"]),
+        (["render-scene", "tiny", "--out", "", "--overwrite"], ["--out", "an empty path"]),
+        (["render-scene", "tiny", "--set", "camera.frames=1000000000", "--out", "{tmp}/scene"], ["camera.frames"]),
+        (["sample", "tiny", "--set", "objects.count=" + HUGE, "--out", "{tmp}/spec.yaml"], ["objects.count"]),
+        (["preview", "tiny", "--seeds", HUGE, "--out", "{tmp}/preview"], ["--seeds", "1..16"]),
+        (["assets", "thumbnails", "--manifest", "{tmp}/bank.jsonl", "--views", HUGE], ["--views", "1..64"]),
+        (["assets", "filter", "--manifest", "{tmp}/bank.jsonl", "--threshold", "nan"], ["--threshold", "finite"]),
+    ],
+)  # fmt: skip
+def test_hostile_flag_values_are_refused_before_any_work(
+    argv: list[str], needles: list[str], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "bank.jsonl").write_text((REPO / "assets_manifest" / "starter.jsonl").read_text())
+    before = sorted(p.name for p in tmp_path.iterdir())
+    start = time.perf_counter()
+    one_line_error(cli(capsys, *[a.format(tmp=tmp_path) for a in argv]), *needles)
+    assert time.perf_counter() - start < 30
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -13,6 +13,8 @@ from transphy3d._version import __version__
 from transphy3d.cli.commands import COMMANDS
 from transphy3d.errors import ExitCode, UserError
 
+PATH_ARGUMENTS = ("out", "manifest", "base", "lora", "resume", "config", "scene", "data", "pred", "cache", "report")
+
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or with ``command`` of that one alone (the others listed)."""
@@ -43,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(command) if command else build_parser_light()
     args = parser.parse_args(argv)
     try:
+        _check_paths(args)
         return int(args.func(args) or ExitCode.OK)
     except UserError as error:
         print(f"transphy3d {args.command}: error: {error}", file=sys.stderr)
@@ -54,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"transphy3d {args.command}: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """An empty path means the current directory to the file system, never what a user meant."""
+    for name, value in vars(args).items():
+        if isinstance(value, str | Path) and name in PATH_ARGUMENTS and not str(value).strip():
+            raise UserError("an empty path; give a file or directory", field="--" + name.replace("_", "-"))
 
 
 def _is_output(denied: str | None, args: argparse.Namespace) -> bool:

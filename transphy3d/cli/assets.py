@@ -136,9 +136,10 @@ def _fetch(args: argparse.Namespace) -> int:
 def _thumbnails(args: argparse.Namespace) -> int:
     from transphy3d.assets.thumbnails import make_thumbnails
 
-    for name, value, lo in (("--views", args.views, 1), ("--size", args.size, 16), ("--samples", args.samples, 1)):
-        if value < lo:
-            raise UserError(f"must be >= {lo}, got {value}", field=name)
+    limits = (("--views", args.views, 1, 64), ("--size", args.size, 16, 4096), ("--samples", args.samples, 1, 4096))
+    for name, value, lo, hi in limits:  # a thumbnail, not a render job: the upper bounds keep a typo from running for days
+        if not lo <= value <= hi:
+            raise UserError(f"must be {lo}..{hi}, got {value}", field=name)
     stats = make_thumbnails(args.manifest, args.views, args.size, args.samples, args.cache)
     print(
         f"{args.manifest}: {stats['rendered']} assets rendered, {stats['cached']} from cache, "

@@ -38,8 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from transphy3d.errors import UserError
     from transphy3d.pipeline import run
     from transphy3d.scene.config_loader import parse_overrides
+
+    if args.threads is not None and args.threads < 0:
+        raise UserError(f"must be >= 0 (0 = every CPU), got {args.threads}", field="--threads")
 
     return run(
         args.scene,
