@@ -21,6 +21,7 @@ from transphy3d.errors import OutputError
 from transphy3d.farm import cluster as ray_cluster
 from transphy3d.farm.attempts import Attempts
 from transphy3d.farm.launch import TaskLauncher, WarmLauncher
+from transphy3d.farm.local_ray import forget_local_cluster, record_local_cluster, stop_leftover_cluster
 from transphy3d.farm.nodes import describe_nodes, tally
 from transphy3d.farm.options import FarmOptions
 from transphy3d.farm.plan import plan
@@ -148,6 +149,7 @@ def run_farm(options: FarmOptions) -> Summary:
     prepare_output(out)
     summary = Summary(requested=options.scenes)
     with RunLock(out):
+        stop_leftover_cluster(out)  # of a killed driver of this directory
         record = run_record(
             str(config_path), config.name, config_digest(config), config.model_dump(mode="json", by_alias=True),
             overrides, options.seed,
@@ -186,6 +188,8 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
     import ray
 
     info = ray_cluster.connect(options.address)
+    if info.started_locally:
+        record_local_cluster(out)
     try:
         launcher, workers, threads = _launcher(options, info)
         summary.workers, summary.warm_workers = workers, options.warm_workers
@@ -250,6 +254,7 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
             bar.close()
     finally:
         ray_cluster.shutdown()
+        forget_local_cluster(out)
 
 
 _NODE_ID = re.compile(r"node ID: ([0-9a-f]{56})", re.IGNORECASE)

@@ -13,6 +13,7 @@ from typing import Any
 
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import UserError
+from transphy3d.farm.local_ray import stop_leftover_cluster
 from transphy3d.farm.nodes import describe_nodes, tally
 from transphy3d.farm.rundir import invalid_scenes, scan
 from transphy3d.output.contract import FAILURES_FILE, INDEX_FILE, RETRIES_FILE, RUN_FILE, SUMMARY_FILE, scene_name
@@ -59,6 +60,9 @@ def status_report(out: Path, verify: bool = False, repair: bool = False) -> Stat
         f"{out}: config {run.get('config_name')!r} ({run.get('config_path')}, digest {run.get('config_digest')}), "
         f"run seed {run.get('run_seed')}"
     ]
+    stopped = stop_leftover_cluster(out)
+    if stopped:
+        lines.append(f"  stopped {stopped} Ray process(es) left running by a killed run's local cluster")
     for name in (INDEX_FILE, FAILURES_FILE, RETRIES_FILE):
         torn = repair_records(out / name) if repair else torn_lines(out / name)
         if torn:
