@@ -136,8 +136,9 @@ def _fetch(args: argparse.Namespace) -> int:
 def _thumbnails(args: argparse.Namespace) -> int:
     from transphy3d.assets.thumbnails import make_thumbnails
 
+    # A thumbnail, not a render job: the upper bounds keep a typo from running for days.
     limits = (("--views", args.views, 1, 64), ("--size", args.size, 16, 4096), ("--samples", args.samples, 1, 4096))
-    for name, value, lo, hi in limits:  # a thumbnail, not a render job: the upper bounds keep a typo from running for days
+    for name, value, lo, hi in limits:
         if not lo <= value <= hi:
             raise UserError(f"must be {lo}..{hi}, got {value}", field=name)
     stats = make_thumbnails(args.manifest, args.views, args.size, args.samples, args.cache)
