@@ -23,6 +23,8 @@ MANIFEST_VERSION = 1
 LICENCES = ("cc_zero", "royalty_free", "own", "unknown")
 Vec3 = tuple[float, float, float]
 
+MAX_MANIFEST_BYTES = 1 << 30  # 5,574 scored assets take about 8 MB
+
 
 class SourceFile(StrictModel):
     """The file the asset was imported from."""
@@ -120,7 +122,7 @@ def read_manifest(path: str | Path, missing_ok: bool = False) -> list[AssetRecor
             return []
         raise UserError("asset manifest not found", path=str(path))
     records = []
-    for number, line in enumerate(read_text(path, "asset manifest").split("\n"), start=1):
+    for number, line in enumerate(read_text(path, "asset manifest", MAX_MANIFEST_BYTES).split("\n"), start=1):
         if not line.strip():
             continue
         try:
