@@ -62,6 +62,8 @@ def test_a_value_nested_50000_levels_deep(tmp_path: Path) -> None:
     ):
         result = bounded_cli(*args)
         one_line_error(result, str(path), "nested deeper than 64 levels")
+    result = bounded_cli("sample", "tiny", "--set", "extra=" + "[" * 50_000 + "]" * 50_000)
+    one_line_error(result, "--set", "nested deeper than 64 levels")
 
 
 def _alias_bomb() -> list[str]:

@@ -233,3 +233,16 @@ def test_a_damaged_exr_leaves_only_the_one_line(tmp_path: Path) -> None:
     assert result.stdout == "before\nafter\n", result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{path}: not a readable OpenEXR file"), result.stderr
+
+
+def test_validate_names_a_torn_scene_json(tmp_path: Path) -> None:
+    from helpers import run_cli
+
+    scene = _scene_dir(tmp_path)
+    camera = scene / contract.CAMERA_FILE
+    data = camera.read_bytes()
+    camera.write_bytes(data[: len(data) // 2])  # a copy killed mid-file
+    result = run_cli("validate", str(tmp_path))
+    assert result.returncode == 1, result.stderr
+    assert f"scene_000000: cannot read the scene's JSON files: {camera}: not JSON" in result.stdout, result.stdout
+    assert camera.read_bytes() == data[: len(data) // 2]
