@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from transphy3d.dkt.settings import (
 )
 from transphy3d.errors import UserError
 from transphy3d.files import atomic_path
+from transphy3d.reading import read_json
 
 LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
 PATCH_EMBEDDING_FILE = "patch_embedding.safetensors"
@@ -78,10 +78,7 @@ class DKTConfig:
                 f"not a DKT checkpoint (no {DKT_CONFIG_FILE}); pass a directory written by train-dkt",
                 path=str(directory),
             )
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise UserError(f"unreadable checkpoint config ({error})", path=str(path)) from None
+        data = read_json(path, "checkpoint config")
         if not isinstance(data, dict):
             raise UserError("not a checkpoint config (a JSON object)", path=str(path))
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}

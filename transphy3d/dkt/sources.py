@@ -68,13 +68,10 @@ def parse_data_arg(text: str) -> SourceSpec:
 
 def load_mixture_file(path: str | Path) -> list[SourceSpec]:
     """Sources from a YAML file: ``sources: [{kind, path, weight, rgb_dir, depth_dir, depth_scale}]``."""
-    import yaml
+    from transphy3d.reading import read_yaml
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise UserError(f"cannot read ({error})", path=str(path)) from error
+    data = read_yaml(path)
     entries = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise UserError("expected a non-empty list under 'sources'", path=str(path), field="sources")
