@@ -188,9 +188,9 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
     import ray
 
     info = ray_cluster.connect(options.address)
-    if info.started_locally:
-        record_local_cluster(out)
     try:
+        if info.started_locally:
+            record_local_cluster(out)
         launcher, workers, threads = _launcher(options, info)
         summary.workers, summary.warm_workers = workers, options.warm_workers
         attempts = Attempts(out)
