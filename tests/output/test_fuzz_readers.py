@@ -26,7 +26,7 @@ from transphy3d.output.validate import validate_scene
 from transphy3d.reading import MAX_TEXT_BYTES
 
 SEED = 20240624
-RANDOM_CASES = 8  # per reader, besides the fixed ones (empty, oversized, other encodings)
+RANDOM_CASES = 16  # per reader, besides the fixed ones (empty, oversized, other encodings)
 SECONDS_PER_CASE = 5.0
 MEMORY_GROWTH_BYTES = 768 << 20
 
