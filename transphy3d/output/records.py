@@ -6,9 +6,7 @@ cuts it off (kept in ``<file>.torn``), and ``repair_records`` drops torn lines a
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,9 +58,7 @@ def repair_records(path: str | Path) -> list[int]:
     path = Path(path)
     if not path.is_file():
         return []
-    fd = os.open(path, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with jsonl.locked(path):  # the lock of the file in place now, also when a writer replaced it
         lines = list(_lines(path))
         dropped = [number for number, _raw, record in lines if record is None]
         if dropped:
@@ -70,8 +66,6 @@ def repair_records(path: str | Path) -> list[int]:
                 path, "".join(raw.decode("utf-8", "replace") for _n, raw, rec in lines if rec is not None)
             )
         return dropped
-    finally:
-        os.close(fd)
 
 
 def _validated(path: str | Path, model: type[ContractModel]) -> Iterator[Any]:
