@@ -65,7 +65,7 @@ def confine_static_paths(spec: SceneSpec, scene_file: str | Path, allow_outside:
             if not allow_outside:
                 raise UserError(
                     f"{value} lies outside the scene's folder and the asset banks; add its bank to "
-                    f"${ASSET_BANKS_ENV}, or pass {ALLOW_FLAG} if you trust this scene file",
+                    f"${ASSET_BANKS_ENV}, or render it with `render-scene {ALLOW_FLAG}` if you trust this scene file",
                     path=str(scene_file),
                     field=field,
                 )
