@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except PermissionError as error:
         code = ExitCode.OUTPUT if _is_output(error.filename, args) else ExitCode.BAD_INPUT
-        print(f"transphy3d {args.command}: error: {error.filename}: permission denied", file=sys.stderr)
+        where = error.filename or " ".join(str(error).split())
+        print(f"transphy3d {args.command}: error: {where}: permission denied", file=sys.stderr)
         return code
     except KeyboardInterrupt:
         print(f"transphy3d {args.command}: interrupted", file=sys.stderr)
