@@ -77,6 +77,7 @@ class Summary:
     failures: list[dict[str, Any]] = field(default_factory=list)
     done_records: list[IndexRecord] = field(default_factory=list)  # this run's
     retry_records: list[RetryRecord] = field(default_factory=list)  # this run's
+    rendered_again: set[int] = field(default_factory=set)  # indices whose index line a new one replaces
 
     @property
     def nodes_lost(self) -> list[str]:
@@ -162,6 +163,7 @@ def run_farm(options: FarmOptions) -> Summary:
             for index, problem in invalid_scenes(out, sorted(i for i in state.done if i < options.scenes)).items():
                 _say(None, f"{scene_name(index)}: fails validation ({problem}); rendering it again")
                 del state.done[index]
+                summary.rendered_again.add(index)
         todo = [i for i in range(options.scenes) if i not in state.done]
         summary.skipped = options.scenes - len(todo)
         if todo:
@@ -311,7 +313,8 @@ def _record(
             device=result.device, node=result.node, node_id=result.node_id or None,
             process_scene=result.process_scene, finished=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         )  # fmt: skip
-        append_record(out / INDEX_FILE, record, replace_key="scene")  # one line per scene, also re-rendered
+        replace = "scene" if job.index in summary.rendered_again else None  # one line per scene
+        append_record(out / INDEX_FILE, record, replace_key=replace)
         summary.done_records.append(record)
         summary.ok += 1
         summary.frames += result.frames
