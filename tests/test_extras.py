@@ -115,8 +115,11 @@ from transphy3d.cli import main
 assert main(["assets", "starter", "--out", "starter", "--manifest", "bank.jsonl"]) == 0
 assert main(["assets", "thumbnails", "--manifest", "bank.jsonl", "--views", "1", "--size", "32", "--samples", "1"]) == 0
 model = build_tiny_qwen(Path("qwen"), seed=0)
+before = Path("bank.jsonl").read_text()
+# A tiny random model's answers are not verdicts: failed requests (exit 1), the curated verdicts kept.
 assert main(["assets", "filter", "--manifest", "bank.jsonl", "--model", str(model), "--rescore", "--no-ray",
-             "--max-new-tokens", "8"]) == 0
+             "--max-new-tokens", "8"]) == 1
+assert Path("bank.jsonl").read_text() == before
 """
 
 

@@ -10,10 +10,10 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from transphy3d.errors import UserError
+from transphy3d.errors import UnreadableFileError, UserError
+from transphy3d.reading import read_yaml
 
 
 class StrictModel(BaseModel):
@@ -28,39 +28,10 @@ class FrozenModel(StrictModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys instead of silently keeping the last one."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    mapping: dict = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def load_yaml_file(path: str | Path) -> Any:
-    """Parse a YAML file; syntax errors become one-line UserErrors with line and column."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError("file not found", path=str(path)) from None
-    except OSError as error:
-        raise UserError(f"cannot read: {error.strerror}", path=str(path)) from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(error, "problem", None) or str(error)
-        raise UserError(f"YAML syntax error: {problem}", path=where) from None
+    """Parse a YAML file as untrusted input (``transphy3d.reading``): size, encoding, depth and
+    aliases checked; every problem is a one-line UserError with the line and column."""
+    return read_yaml(path)
 
 
 def _annotation_model(annotation: Any) -> type[BaseModel] | None:
@@ -124,6 +95,16 @@ def validate_document(model: type[BaseModel], raw: Any, source: str, overrides: 
         return model.model_validate(raw)
     except ValidationError as error:
         raise UserError(format_validation_error(error, model, source, overrides)) from None
+
+
+def validate_file(model: type[BaseModel], raw: Any, source: str | Path):
+    """``model`` validated from ``raw`` (parsed from the file ``source``); an invalid document is
+    an ``UnreadableFileError`` (one line naming the file and the key; also a ValueError, for
+    readers that count damaged files)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise UnreadableFileError(format_validation_error(error, model, str(source))) from None
 
 
 # ------------------------------------------------------------------------- settings models

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from transphy3d import reading
 from transphy3d.errors import OutputError
 
 PARTIAL_MARK = ".partial-"  # <name>.partial-<pid>: a directory still being written (or left by a crash)
@@ -75,8 +76,8 @@ def write_json(path: str | Path, data: Any) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    """The JSON file ``path``, read as untrusted input (``transphy3d.reading``)."""
+    return reading.read_json(path)
 
 
 def partial_name(name: str, pid: int, host: str) -> str:

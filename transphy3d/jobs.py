@@ -27,6 +27,7 @@ class RenderJob(StrictModel):
     device: Device | None = None  # default: the config's render.device
     threads: int | None = Field(None, ge=0)  # default: the config's render.threads; 0 = all
     lease: str | None = None  # the farm's lease: stop, leaving nothing behind, once it is gone
+    allow_outside_assets: bool = False  # a recorded scene may load meshes outside its folder and the banks
 
     def to_line(self) -> str:
         """The job as one line of JSON."""

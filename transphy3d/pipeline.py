@@ -24,6 +24,7 @@ from transphy3d.files import keep_log, out_of_space, partial_path, publish_direc
 from transphy3d.interrupts import exit_on_signal
 from transphy3d.jobs import RenderJob
 from transphy3d.output.channels import Switches, expected_files
+from transphy3d.scene.asset_paths import confine_static_paths
 from transphy3d.scene.config_loader import apply_overrides, config_path, load_config, parse_overrides
 from transphy3d.scene.recorded import parse_spec
 from transphy3d.scene.sampling import sample_spec
@@ -31,11 +32,12 @@ from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document
 
 
 def resolve_scene(
-    path: str | Path, seed: int | None, overrides: dict[str, Any] | None = None
+    path: str | Path, seed: int | None, overrides: dict[str, Any] | None = None, allow_outside_assets: bool = False
 ) -> tuple[SceneSpec, Runtime]:
     """A SceneSpec from a scene config (sampled with ``seed``, default 0) or a recorded spec, and
     the runtime settings (device, threads) the config asks for (defaults for a recorded spec).
-    A config may be given by the name of a shipped one."""
+    A config may be given by the name of a shipped one. A recorded spec's asset paths are confined
+    to its folder and the asset banks (``scene.asset_paths``) unless ``allow_outside_assets``."""
     path = config_path(path)
     raw = load_yaml_file(path)
     if is_spec_document(raw):
@@ -47,7 +49,7 @@ def resolve_scene(
             )
         if overrides:
             raw = apply_overrides(raw, overrides)
-        return parse_spec(raw, str(path)), Runtime()
+        return confine_static_paths(parse_spec(raw, str(path)), path, allow_outside_assets), Runtime()
     config = load_config(path, overrides)
     runtime = Runtime(device=config.render.device, threads=config.render.threads)
     return sample_spec(config, 0 if seed is None else seed), runtime
@@ -177,7 +179,7 @@ def run(job: RenderJob) -> int:
     """Render one job (``transphy3d render-scene``, the farm's render processes): the scene, a
     warning per object dropped by physics, and one summary line on stdout."""
     start = time.perf_counter()
-    spec, runtime = resolve_scene(job.scene, job.seed, parse_overrides(job.overrides))
+    spec, runtime = resolve_scene(job.scene, job.seed, parse_overrides(job.overrides), job.allow_outside_assets)
     if job.device is not None or job.threads is not None:
         runtime = runtime.model_copy(
             update={k: v for k, v in (("device", job.device), ("threads", job.threads)) if v is not None}

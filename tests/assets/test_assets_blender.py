@@ -39,7 +39,7 @@ def imported(tmp_path_factory):
     (src / "notes.txt").write_text("not an asset")
     manifest = tmp / "bank" / "bank.jsonl"
     result = run_cli("assets", "import", str(src), "--manifest", str(manifest), "--licence", "own")
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 1, result.stderr[-3000:]  # the good files imported, the broken ones reported
     return tmp, manifest, result
 
 
@@ -194,7 +194,7 @@ def test_missing_textures_and_empty_folders_are_named(tmp_path: Path) -> None:
     (models / "tri.obj").write_text("mtllib tri.mtl\nv 0 0 0\nv 0.1 0 0\nv 0 0.1 0\nusemtl skin\nf 1 2 3\n")
     (models / "tri.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd textures/skin.png\n")
     result = run_cli("assets", "import", str(models), "--manifest", str(tmp_path / "m.jsonl"))
-    assert result.returncode == 0 and "0 imported, 0 skipped, 1 broken" in result.stdout
+    assert result.returncode == 1 and "0 imported, 0 skipped, 1 broken" in result.stdout
     assert "broken: " in result.stderr and "texture" in result.stderr and "skin.png" in result.stderr
     (tmp_path / "empty").mkdir()
     result = run_cli("assets", "import", str(tmp_path / "empty"), "--manifest", str(tmp_path / "m.jsonl"))

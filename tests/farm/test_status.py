@@ -16,14 +16,19 @@ from transphy3d.output.records import append_record, read_records, repair_record
 TINY = ["--config", "tiny", "--set", "camera.frames=1", "--set", "render.width=32", "--set", "render.height=24"]
 
 
-def test_a_torn_last_line_is_skipped_and_the_next_record_starts_afresh(tmp_path: Path) -> None:
+def test_a_torn_last_line_is_skipped_then_cut_off_by_the_next_append(tmp_path: Path) -> None:
     path = tmp_path / "index.jsonl"
     append_record(path, {"scene": "scene_000000", "index": 0})
     with open(path, "a") as handle:
         handle.write('{"scene": "scene_0000')  # a writer killed mid-line
+    assert [r["index"] for r in read_records(path)] == [0] and torn_lines(path) == [2]
     append_record(path, {"scene": "scene_000002", "index": 2})
-    assert [r["index"] for r in read_records(path)] == [0, 2] and torn_lines(path) == [2]
-    assert repair_records(path) == [2] and torn_lines(path) == [] and len(path.read_text().splitlines()) == 2
+    assert [r["index"] for r in read_records(path)] == [0, 2] and torn_lines(path) == []
+    assert [json.loads(line)["index"] for line in path.read_text().splitlines()] == [0, 2]  # valid JSONL at rest
+    assert (tmp_path / "index.jsonl.torn").read_text() == '{"scene": "scene_0000\n'  # kept for the post-mortem
+    with open(path, "a") as handle:
+        handle.write("not a record\n[1, 2]\n")  # damage the farm cannot see: status --repair drops it
+    assert repair_records(path) == [3, 4] and torn_lines(path) == [] and len(path.read_text().splitlines()) == 2
 
 
 @pytest.mark.blender
@@ -38,6 +43,7 @@ def test_status_reports_repairs_and_verifies(tmp_path: Path) -> None:
     assert "index.jsonl: 1 torn line(s) (3): skipped; `transphy3d status --repair` drops them" in status.stdout
     (out / "scene_000001" / "depth" / "000000.exr").unlink()
     verify = run_cli("status", str(out), "--verify", "--repair")
+    assert verify.returncode == 1, verify.stderr  # a check that found a problem
     assert "index.jsonl: 1 torn line(s) (3): dropped" in verify.stdout
     assert "verified: 1 of 2 finished scenes pass validation" in verify.stdout
     assert "INVALID scene_000001: depth/: 1 of 1 frames missing" in verify.stdout
@@ -45,12 +51,15 @@ def test_status_reports_repairs_and_verifies(tmp_path: Path) -> None:
     args = shlex.split(command)
     assert args[:2] == ["transphy3d", "render-scene"] and "--overwrite" in args
     assert run_cli(*args[1:]).returncode == 0
-    assert "verified: 2 of 2" in run_cli("status", str(out), "--verify").stdout
+    verified = run_cli("status", str(out), "--verify")
+    assert verified.returncode == 0 and "verified: 2 of 2" in verified.stdout
     # The farm does it for every invalid scene with --verify; the index keeps each scene once for readers.
     (out / "scene_000000" / "mask" / "000000.png").write_bytes(b"garbage")
     rerun = run_cli("render", "--scenes", "2", "--out", str(out), "--no-progress", "--verify", *TINY)
     assert rerun.returncode == 0 and "scene_000000: fails validation" in rerun.stderr
     assert "verified: 2 of 2" in run_cli("status", str(out), "--verify").stdout
+    lines = (out / "index.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["scene"] for line in lines) == ["scene_000000", "scene_000001"]  # one line each
     import transphy3d
 
     assert [s.path.name for s in transphy3d.iter_scenes(out)] == ["scene_000000", "scene_000001"]

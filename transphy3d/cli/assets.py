@@ -109,7 +109,7 @@ def _import(args: argparse.Namespace) -> int:
         f"{args.manifest}: {len(report.added)} imported, {len(report.skipped)} skipped, "
         f"{len(report.broken)} broken (report: {report_path})"
     )
-    return 0
+    return ExitCode.FAILED if report.broken else ExitCode.OK  # the good files are in the manifest either way
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -136,9 +136,11 @@ def _fetch(args: argparse.Namespace) -> int:
 def _thumbnails(args: argparse.Namespace) -> int:
     from transphy3d.assets.thumbnails import make_thumbnails
 
-    for name, value, lo in (("--views", args.views, 1), ("--size", args.size, 16), ("--samples", args.samples, 1)):
-        if value < lo:
-            raise UserError(f"must be >= {lo}, got {value}", field=name)
+    # A thumbnail, not a render job: the upper bounds keep a typo from running for days.
+    limits = (("--views", args.views, 1, 64), ("--size", args.size, 16, 4096), ("--samples", args.samples, 1, 4096))
+    for name, value, lo, hi in limits:
+        if not lo <= value <= hi:
+            raise UserError(f"must be {lo}..{hi}, got {value}", field=name)
     stats = make_thumbnails(args.manifest, args.views, args.size, args.samples, args.cache)
     print(
         f"{args.manifest}: {stats['rendered']} assets rendered, {stats['cached']} from cache, "
@@ -162,7 +164,7 @@ def _filter(args: argparse.Namespace) -> int:
         print(
             f"transphy3d assets filter: error: {summary.failed} of {summary.asked} requests failed "
             f"(first: {summary.first_error}); assets with an earlier verdict keep it; run the same command "
-            "to ask again",
+            "to ask again (with --rescore for answers that were not verdicts)",
             file=sys.stderr,
         )
         return ExitCode.FAILED

@@ -33,6 +33,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "or the parent process is gone")  # fmt: skip
     parser.add_argument("--job", help="(used by the farm) the whole job as one line of JSON (transphy3d.jobs.RenderJob), "
                         "instead of SCENE and the options")  # fmt: skip
+    parser.add_argument("--allow-outside-assets", action="store_true", help="let a recorded scene.yaml load "
+                        "meshes outside its folder and the asset banks ($TRANSPHY3D_ASSET_BANKS), each checked "
+                        "against its recorded sha256")  # fmt: skip
     parser.set_defaults(func=_run)
 
 
@@ -45,4 +48,6 @@ def _run(args: argparse.Namespace) -> int:
         return run(RenderJob.from_line(args.job))
     if args.scene is None or args.out is None:
         raise UserError("give SCENE and --out (or --job)")
+    if args.threads is not None and args.threads < 0:
+        raise UserError(f"must be >= 0 (0 = every CPU), got {args.threads}", field="--threads")
     return run(RenderJob.from_options(vars(args)))

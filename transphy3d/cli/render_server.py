@@ -54,7 +54,7 @@ def _render_scene(job: RenderJob) -> int:
     from transphy3d.pipeline import run
 
     try:
-        return handled("render-scene", lambda: run(job))
+        return handled("render-scene", lambda: run(job), job.out)
     except Exception:  # what a render-scene process would die of, with its traceback
         traceback.print_exc()
         return ExitCode.FAILED

@@ -15,13 +15,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, help="render output directory")
     parser.add_argument("--verify", action="store_true",
                         help="also validate every finished scene (first and last frame read) and print how to render "
-                        "the invalid ones again")  # fmt: skip
+                        "the invalid ones again; exit code 1 when any is invalid")  # fmt: skip
     parser.add_argument("--repair", action="store_true", help="drop torn lines of index.jsonl and failures.jsonl")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from transphy3d.farm.status import describe
+    from transphy3d.errors import ExitCode
+    from transphy3d.farm.status import status_report
 
-    print(describe(args.out, verify=args.verify, repair=args.repair))
-    return 0
+    report = status_report(args.out, verify=args.verify, repair=args.repair)
+    print(report.text)
+    return ExitCode.FAILED if report.invalid else ExitCode.OK

@@ -13,7 +13,6 @@ Two kinds, told apart by their files:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -22,6 +21,7 @@ import torch
 
 from transphy3d.dkt import wan_original
 from transphy3d.errors import UserError
+from transphy3d.reading import read_json_object
 
 BaseKind = Literal["fun-control", "t2v"]
 BASE_KINDS: tuple[str, ...] = get_args(BaseKind)
@@ -59,7 +59,8 @@ def detect_base(base: str | Path) -> Base:
     for part in DIFFUSERS_PARTS:
         if not (path / part / "config.json").is_file():
             raise UserError(f"no {part}/config.json; {HINT}", path=str(path), field="--base")
-    config = json.loads((path / "transformer" / "config.json").read_text(encoding="utf-8"))
+        read_json_object(path / part / "config.json")
+    config = read_json_object(path / "transformer" / "config.json")
     if config.get("image_dim") is not None:
         raise UserError(
             "a diffusers image-conditioned Wan transformer; use Wan2.1-Fun-Control as published or a T2V base",

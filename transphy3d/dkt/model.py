@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from transphy3d.dkt.settings import (
 )
 from transphy3d.errors import UserError
 from transphy3d.files import atomic_path
+from transphy3d.reading import read_json
 
 LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
 PATCH_EMBEDDING_FILE = "patch_embedding.safetensors"
@@ -78,10 +78,7 @@ class DKTConfig:
                 f"not a DKT checkpoint (no {DKT_CONFIG_FILE}); pass a directory written by train-dkt",
                 path=str(directory),
             )
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise UserError(f"unreadable checkpoint config ({error})", path=str(path)) from None
+        data = read_json(path, "checkpoint config")
         if not isinstance(data, dict):
             raise UserError("not a checkpoint config (a JSON object)", path=str(path))
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
@@ -228,13 +225,14 @@ def save_dkt_weights(transformer, directory: str | Path, config: DKTConfig) -> P
 
 def load_patch_embedding(transformer, directory: str | Path) -> None:
     """Widen ``transformer``'s patch embedding to the saved width and load the saved weights."""
-    from safetensors.torch import load_file
+    from transphy3d.dkt.weights_files import load_safetensors, tensor_named
 
     path = Path(directory) / PATCH_EMBEDDING_FILE
     if not path.is_file():
         raise UserError(f"missing {PATCH_EMBEDDING_FILE}: not a DKT checkpoint", path=str(directory))
-    state = load_file(str(path))
-    width = state["weight"].shape[1]
+    state = load_safetensors(path)
+    width = tensor_named(state, "weight", path).shape[1]
+    tensor_named(state, "bias", path)
     if transformer.patch_embedding.in_channels != width:
         widen_patch_embedding(transformer, width - transformer.patch_embedding.in_channels)
     ref = transformer.patch_embedding.weight
@@ -251,6 +249,8 @@ def load_dkt_transformer(
 
     The LoRA goes through diffusers' own ``load_lora_adapter`` (keys prefixed ``transformer.``).
     """
+    from transphy3d.dkt.weights_files import check_safetensors
+
     checkpoint = Path(checkpoint)
     config = DKTConfig.load(checkpoint)
     if not (checkpoint / LORA_WEIGHTS_FILE).is_file():
@@ -259,6 +259,7 @@ def load_dkt_transformer(
     transformer, vae = load_base(base, dtype, device)
     if config.base_kind == "t2v":
         load_patch_embedding(transformer, checkpoint)
+    check_safetensors(checkpoint / LORA_WEIGHTS_FILE)
     transformer.load_lora_adapter(str(checkpoint), weight_name=LORA_WEIGHTS_FILE, prefix="transformer")
     if not getattr(transformer, "peft_config", None):
         raise UserError(f"{LORA_WEIGHTS_FILE} holds no transformer LoRA keys", path=str(checkpoint))
@@ -400,7 +401,7 @@ def save_prompt_embeds(embeds: torch.Tensor, directory: str | Path) -> None:
 
 
 def load_prompt_embeds(directory: str | Path) -> torch.Tensor | None:
-    from safetensors.torch import load_file
+    from transphy3d.dkt.weights_files import load_safetensors, tensor_named
 
     path = Path(directory) / PROMPT_FILE
-    return load_file(str(path))["prompt_embeds"] if path.is_file() else None
+    return tensor_named(load_safetensors(path), "prompt_embeds", path) if path.is_file() else None

@@ -196,14 +196,13 @@ def checkpoint_config(path: str | Path, task: str | None = None):
 
 def checkpoint_pairs(path: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """The LoRA of a train-dkt checkpoint as (A, B) pairs with its alpha / r folded into B."""
-    from safetensors.torch import load_file
-
     from transphy3d.dkt.model import LORA_WEIGHTS_FILE, DKTConfig
+    from transphy3d.dkt.weights_files import load_safetensors
 
     lora = DKTConfig.load(path).lora
     scale = float(lora["alpha"]) / float(lora["rank"])
     factors: dict[str, dict[str, torch.Tensor]] = {}
-    for key, tensor in load_file(str(path / LORA_WEIGHTS_FILE)).items():
+    for key, tensor in load_safetensors(path / LORA_WEIGHTS_FILE).items():
         module, factor, _ = key.removeprefix("transformer.").rsplit(".", 2)
         factors.setdefault(module, {})[factor] = tensor
     return {m: (f["lora_A"], f["lora_B"] * scale) for m, f in factors.items()}

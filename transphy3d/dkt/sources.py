@@ -48,13 +48,10 @@ def load_mixture_file(path: str | Path, data_root: str | Path | None = None) -> 
     ``rgb_dir``, ``depth_dir``, ``normal_dir``, ``depth_scale`` for images, ``subset`` for ClearPose)
     and optionally ``data_root``. Relative source paths are taken under ``data_root`` (the
     argument, else the file's key), else under the file's folder."""
-    import yaml
+    from transphy3d.reading import read_yaml
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise UserError(f"cannot read ({error})", path=str(path)) from error
+    data = read_yaml(path)
     entries = data.get("sources") if isinstance(data, dict) else None
     if data_root is None and isinstance(data, dict) and data.get("data_root") is not None:
         data_root = str(data["data_root"])

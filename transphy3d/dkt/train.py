@@ -56,6 +56,7 @@ from transphy3d.dkt.objective import (
     weighted_mse,
 )
 from transphy3d.dkt.settings import FrameSettings, InferenceSettings, TrainSettings
+from transphy3d.dkt.weights_files import load_safetensors, load_torch_state, tensor_named
 from transphy3d.errors import OutputError, UserError
 from transphy3d.files import check_output_dir, partial_path, publish_directory, write_text_atomic
 from transphy3d.rng import derive_seed
@@ -96,7 +97,10 @@ def find_resume(out: Path, resume: str | None) -> Path | None:
 
 
 def rng_states() -> dict[str, Any]:
-    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """The global RNG states in plain values and tensors, so ``weights_only`` loading reads them."""
+    name, keys, position, has_gauss, cached = np.random.get_state()
+    numpy_state = (name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached))
+    states = {"torch": torch.get_rng_state(), "numpy": numpy_state, "python": random.getstate()}
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -104,7 +108,8 @@ def rng_states() -> dict[str, Any]:
 
 def set_rng_states(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
-    np.random.set_state(states["numpy"])
+    name, keys, position, has_gauss, cached = states["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), position, has_gauss, cached))
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -263,27 +268,34 @@ class Trainer:
     def load(self, path: Path) -> None:
         """Restore trained weights, optimizer, scheduler, EMA, RNG and step from a checkpoint."""
         from peft.utils import set_peft_model_state_dict
-        from safetensors.torch import load_file
 
         model = self.accelerator.unwrap_model(self.model)
-        lora = load_file(str(path / LORA_WEIGHTS_FILE))
+        lora = load_safetensors(path / LORA_WEIGHTS_FILE)
         lora = {k.removeprefix("transformer."): v for k, v in lora.items()}
         result = set_peft_model_state_dict(model, lora, adapter_name="default")
         if getattr(result, "unexpected_keys", None):
             raise UserError(f"LoRA keys that do not fit the model: {result.unexpected_keys[:3]}", path=str(path))
         if (path / PATCH_EMBEDDING_FILE).is_file():  # T2V: the widened embedding trained too
-            embed = load_file(str(path / PATCH_EMBEDDING_FILE))
+            embed_path = path / PATCH_EMBEDDING_FILE
+            embed = load_safetensors(embed_path)
             with torch.no_grad():
-                model.patch_embedding.weight.copy_(embed["weight"])
-                model.patch_embedding.bias.copy_(embed["bias"])
-        state = torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.load_state_dict(state["ema"])
-        set_rng_states(state["rng"])
-        self.step = int(state["step"])
-        self.skipped = int(state.get("skipped", 0))
+                model.patch_embedding.weight.copy_(tensor_named(embed, "weight", embed_path))
+                model.patch_embedding.bias.copy_(tensor_named(embed, "bias", embed_path))
+        state = load_torch_state(path / STATE_FILE)
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            if self.ema is not None and state.get("ema") is not None:
+                self.ema.load_state_dict(state["ema"])
+            set_rng_states(state["rng"])
+            self.step = int(state["step"])
+            self.skipped = int(state.get("skipped", 0))
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise UserError(
+                f"not a trainer state of this model ({type(error).__name__}: {' '.join(str(error).split())[:160]})",
+                path=str(path / STATE_FILE),
+                field="--resume",
+            ) from None
 
     def dkt_config(self) -> DKTConfig:
         o = self.s.objective

@@ -62,6 +62,21 @@ def read_frames(path: str | Path) -> tuple[np.ndarray, float, list[str]]:
     return np.stack(frames), fps, [f.stem for f in files]
 
 
+FFMPEG_BANNER = ("ffmpeg version", "built with", "configuration:", "lib", "copyright")
+
+
+def ffmpeg_reason(error: BaseException, limit: int = 200) -> str:
+    """imageio-ffmpeg's error without ffmpeg's banner (version, build, libraries: kilobytes): its
+    first line and ffmpeg's last line of complaint."""
+    head, _, stderr = str(error).partition("=== stderr ===")
+    complaints = [
+        line.strip() for line in stderr.splitlines()
+        if line.strip() and not line.strip().lower().startswith(FFMPEG_BANNER)
+    ]  # fmt: skip
+    reason = " ".join(head.split()) + (f": {complaints[-1]}" if complaints else "")
+    return reason[:limit] or type(error).__name__
+
+
 def _read_video(path: Path) -> tuple[np.ndarray, float, list[str]]:
     import imageio_ffmpeg
 
@@ -71,7 +86,7 @@ def _read_video(path: Path) -> tuple[np.ndarray, float, list[str]]:
         width, height = meta["size"]
         frames = [np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3) for raw in reader]
     except (OSError, RuntimeError, StopIteration) as error:
-        raise UserError(f"cannot decode the video ({error})", path=str(path)) from error
+        raise UserError(f"cannot decode the video ({ffmpeg_reason(error)})", path=str(path)) from None
     if not frames:
         raise UserError("the video has no frames", path=str(path))
     fps = float(meta.get("fps") or DEFAULT_FPS)

@@ -18,7 +18,6 @@ weights (and ``num_heads`` off ``config.json``), so any size in this layout load
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import torch
 
 from transphy3d.errors import UserError
+from transphy3d.reading import read_json
 
 CONFIG_FILE = "config.json"
 TRANSFORMER_GLOB = "diffusion_pytorch_model*.safetensors"
@@ -116,10 +116,7 @@ def transformer_files(base: Path) -> list[Path]:
 
 def read_original_config(base: Path) -> dict[str, Any]:
     path = base / CONFIG_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise UserError(f"unreadable transformer config ({error})", path=str(path), field="--base") from None
+    data = read_json(path, "transformer config")
     if not isinstance(data, dict):
         raise UserError("not a JSON object", path=str(path), field="--base")
     return data

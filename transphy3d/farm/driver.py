@@ -21,6 +21,7 @@ from transphy3d.errors import OutputError
 from transphy3d.farm import cluster as ray_cluster
 from transphy3d.farm.attempts import Attempts
 from transphy3d.farm.launch import TaskLauncher, WarmLauncher
+from transphy3d.farm.local_ray import forget_local_cluster, record_local_cluster, stop_leftover_cluster
 from transphy3d.farm.nodes import describe_nodes, tally
 from transphy3d.farm.options import FarmOptions
 from transphy3d.farm.plan import plan
@@ -74,6 +75,7 @@ class Summary:
     failures: list[dict[str, Any]] = field(default_factory=list)
     done_records: list[IndexRecord] = field(default_factory=list)  # this run's
     retry_records: list[RetryRecord] = field(default_factory=list)  # this run's
+    rendered_again: set[int] = field(default_factory=set)  # indices whose index line a new one replaces
 
     @property
     def nodes_lost(self) -> list[str]:
@@ -146,6 +148,7 @@ def run_farm(options: FarmOptions) -> Summary:
     prepare_output(out)
     summary = Summary(requested=options.scenes)
     with RunLock(out):
+        stop_leftover_cluster(out)  # of a killed driver of this directory
         record = run_record(
             str(config_path), config.name, config_digest(config), config.model_dump(mode="json", by_alias=True),
             overrides, options.seed,
@@ -158,6 +161,7 @@ def run_farm(options: FarmOptions) -> Summary:
             for index, problem in invalid_scenes(out, sorted(i for i in state.done if i < options.scenes)).items():
                 _say(None, f"{scene_name(index)}: fails validation ({problem}); rendering it again")
                 del state.done[index]
+                summary.rendered_again.add(index)
         todo = [i for i in range(options.scenes) if i not in state.done]
         summary.skipped = options.scenes - len(todo)
         if todo:
@@ -185,6 +189,8 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
 
     info = ray_cluster.connect(options.address)
     try:
+        if info.started_locally:
+            record_local_cluster(out)
         launcher, workers, threads = _launcher(options, info)
         summary.workers, summary.warm_workers = workers, options.warm_workers
         attempts = Attempts(out)
@@ -248,6 +254,7 @@ def _render(options: FarmOptions, out: Path, config_path: Path, todo: list[int],
             bar.close()
     finally:
         ray_cluster.shutdown()
+        forget_local_cluster(out)
 
 
 _NODE_ID = re.compile(r"node ID: ([0-9a-f]{56})", re.IGNORECASE)
@@ -304,7 +311,8 @@ def _record(
             device=result.device, node=result.node, node_id=result.node_id or None,
             process_scene=result.process_scene, finished=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         )  # fmt: skip
-        append_record(out / INDEX_FILE, record)
+        replace = "scene" if job.index in summary.rendered_again else None  # one line per scene
+        append_record(out / INDEX_FILE, record, replace_key=replace)
         summary.done_records.append(record)
         summary.ok += 1
         summary.frames += result.frames

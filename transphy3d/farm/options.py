@@ -12,6 +12,7 @@ from transphy3d.documents import Settings, option
 from transphy3d.farm.plan import parse_resources
 
 GIB = 1 << 30
+MAX_SCENES = 1_000_000
 
 
 class FarmOptions(Settings):
@@ -21,7 +22,7 @@ class FarmOptions(Settings):
     out: Path = option(..., "output directory (shared storage on a cluster)", "--out")
     config: str = option("default", "scene config: a shipped one by name (see `transphy3d configs`) or a path",
                          "--config")  # fmt: skip
-    seed: int = option(0, "run seed; scene i's seed derives from it", "--seed")
+    seed: int = option(0, "run seed; scene i's seed derives from it", "--seed", ge=0)
     address: str | None = option(None, "join this Ray cluster (HOST:PORT, ray://HOST:PORT or auto; default: "
                                  "$RAY_ADDRESS, else a local cluster started for the run)", "--address")  # fmt: skip
     workers: int | None = option(None, "scenes rendered at once (default or 0: one per GPU, else one per node)",
@@ -51,6 +52,13 @@ class FarmOptions(Settings):
     progress: bool = option(True, "one line per scene instead of a progress bar", "--no-progress")
     verify: bool = option(False, "validate the finished scenes first (first and last frame) and render the "
                           "invalid ones again", "--verify")  # fmt: skip
+
+    @field_validator("scenes")
+    @classmethod
+    def _scene_names_fit(cls, value: int) -> int:
+        if value > MAX_SCENES:
+            raise ValueError(f"at most {MAX_SCENES} (scene_NNNNNN names have six digits)")
+        return value
 
     @field_validator("worker_resources", mode="before")
     @classmethod

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from transphy3d.output.contract import SCENE_PREFIX, ContractModel, SceneAttempt, scene_name
-from transphy3d.output.records import read_records
+from transphy3d.output.records import validated_records
 
 LOCK_FILE = ".run.lock"  # held by the farm driver writing into the run
 LOG_DIR = "logs"  # logs of failed attempts
@@ -64,5 +64,4 @@ class AttemptPlace(ContractModel):
 
 def read_retries(path: str | Path) -> Iterator[RetryRecord]:
     """The records of a ``retries.jsonl``."""
-    for record in read_records(path):
-        yield RetryRecord.model_validate(record)
+    yield from validated_records(path, RetryRecord)

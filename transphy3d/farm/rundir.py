@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from transphy3d._version import __version__
+from transphy3d.documents import load_yaml_file
 from transphy3d.errors import OutputError, UserError
 from transphy3d.farm.records import LOCK_FILE, LOG_DIR
 from transphy3d.files import is_partial, write_text_atomic
@@ -71,7 +72,9 @@ def check_or_write_run(out: Path, record: dict[str, Any], allow_changed_config: 
     (the same scene index must always mean the same scene). Returns the run record in force."""
     path = out / RUN_FILE
     if path.is_file():
-        existing = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        existing = load_yaml_file(path) or {}
+        if not isinstance(existing, dict):
+            raise UserError("not a run record (a mapping with run_seed, config_path, ...)", path=str(path))
         changed = [k for k in ("config_digest", "run_seed") if existing.get(k) != record[k]]
         if changed and not allow_changed_config:
             what = " and ".join("config" if k == "config_digest" else "seed" for k in changed)

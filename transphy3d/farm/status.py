@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from transphy3d.documents import load_yaml_file
 from transphy3d.errors import UserError
+from transphy3d.farm.local_ray import stop_leftover_cluster
 from transphy3d.farm.nodes import describe_nodes, tally
 from transphy3d.farm.records import RETRIES_FILE, read_retries
 from transphy3d.farm.rundir import invalid_scenes, scan
@@ -40,12 +42,28 @@ def rerender_command(run: dict[str, Any], out: Path, index: int, seed: int | Non
     return shlex.join(args)
 
 
+@dataclass
+class StatusReport:
+    text: str
+    invalid: int = 0  # finished scenes that failed validation (with verify)
+
+
 def describe(out: Path, verify: bool = False, repair: bool = False) -> str:
+    """What the render output ``out`` holds, as the lines ``transphy3d status`` prints."""
+    return status_report(out, verify, repair).text
+
+
+def status_report(out: Path, verify: bool = False, repair: bool = False) -> StatusReport:
+    """``describe``'s text and, with ``verify``, how many finished scenes are invalid."""
     run = read_run(out)
+    bad: dict[int, str] = {}
     lines = [
         f"{out}: config {run.get('config_name')!r} ({run.get('config_path')}, digest {run.get('config_digest')}), "
         f"run seed {run.get('run_seed')}"
     ]
+    stopped = stop_leftover_cluster(out)
+    if stopped:
+        lines.append(f"  stopped {stopped} Ray process(es) left running by a killed run's local cluster")
     for name in (INDEX_FILE, FAILURES_FILE, RETRIES_FILE):
         torn = repair_records(out / name) if repair else torn_lines(out / name)
         if torn:
@@ -101,4 +119,4 @@ def describe(out: Path, verify: bool = False, repair: bool = False) -> str:
     versions = run.get("versions", {})
     if isinstance(versions, dict) and versions:
         lines.append("  versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    return "\n".join(lines)
+    return StatusReport("\n".join(lines), len(bad))

@@ -11,6 +11,7 @@ import OpenEXR
 
 from transphy3d.errors import unreadable
 from transphy3d.files import out_of_space
+from transphy3d.native_output import held_native_output
 
 # Lossless codecs that every OpenEXR 2.x/3.x reader understands. ZSTD and HTJ2K are newer (3.4+)
 # and would lock out older readers (OpenCV, older imageio): see docs/benchmarks.md.
@@ -69,7 +70,7 @@ def read_exr(path: str | Path) -> dict[str, np.ndarray]:
     if not Path(path).is_file():
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
     try:
-        with OpenEXR.File(str(path), separate_channels=True) as exr_file:
+        with held_native_output(), OpenEXR.File(str(path), separate_channels=True) as exr_file:
             return {name: np.array(channel.pixels) for name, channel in exr_file.channels().items()}
     except Exception as error:  # the bindings raise RuntimeError, TypeError, ... for damaged files
         raise unreadable(path, "OpenEXR file", error) from error

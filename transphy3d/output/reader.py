@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from transphy3d.documents import validate_file
 from transphy3d.files import read_json
 from transphy3d.output import contract
 from transphy3d.output.channels import BY_NAME, DEPTH, Channel, channel, present_in
@@ -87,15 +88,19 @@ class Scene:
 
     @cached_property
     def camera(self) -> contract.CameraFile:
-        return contract.CameraFile.model_validate(read_json(self.path / contract.CAMERA_FILE))
+        return self._document(contract.CameraFile, contract.CAMERA_FILE)
 
     @cached_property
     def objects_file(self) -> contract.ObjectsFile:
-        return contract.ObjectsFile.model_validate(read_json(self.path / contract.OBJECTS_FILE))
+        return self._document(contract.ObjectsFile, contract.OBJECTS_FILE)
 
     @cached_property
     def meta(self) -> contract.MetaFile:
-        return contract.MetaFile.model_validate(read_json(self.path / contract.META_FILE))
+        return self._document(contract.MetaFile, contract.META_FILE)
+
+    def _document(self, model: Any, name: str) -> Any:
+        path = self.path / name
+        return validate_file(model, read_json(path), path)
 
     @property
     def num_frames(self) -> int:

@@ -1,36 +1,27 @@
 """Append-only JSON-lines records (index.jsonl, failures.jsonl): one ``write`` per line with
 O_APPEND under an exclusive lock, fsynced, so lines from concurrent writers never interleave
 and a crash can at worst tear the last line, never corrupt earlier ones. A torn last line (a
-killed writer, a full disk) is skipped by readers and reported by ``torn_lines``; the next record
-starts on a fresh line, and ``repair_records`` drops torn lines for good."""
+killed writer, a full disk) is skipped by readers and reported by ``torn_lines``; the next append
+cuts it off (kept in ``<file>.torn``), and ``repair_records`` drops torn lines anywhere."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from transphy3d import jsonl
+from transphy3d.documents import validate_file
 from transphy3d.files import write_text_atomic
 from transphy3d.output.contract import ContractModel, FailureRecord, IndexRecord
 
 
-def append_record(path: str | Path, record: ContractModel | dict[str, Any]) -> None:
-    """Append one record as a line of sorted-key JSON."""
+def append_record(path: str | Path, record: ContractModel | dict[str, Any], replace_key: str | None = None) -> None:
+    """Append one record as a line of sorted-key JSON, a torn tail cut off first (``jsonl.append``);
+    with ``replace_key`` (``"scene"``) it replaces the earlier record with that key's value."""
     data = record.to_json() if isinstance(record, ContractModel) else record
-    line = (json.dumps(data, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        end = os.lseek(fd, 0, os.SEEK_END)
-        if end and os.pread(fd, 1, end - 1) != b"\n":  # a torn last line: start a fresh one
-            line = b"\n" + line
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    jsonl.append(path, data, replace_key)
 
 
 def _lines(path: str | Path) -> Iterator[tuple[int, bytes, dict[str, Any] | None]]:
@@ -41,8 +32,8 @@ def _lines(path: str | Path) -> Iterator[tuple[int, bytes, dict[str, Any] | None
                 if not raw.strip():
                     continue
                 try:
-                    record = json.loads(raw) if raw.endswith(b"\n") else None
-                except json.JSONDecodeError:
+                    record = json.loads(raw.decode("utf-8")) if raw.endswith(b"\n") else None
+                except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
                     record = None
                 yield number, raw, record if isinstance(record, dict) else None
     except FileNotFoundError:
@@ -67,9 +58,7 @@ def repair_records(path: str | Path) -> list[int]:
     path = Path(path)
     if not path.is_file():
         return []
-    fd = os.open(path, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with jsonl.locked(path):  # the lock of the file in place now, also when a writer replaced it
         lines = list(_lines(path))
         dropped = [number for number, _raw, record in lines if record is None]
         if dropped:
@@ -77,17 +66,20 @@ def repair_records(path: str | Path) -> list[int]:
                 path, "".join(raw.decode("utf-8", "replace") for _n, raw, rec in lines if rec is not None)
             )
         return dropped
-    finally:
-        os.close(fd)
+
+
+def validated_records(path: str | Path, model: type[ContractModel]) -> Iterator[Any]:
+    """Whole records of ``path`` as ``model``; one that does not fit is a one-line error naming the line."""
+    for number, _raw, record in _lines(path):
+        if record is not None:
+            yield validate_file(model, record, f"{path}:{number}")
 
 
 def read_index(path: str | Path) -> Iterator[IndexRecord]:
     """The records of an ``index.jsonl``."""
-    for record in read_records(path):
-        yield IndexRecord.model_validate(record)
+    yield from validated_records(path, IndexRecord)
 
 
 def read_failures(path: str | Path) -> Iterator[FailureRecord]:
     """The records of a ``failures.jsonl``."""
-    for record in read_records(path):
-        yield FailureRecord.model_validate(record)
+    yield from validated_records(path, FailureRecord)

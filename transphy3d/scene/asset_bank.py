@@ -17,10 +17,13 @@ from pydantic import Field, ValidationError
 from transphy3d.documents import StrictModel
 from transphy3d.errors import UserError
 from transphy3d.files import atomic_path
+from transphy3d.reading import parse_json, read_text
 
 MANIFEST_VERSION = 1
 LICENCES = ("cc_zero", "royalty_free", "own", "unknown")
 Vec3 = tuple[float, float, float]
+
+MAX_MANIFEST_BYTES = 1 << 30  # 5,574 scored assets take about 8 MB
 
 
 class SourceFile(StrictModel):
@@ -43,7 +46,8 @@ class Canonical(StrictModel):
 
 class Verdict(StrictModel):
     """A vision-language model's answer about an asset. ``status``: ok (every field), partial (some
-    fields missing or invalid: they stay null), malformed (no JSON object: ``raw`` keeps the text),
+    fields missing or invalid: they stay null), malformed (no verdict in the answer: ``raw`` keeps the
+    text; counted as a failed request, it never replaces an earlier verdict),
     error (the request failed: retried on the next run)."""
 
     status: Literal["ok", "partial", "malformed", "error"]
@@ -118,18 +122,15 @@ def read_manifest(path: str | Path, missing_ok: bool = False) -> list[AssetRecor
             return []
         raise UserError("asset manifest not found", path=str(path))
     records = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(AssetRecord.model_validate(json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise UserError(f"not JSON ({error.msg})", path=f"{path}:{number}") from None
-            except ValidationError as error:
-                first = error.errors(include_url=False)[0]
-                key = ".".join(str(p) for p in first["loc"]) or "(record)"
-                raise UserError(f"{first['msg']}", path=f"{path}:{number}", field=key) from None
+    for number, line in enumerate(read_text(path, "asset manifest", MAX_MANIFEST_BYTES).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(AssetRecord.model_validate(parse_json(line, f"{path}:{number}")))
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            key = ".".join(str(p) for p in first["loc"]) or "(record)"
+            raise UserError(f"{first['msg']}", path=f"{path}:{number}", field=key) from None
     return records
 
 

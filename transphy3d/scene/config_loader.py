@@ -12,6 +12,7 @@ import yaml
 
 from transphy3d.documents import load_yaml_file, validate_document
 from transphy3d.errors import UserError
+from transphy3d.reading import BoundedLoader
 from transphy3d.resources import CONFIG_SUFFIXES, MATERIALS_DIR, shipped_config, shipped_configs
 from transphy3d.scene.config import SceneConfig
 from transphy3d.scene.distributions import KINDS
@@ -50,8 +51,8 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
         if not sep or not key or any(not part for part in key.split(".")):
             raise UserError(f"--set {item!r}: expected KEY.PATH=VALUE, e.g. camera.frames=8")
         try:
-            out[key] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError as error:
+            out[key] = yaml.load(value, Loader=BoundedLoader) if value.strip() else None
+        except (yaml.YAMLError, RecursionError) as error:
             raise UserError(f"--set {item!r}: value is not valid YAML ({error})") from None
     return out
 

@@ -28,6 +28,11 @@ def _canonical(path: str, sha256: str | None, mtime_ns: int) -> trimesh.Trimesh:
         raise UserError(f"cannot load mesh ({error})", path=path) from None
     if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
         raise UserError("no triangles", path=path)
+    faces = np.asarray(loaded.faces)
+    if faces.min() < 0 or faces.max() >= len(loaded.vertices):  # a damaged file: indices past the vertices
+        raise UserError(f"face indices outside the {len(loaded.vertices)} vertices", path=path)
+    if not np.isfinite(np.asarray(loaded.vertices)).all():
+        raise UserError("vertex coordinates that are not finite", path=path)
     return loaded
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from transphy3d.documents import load_yaml_file, validate_document
 from transphy3d.errors import UserError
+from transphy3d.scene.asset_paths import anchor_static_paths
 from transphy3d.scene.config import CameraConfig, PhysicsConfig, RenderConfig
 from transphy3d.scene.spec import SPEC_VERSION, SceneSpec, is_spec_document
 
@@ -50,5 +51,5 @@ def parse_spec(raw: Any, source: str) -> SceneSpec:
 
 
 def load_spec(path: str | Path) -> SceneSpec:
-    """Read a recorded ``scene.yaml``."""
-    return parse_spec(load_yaml_file(path), str(path))
+    """Read a recorded ``scene.yaml`` (relative asset paths taken from its folder)."""
+    return anchor_static_paths(parse_spec(load_yaml_file(path), str(path)), Path(path).parent)

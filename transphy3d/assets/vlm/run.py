@@ -40,10 +40,22 @@ def verdicts(answers: list[Any], backend: str, model: str) -> list[Verdict]:
     ]
 
 
+# A request that failed, or whose answer is not a verdict: counted as failed, never replacing an
+# answer. Only the former is asked again by itself (a greedy model answers the same text again).
+FAILED_STATUSES = ("error", "malformed")
+
+
 def pending_records(records: list[AssetRecord], rescore: bool) -> list[int]:
     """Indices of records to ask about: no verdict yet, or a failed request (or all with rescore).
     Curated verdicts are kept unless ``rescore``."""
     return [i for i, r in enumerate(records) if rescore or r.verdict is None or r.verdict.status == "error"]
+
+
+def failure_reason(verdict: Verdict) -> str:
+    """Why a request counts as failed: the backend's error, or the answer that is not a verdict."""
+    if verdict.status == "error":
+        return verdict.error or ""
+    return f"the answer is not a verdict: {' '.join((verdict.raw or '').split())[:120]!r}"
 
 
 def _images(manifest: Path, record: AssetRecord) -> list[str]:
@@ -80,11 +92,11 @@ def run_filter(manifest: str | Path, options: FilterOptions) -> FilterSummary:
         for i, verdict in zip(
             batches[batch_index], verdicts(answers, _backend_name(options), options.model), strict=True
         ):
-            if verdict.status == "error":
+            if verdict.status in FAILED_STATUSES:
                 failed += 1
-                first_error = first_error or (verdict.error or "")
+                first_error = first_error or failure_reason(verdict)
                 previous = records[i].verdict
-                if previous is not None and previous.status != "error":
+                if previous is not None and previous.status not in FAILED_STATUSES:
                     continue  # a failed request never replaces an answer
             records[i] = records[i].model_copy(update={"verdict": verdict})
         write_manifest(manifest, records)  # checkpoint: a stopped run resumes after this batch
