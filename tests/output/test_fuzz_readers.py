@@ -20,7 +20,7 @@ from test_contract import write_fixture_scene
 
 from transphy3d.errors import UserError
 from transphy3d.files import write_json
-from transphy3d.output import contract
+from transphy3d.output import channels, contract
 from transphy3d.output.reader import open_scene
 from transphy3d.output.validate import validate_scene
 from transphy3d.reading import MAX_TEXT_BYTES
@@ -71,7 +71,7 @@ def _scene_dir(tmp: Path) -> Path:
 
 def _frame_reader(name: str) -> Callable[[Path], object]:
     def read(path: Path) -> object:
-        scene = path.parents[1] if name in contract.PER_FRAME_DIRS else path.parent
+        scene = path.parents[1] if name in channels.BY_NAME else path.parent
         assert validate_scene(scene) is not None  # the validator reports, never raises
         return open_scene(scene).frame(0)
 
@@ -133,10 +133,10 @@ def reader_cases(tmp: Path) -> dict[str, tuple[Path, bool, Callable[[Path], obje
         "camera.json": (scene / contract.CAMERA_FILE, True, _frame_reader(contract.CAMERA_FILE)),
         "objects.json": (scene / contract.OBJECTS_FILE, True, _frame_reader(contract.OBJECTS_FILE)),
         "meta.json": (scene / contract.META_FILE, True, lambda p: validate_scene(p.parent)),
-        "rgb png": (contract.frame_path(scene, contract.RGB_DIR, 0), False, _frame_reader(contract.RGB_DIR)),
-        "mask png": (contract.frame_path(scene, contract.MASK_DIR, 0), False, _frame_reader(contract.MASK_DIR)),
-        "depth exr": (contract.frame_path(scene, contract.DEPTH_DIR, 0), False, _frame_reader(contract.DEPTH_DIR)),
-        "normal exr": (contract.frame_path(scene, contract.NORMAL_DIR, 0), False, _frame_reader(contract.NORMAL_DIR)),
+        "rgb png": (channels.frame_path(scene, channels.RGB, 0), False, _frame_reader(channels.RGB)),
+        "mask png": (channels.frame_path(scene, channels.MASK, 0), False, _frame_reader(channels.MASK)),
+        "depth exr": (channels.frame_path(scene, channels.DEPTH, 0), False, _frame_reader(channels.DEPTH)),
+        "normal exr": (channels.frame_path(scene, channels.NORMAL, 0), False, _frame_reader(channels.NORMAL)),
         "mesh": (mesh, False, lambda p: load_static_mesh(StaticSource(asset_id="a", file=str(p), size=0.1))),
     }
     assert CONFIGS.is_dir()
@@ -220,7 +220,7 @@ def test_a_damaged_exr_leaves_only_the_one_line(tmp_path: Path) -> None:
     import sys
 
     scene = _scene_dir(tmp_path)
-    path = contract.frame_path(scene, contract.DEPTH_DIR, 0)
+    path = channels.frame_path(scene, channels.DEPTH, 0)
     data = bytearray(path.read_bytes())
     data[-10] ^= 0xFF  # inside the compressed pixels: the header still reads
     path.write_bytes(bytes(data))

@@ -52,7 +52,7 @@ def validate_scene(scene_dir: str | Path, frames: str = "all") -> SceneReport:
         try:
             raw = read_json(scene_dir / name)
         except (OSError, ValueError) as error:
-            problems.append(f"{name}: unreadable ({' '.join(str(error).split())})")
+            problems.append(f"cannot read the scene's JSON files: {error}")
             return report
         try:
             layouts[name] = layout.model_validate(raw)
