@@ -181,3 +181,34 @@ def test_infer_a_dataset_into_the_layout_eval_reads(tiny_base: Path, trained_run
     assert main([*argv, "--index-cache", str(tmp_path / "cache")]) == 0
     videos = json.loads((out / "metrics.json").read_text())["videos"]
     assert set(videos) == {"test/00001/0000", "test/00001/0002"}  # one alignment per frame
+
+
+def test_the_papers_table_in_one_command(tmp_path: Path) -> None:
+    """Several benchmarks in one eval-dkt: ClearPose once per subset, DREDS whole, one metrics.md
+    with a row per benchmark, subset and region; predictions affine in disparity score perfectly."""
+    from transphy3d.datasets import open_dataset
+
+    write_clearpose(tmp_path, scenes=("set2/scene1", "set1/scene5"))
+    write_dreds(tmp_path)
+    specs = [f"clearpose:{tmp_path / 'clearpose'}", f"dreds:{tmp_path / 'DREDS-CatKnown' / 'test'}"]
+    pred = tmp_path / "pred"
+    for spec in specs:
+        for sequence in open_dataset(spec).sequences():
+            depth = np.stack([frame.depth for frame in sequence.frames()]).astype(np.float64)
+            disparity = np.where(depth > 0, 0.4 / np.where(depth > 0, depth, 1) + 0.1, 0.0)
+            (pred / sequence.name).mkdir(parents=True)
+            np.save(pred / sequence.name / "disparity.npy", disparity.astype(np.float32))
+    out = tmp_path / "eval"
+    argv = ["eval-dkt", *specs, "--subset", "heavy_occlusion,new_background", "--pred", str(pred), "--out", str(out)]
+    assert main([*argv, "--index-cache", str(tmp_path / "cache")]) == 0
+    results = json.loads((out / "metrics.json").read_text())
+    assert list(results["subsets"]) == [
+        "clearpose heavy_occlusion", "clearpose new_background", "DREDS-CatKnown/test"
+    ]  # fmt: skip
+    for benchmark in results["subsets"].values():
+        assert benchmark["summary"]["all"]["abs_rel"] == pytest.approx(0.0, abs=1e-5)
+        assert benchmark["summary"]["all"]["delta_1.05"] == 1.0
+    table = (out / "metrics.md").read_text()
+    assert "| DREDS-CatKnown/test | all |" in table and "| clearpose new_background | transparent |" in table
+    dreds_only = ["eval-dkt", specs[1], "--subset", "opaque", "--pred", str(pred), "--out", str(tmp_path / "e2")]
+    assert main([*dreds_only, "--index-cache", str(tmp_path / "cache")]) == 2  # --subset names ClearPose subsets

@@ -225,6 +225,27 @@ def _predictor(args: argparse.Namespace, settings: EvalSettings, out: Path):
     return predictor, task, inference
 
 
+def _benchmarks(data: list[str], subsets: list[str | None]) -> list[tuple[str, str, str | None]]:
+    """(row name, dataset, subset) of each table row: ClearPose data once per subset, other data
+    whole. One dataset keeps its rows' short names (the subset, else its folder); several get the
+    dataset's folder (and its parent for train/val/test splits) before the subset."""
+    from transphy3d.datasets import detect_kind
+    from transphy3d.datasets.spec import split_spec
+
+    rows = []
+    for spec in data:
+        kind, path = split_spec(spec)
+        clearpose = (kind or detect_kind(path)) == "clearpose"
+        folder = Path(path)
+        label = f"{folder.parent.name}/{folder.name}" if folder.name in ("train", "val", "test") else folder.name
+        for subset in subsets if clearpose else [None]:
+            short = subset or folder.name
+            rows.append((short if len(data) == 1 else " ".join(filter(None, (label, subset))), spec, subset))
+    if subsets != [None] and all(subset is None for _, _, subset in rows):
+        raise UserError("applies to ClearPose data only; none of the datasets is ClearPose", field="--subset")
+    return rows
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from transphy3d.datasets.clearpose import TEST_SUBSETS, check_subset
     from transphy3d.dkt.evaluate import default_depth_range, evaluate, ground_truth, parse_depth_range, write_results
@@ -242,15 +263,14 @@ def run_eval(args: argparse.Namespace) -> int:
     predictor, task, inference = _predictor(args, settings, out)
     cache = Path(settings.index_cache) if settings.index_cache else Path.home() / ".cache" / "transphy3d" / "index"
     results: dict = {"subsets": {}}
-    for subset in subsets:
-        for data in args.data:
-            depth_range = parse_depth_range(settings.depth_range) if settings.depth_range else default_depth_range(data)
-            videos = ground_truth([data], regions, settings.max_frames, settings.flow, task, subset, cache)
-            name = subset or Path(data.partition(":")[2] if ":" in data else data).name
-            results["subsets"][name] = evaluate(
-                videos, predictor, task, protocol=settings.protocol, depth_range=depth_range
-            )
-            results["subsets"][name]["data"] = data
+    benchmarks = _benchmarks(args.data, subsets)
+    for name, data, subset in benchmarks:
+        depth_range = parse_depth_range(settings.depth_range) if settings.depth_range else default_depth_range(data)
+        videos = ground_truth([data], regions, settings.max_frames, settings.flow, task, subset, cache)
+        results["subsets"][name] = evaluate(
+            videos, predictor, task, protocol=settings.protocol, depth_range=depth_range
+        )
+        results["subsets"][name]["data"] = data
     if len(results["subsets"]) == 1:  # one benchmark: its figures at the top level too
         results.update({k: v for k, v in next(iter(results["subsets"].values())).items() if k != "data"})
     results["settings"] = {"data": list(args.data), **settings.model_dump(mode="json"), "task": task}
