@@ -1,5 +1,6 @@
 """Build the render scene of a settled SceneSpec: environment, objects, materials, lights,
-world and the animated camera. Pass indices carry instance ids (0 = environment)."""
+world and the animated camera. Pass indices carry instance ids (0 = environment); a container's
+liquid is an object of its own at the container's pose."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import bpy
 import numpy as np
 
 from transphy3d.blender.lighting import build_light, build_world
-from transphy3d.blender.materials import build_material
+from transphy3d.blender.materials import build_liquid_material, build_material
 from transphy3d.blender.meshes import asset_object, mesh_object, set_matrix
 from transphy3d.geometry.camera import invert_rigid, opencv_to_blender_camera_to_world
+from transphy3d.output.derive import LIQUID_INDEX_OFFSET
 from transphy3d.scene.camera_path import spec_world_to_camera
 from transphy3d.scene.environment import environment_parts, part_mesh, part_pose
+from transphy3d.scene.liquids import liquid_mesh
 from transphy3d.scene.meshes import object_mesh
-from transphy3d.scene.spec import SceneSpec
+from transphy3d.scene.spec import ObjectSpec, SceneSpec
 
 
 def _keyframe_matrices(obj: bpy.types.Object, matrices: np.ndarray) -> None:
@@ -26,6 +29,22 @@ def _keyframe_matrices(obj: bpy.types.Object, matrices: np.ndarray) -> None:
     for curve in obj.animation_data.action.fcurves:
         for point in curve.keyframe_points:
             point.interpolation = "CONSTANT"
+
+
+def liquid_name(obj: ObjectSpec) -> str:
+    return f"{obj.name}_liquid"
+
+
+def _liquid_object(obj: ObjectSpec, pose: np.ndarray, collection: bpy.types.Collection) -> bpy.types.Object:
+    """The liquid of a filled container at the container's (settled) pose; its object index marks
+    its pixels as liquid (``derive.LIQUID_INDEX_OFFSET``)."""
+    if obj.instance_id >= LIQUID_INDEX_OFFSET:
+        raise ValueError(f"{obj.name}: a container holding liquid needs an instance id below {LIQUID_INDEX_OFFSET}")
+    liquid = mesh_object(liquid_name(obj), liquid_mesh(obj), collection, smooth=True)
+    liquid.data.materials.append(build_liquid_material(f"mat_{liquid.name}", obj.liquid))
+    liquid.pass_index = LIQUID_INDEX_OFFSET + obj.instance_id
+    set_matrix(liquid, pose)
+    return liquid
 
 
 def build_scene(scene: bpy.types.Scene, spec: SceneSpec) -> dict[str, bpy.types.Object]:
@@ -53,6 +72,8 @@ def build_scene(scene: bpy.types.Scene, spec: SceneSpec) -> dict[str, bpy.types.
         else:
             set_matrix(obj, track[0])
         built[spec_obj.name] = obj
+        if spec_obj.filled:
+            built[liquid_name(spec_obj)] = _liquid_object(spec_obj, track[0], collection)
     build_world(scene, spec.world)
     for index, light in enumerate(spec.lights):
         built[f"light_{index}"] = build_light(index, light, collection)

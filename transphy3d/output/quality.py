@@ -36,11 +36,17 @@ class MaskTally:
         self.counts: dict[int, np.ndarray] = {}
         self.image_pixels = 0
         self._depths: dict[int, np.ndarray] = {}
+        self.liquid: dict[int, int] = {}  # liquid pixels per frame (only when the data pass told them apart)
 
-    def add(self, frame: int, mask: np.ndarray, depth: np.ndarray | None = None) -> None:
-        """Count ``mask`` (uint16 instance ids) of ``frame``; ``depth`` gives the depth sample."""
+    def add(
+        self, frame: int, mask: np.ndarray, depth: np.ndarray | None = None, liquid: np.ndarray | None = None
+    ) -> None:
+        """Count ``mask`` (uint16 instance ids) of ``frame``; ``depth`` gives the depth sample,
+        ``liquid`` (bool) the pixels whose first surface is a liquid's."""
         mask = np.asarray(mask)
         self.image_pixels = mask.size
+        if liquid is not None:
+            self.liquid[frame] = int(np.count_nonzero(liquid))
         size = max(self.instance_ids, default=0) + 1
         counts = np.bincount(mask.ravel(), minlength=size)[:size]
         self.counts[frame] = counts
@@ -100,6 +106,7 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
         camera_check_passed=spec.camera_check.passed if spec.camera_check else None,
         physics_attempts=len(spec.placement),
         dropped_objects=len(spec.dropped),
+        liquid_share=[round(tally.liquid[f] / n, 5) for f in frames] if len(tally.liquid) == len(frames) else None,
         objects=[
             ObjectQuality(
                 instance_id=o.instance_id,
@@ -113,6 +120,7 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
                 tilt_deg=tilt_deg(final[o.instance_id]) if o.instance_id in final else None,
                 visible_frames=seen[o.instance_id],
                 mean_share=round(share_sum[o.instance_id] / max(len(frames), 1), 5),
+                liquid=o.liquid.type if o.filled else None,
             )
             for o in spec.objects
         ],
