@@ -22,7 +22,7 @@ from tqdm import tqdm
 from transphy3d._version import __version__
 from transphy3d.blender.channel_passes import BEAUTY_PASSES, ReadBack, end_beauty_passes
 from transphy3d.blender.cycles import configure_beauty, configure_data_pass, render_animation
-from transphy3d.blender.scene_builder import build_scene, liquid_name
+from transphy3d.blender.scene_builder import build_scene, liquid_names
 from transphy3d.blender.sensor_rig import SensorRig, build_sensor, render_ir
 from transphy3d.blender.session import DeviceChoice, captured_output, reset, select_device
 from transphy3d.blender.settle import settle
@@ -102,7 +102,8 @@ def _build(r: Render) -> None:
     built = build_scene(r.scene, r.spec)
     if r.spec.sensor is not None:
         transparent = [built[o.name] for o in r.spec.objects if o.material.transparent]
-        transparent += [built[liquid_name(o)] for o in r.spec.objects if o.filled and o.liquid.scatter < 1]
+        clear = [o for o in r.spec.objects if o.filled and o.liquid.scatter < 1]
+        transparent += [built[name] for o in clear for name in liquid_names(o) if name in built]
         r.rig = build_sensor(r.scene, r.spec.sensor, built["camera"], transparent)
     configure_beauty(r.scene, r.spec.render, r.device, r.spec.output.png_compression)
     r.converter = FrameConverter(r.spec, r.out_dir)

@@ -68,6 +68,16 @@ def tilt_deg(object_to_world: np.ndarray) -> float:
     return round(math.degrees(math.acos(float(np.clip(object_to_world[2, 2], -1.0, 1.0)))), 2)
 
 
+def _liquid_share(spec: SceneSpec, tally: MaskTally, frames: list[int], pixels: int) -> list[float] | None:
+    """Per frame, the share of pixels whose first surface is a liquid: zeros without liquid; None
+    when the data pass did not tell (a scene with liquid counted again from its files)."""
+    if not any(o.filled for o in spec.objects):
+        return [0.0] * len(frames)
+    if len(tally.liquid) != len(frames):
+        return None
+    return [round(tally.liquid[f] / pixels, 5) for f in frames]
+
+
 def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
     """The quality figures of ``spec`` (a settled SceneSpec) from its masks' ``tally``."""
     frames = sorted(tally.counts)
@@ -106,7 +116,7 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
         camera_check_passed=spec.camera_check.passed if spec.camera_check else None,
         physics_attempts=len(spec.placement),
         dropped_objects=len(spec.dropped),
-        liquid_share=[round(tally.liquid[f] / n, 5) for f in frames] if len(tally.liquid) == len(frames) else None,
+        liquid_share=_liquid_share(spec, tally, frames, n),
         objects=[
             ObjectQuality(
                 instance_id=o.instance_id,
@@ -129,7 +139,8 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
 
 def measure_scene(scene_dir: str | Path) -> SceneQuality:
     """The quality figures of a finished scene directory, counted from its files (its masks,
-    depth maps and scene.yaml): what the writer stores in meta.json, for scenes written before."""
+    depth maps and scene.yaml): what the writer stores in meta.json, for scenes written before
+    (but ``liquid_share``, which only the data pass tells, is None for a scene with liquid)."""
     scene_dir = Path(scene_dir)
     spec = load_spec(scene_dir / contract.SCENE_SPEC_FILE)
     tally = MaskTally(o.instance_id for o in spec.objects)

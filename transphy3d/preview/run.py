@@ -124,8 +124,10 @@ def _caption(spec: SceneSpec, physics: str) -> str:
     for obj in spec.objects:
         classes[obj.material.class_name] = classes.get(obj.material.class_name, 0) + 1
     materials = ", ".join(f"{n} {c}" for c, n in sorted(classes.items()))
+    liquids = [o.liquid.type for o in spec.objects if o.filled]
+    held = f", liquid in {len(liquids)} ({', '.join(liquids)})" if liquids else ""
     return (
-        f"{spec.environment.type}, {len(spec.objects)} objects ({materials}), {spec.world.type} world, "
+        f"{spec.environment.type}, {len(spec.objects)} objects ({materials}){held}, {spec.world.type} world, "
         f"{len(spec.lights)} lights; {physics}"
     )
 

@@ -29,7 +29,7 @@ class Cavity:
     """A container's inner space up to its rim, in the container's frame (metres)."""
 
     exact: mf.Manifold  # the cavity itself
-    wetted: mf.Manifold  # the cavity grown by OVERLAP into the walls
+    wetted: mf.Manifold  # the cavity grown by the overlap into the walls
     floor: float  # z of the cavity's lowest point (the container upright)
     rim: float  # z of the rim
     rim_centre: np.ndarray  # (3,) centre of the opening
@@ -67,10 +67,56 @@ class Cavity:
         n = np.asarray(normal, dtype=float)
         return float(n @ self.rim_centre - math.hypot(n[0], n[1]) * self.rim_radius)
 
-    def liquid(self, normal: np.ndarray, level: float) -> trimesh.Trimesh:
-        """The closed liquid mesh below ``normal . p = level`` (reaching OVERLAP into the walls)."""
-        solid = self.wetted.trim_by_plane(tuple(-np.asarray(normal, dtype=float)), -float(level))
+    def liquid(self, normal: np.ndarray, level: float, exact: bool = False) -> trimesh.Trimesh:
+        """The closed liquid mesh below ``normal . p = level``: the wetted space's part, or with
+        ``exact`` the cavity's own."""
+        solid = (self.exact if exact else self.wetted).trim_by_plane(tuple(-np.asarray(normal, dtype=float)), -level)
         return solids.to_trimesh(solid)
+
+
+@dataclass(frozen=True)
+class Interfaces:
+    """A filled transparent container as the surfaces light crosses, each between two media:
+    the container's surfaces that touch air (its wetted inner wall removed), the liquid's free
+    surface, and the container-liquid interface (normals out of the liquid). All in the
+    container's frame; together they bound the same solids as the container and the liquid."""
+
+    container_air: trimesh.Trimesh
+    liquid_air: trimesh.Trimesh
+    container_liquid: trimesh.Trimesh
+
+
+def _manifold(mesh: trimesh.Trimesh) -> mf.Manifold:
+    data = mf.Mesh64(vert_properties=np.asarray(mesh.vertices, np.float64), tri_verts=np.asarray(mesh.faces, np.uint64))
+    return mf.Manifold(data).as_original()
+
+
+def _faces_from(solid: mf.Manifold, original: mf.Manifold) -> trimesh.Trimesh:
+    """The triangles of ``solid`` that lie on ``original``'s surface (manifold's provenance)."""
+    out = solid.to_mesh64()
+    triangles = np.asarray(out.tri_verts, dtype=np.int64)
+    starts, ids = np.asarray(out.run_index) // 3, np.asarray(out.run_original_id)
+    keep = np.zeros(len(triangles), dtype=bool)
+    for k in np.flatnonzero(ids == original.original_id()):
+        keep[starts[k] : starts[k + 1]] = True
+    mesh = trimesh.Trimesh(np.asarray(out.vert_properties)[:, :3], triangles[keep], process=False)
+    mesh.remove_unreferenced_vertices()
+    return mesh
+
+
+def interfaces(container: trimesh.Trimesh, inner: Cavity, normal: np.ndarray, level: float) -> Interfaces:
+    """The three kinds of surface of ``container`` filled to ``normal . p = level``. The union
+    with the liquid reaching into the walls has no coincident faces: its container faces touch
+    air, its liquid faces are the free surface; the interface is the cavity's own wall and floor
+    under the level."""
+    wetted, exact = inner.liquid(normal, level), inner.liquid(normal, level, exact=True)
+    glass, liquid = _manifold(container), _manifold(wetted)
+    union = glass + liquid
+    n = np.asarray(normal, dtype=float)
+    on_top = (exact.face_normals @ n > 1 - 1e-9) & (np.abs(exact.triangles_center @ n - level) < 1e-7)
+    wall = trimesh.Trimesh(exact.vertices, exact.faces[~on_top], process=False)
+    wall.remove_unreferenced_vertices()
+    return Interfaces(_faces_from(union, glass), _faces_from(union, liquid), wall)
 
 
 def has_cavity(family: str) -> bool:
@@ -78,14 +124,14 @@ def has_cavity(family: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _cavity(family: str, params: tuple[tuple[str, float], ...], segments: int, scale: float) -> Cavity:
+def _cavity(family: str, params: tuple[tuple[str, float], ...], segments: int, scale: float, overlap: float) -> Cavity:
     p = dict(params)
     section = FAMILIES[family].cavity(p, segments)
     frame_mesh = build_frame_mesh(family, p, segments, scale)
     origin = frame_mesh.center_mass  # the object's frame is the build frame moved to its centre of mass
     top = float(frame_mesh.bounds[1, 2]) / scale
     below_rim = solids.rect(-solids.BIG, -solids.BIG, solids.BIG, top)
-    grown = section.offset(OVERLAP / scale, mf.JoinType.Round, 2.0, 16)
+    grown = section.offset(overlap / scale, mf.JoinType.Round, 2.0, 16)
 
     def solid(profile: mf.CrossSection) -> mf.Manifold:
         return solids.revolve(profile ^ below_rim, segments).scale((scale, scale, scale)).translate(tuple(-origin))
@@ -101,6 +147,7 @@ def _cavity(family: str, params: tuple[tuple[str, float], ...], segments: int, s
     )
 
 
-def cavity(family: str, params: dict[str, float], segments: int, scale: float) -> Cavity:
-    """The cavity of a procedural container in its own frame (cached)."""
-    return _cavity(family, tuple(sorted(params.items())), int(segments), float(scale))
+def cavity(family: str, params: dict[str, float], segments: int, scale: float, overlap: float = OVERLAP) -> Cavity:
+    """The cavity of a procedural container in its own frame (cached); its ``wetted`` space
+    reaches ``overlap`` metres into the walls (negative: stops short of them)."""
+    return _cavity(family, tuple(sorted(params.items())), int(segments), float(scale), float(overlap))

@@ -17,7 +17,7 @@ import trimesh
 
 from transphy3d.rng import stream
 from transphy3d.scene.config import LiquidConfig
-from transphy3d.scene.liquid_mesh import Cavity, cavity, has_cavity
+from transphy3d.scene.liquid_mesh import Cavity, Interfaces, cavity, has_cavity, interfaces
 from transphy3d.scene.liquid_presets import LIQUID_PRESETS
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.spec import LiquidSpec, ObjectSpec, SceneSpec
@@ -66,6 +66,14 @@ def liquid_mesh(obj: ObjectSpec) -> trimesh.Trimesh:
         raise ValueError(f"{obj.name} holds no liquid")
     up = world_up_in(obj.settled_pose.matrix())
     return object_cavity(obj).liquid(up, obj.liquid.level)
+
+
+def liquid_interfaces(obj: ObjectSpec) -> Interfaces:
+    """The filled container ``obj`` as the surfaces between container, liquid and air (its frame)."""
+    if not obj.filled:
+        raise ValueError(f"{obj.name} holds no liquid")
+    up = world_up_in(obj.settled_pose.matrix())
+    return interfaces(object_mesh(obj), object_cavity(obj), up, obj.liquid.level)
 
 
 def _blocked(mesh: trimesh.Trimesh, others: list[trimesh.Trimesh]) -> bool:
