@@ -190,12 +190,12 @@ def _render(scene, path: Path) -> float:
     scene.render.filepath = str(path)
     start = time.perf_counter()
     bpy.ops.render.render(write_still=True)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    _save_small(Image.open(path).convert("RGB"), path)
+    return seconds
 
 
 def interface(out: Path, samples: int, reference_samples: int, width: int, height: int) -> None:
-    import flip_evaluator
-
     water = _mid("water")
     variants = {"gap": -GAP, "overlap": OVERLAP, "interface": None}
     runs = [(name, samples) for name in variants] + [("interface", reference_samples)]
@@ -212,11 +212,33 @@ def interface(out: Path, samples: int, reference_samples: int, width: int, heigh
         _settings(scene, width, height, spp)
         seconds = _render(scene, out / f"interface_{name}_{spp}.png")
         print(f"{name} {spp} spp: {seconds:.1f} s", flush=True)
+    compare_interfaces(out, list(variants), samples, reference_samples)
+
+
+def compare_interfaces(out: Path, variants: list[str], samples: int, reference_samples: int) -> None:
+    """FLIP of each variant against the reference; ``interface_comparison.png``: the renders
+    over their FLIP error maps (magma), the reference on the right."""
+    import flip_evaluator
+
     reference = _load(out / f"interface_interface_{reference_samples}.png")
+    top, bottom = [], []
     for name in variants:
         test = _load(out / f"interface_{name}_{samples}.png")
         error_map, mean, _ = flip_evaluator.evaluate(reference, test, "LDR", applyMagma=False)
         print(f"FLIP vs reference, {name}: mean {mean:.4f}, p99 {np.quantile(error_map, 0.99):.4f}")
+        top.append(test)
+        bottom.append(np.asarray(flip_evaluator.evaluate(reference, test, "LDR")[0], dtype=np.float32))
+    top.append(reference)
+    bottom.append(np.zeros_like(reference))
+    sheet = np.concatenate([np.concatenate(top, axis=1), np.concatenate(bottom, axis=1)], axis=0)
+    _save_small(Image.fromarray((np.clip(sheet, 0, 1) * 255).astype(np.uint8)), out / "interface_comparison.png")
+
+
+def _save_small(image: Image.Image, path: Path, limit: int = 300_000) -> None:
+    """Save a PNG for the docs: as it is when under ``limit`` bytes, else with a 256-colour palette."""
+    image.save(path, optimize=True)
+    if path.stat().st_size > limit:
+        image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
 def _load(path: Path) -> np.ndarray:

@@ -10,7 +10,7 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import render
+from helpers import at_rest, render, save
 
 from transphy3d.output import contract
 from transphy3d.output.oracle import compare
@@ -93,3 +93,50 @@ def test_a_recorded_scene_with_liquid_replays_to_the_same_files(liquid_scenes) -
         assert np.array_equal(first.depth(f), second.depth(f))
         assert np.array_equal(first.mask(f), second.mask(f))
         assert np.array_equal(first.rgb(f), second.rgb(f))
+
+
+SENSOR_CUP = {
+    "objects.materials": "glass/clear_glass",
+    "objects.liquid.types": "water",
+    "objects.liquid.fill": 0.8,
+    "camera.frames": 1,
+    "camera.focal_length_mm": 40.0,
+    "camera.fill": 0.0,
+    "camera.framing": 2.2,
+    "camera.elevation_deg": 45.0,
+    "lighting.world": "gradient",
+    "render.width": 128,
+    "render.height": 96,
+    "render.samples": 8,
+    "sensor.enabled": True,
+    "sensor.ir_width": 320,
+    "sensor.ir_height": 180,
+    "sensor.disparities": 48,
+    "sensor.keep_ir": True,
+}
+
+
+@pytest.fixture(scope="module")
+def sensor_cups(tmp_path_factory):
+    """A clear glass cup seen by the simulated depth camera, full of water and empty."""
+    tmp = tmp_path_factory.mktemp("liquid_sensor")
+    scenes = {}
+    for name, probability in (("water", 1.0), ("empty", 0.0)):
+        spec = at_rest({**SENSOR_CUP, "objects.liquid.probability": probability})
+        render(save(spec, tmp / f"{name}.yaml"), tmp / name)
+        scenes[name] = open_scene(tmp / name)
+    return scenes
+
+
+def test_the_depth_camera_sees_the_liquid(sensor_cups) -> None:
+    water, empty = sensor_cups["water"], sensor_cups["empty"]
+    assert water.objects[0].liquid is not None and empty.objects[0].liquid is None
+    cup = water.mask(0) == water.objects[0].instance_id
+    assert cup.sum() > 200 and np.array_equal(cup, empty.mask(0) == empty.objects[0].instance_id)
+    # The exact depth inside the cup's opening is the water's surface, above the empty cup's floor.
+    assert np.mean(water.depth(0)[cup] < empty.depth(0)[cup] - 0.01) > 0.05
+    assert water.meta.quality.liquid_share[0] > 0
+    # The IR pair is rendered with the water in it: the IR image changes (same seeds otherwise).
+    ir_water, ir_empty = (np.asarray(s.read("ir_left", 0), dtype=np.float64) for s in (water, empty))
+    assert np.abs(ir_water - ir_empty).mean() > 0.2 and np.abs(ir_water - ir_empty).max() > 30
+    assert water.meta.sensor["transparent"]["pixels"] > 0
