@@ -15,6 +15,7 @@ from helpers import at_rest, render, save
 from transphy3d.output import contract
 from transphy3d.output.oracle import compare
 from transphy3d.output.reader import open_scene
+from transphy3d.output.validate import validate_scene
 
 pytestmark = pytest.mark.blender
 
@@ -68,9 +69,12 @@ def test_depth_and_masks_with_liquid_agree_with_the_oracle(liquid_scenes, tmp_pa
         assert agreement.depth_within_1mm >= 0.99, agreement
         assert agreement.mask_agreement >= 0.99, agreement
         assert agreement.hit_agreement >= 0.99, agreement
+    assert validate_scene(scene.path).ok
     # Without the liquid meshes the oracle disagrees where the free surfaces are seen.
     stripped = tmp_path / "no_liquid"
     shutil.copytree(liquid_scenes / "a", stripped)
+    (stripped / filled[0].liquid.mesh).unlink()
+    assert any("liquid mesh" in p for p in validate_scene(stripped).problems)
     layout = json.loads((stripped / contract.OBJECTS_FILE).read_text())
     for entry in layout["objects"]:
         entry.pop("liquid", None)
