@@ -38,7 +38,7 @@ def _preset(weight: float, ior, color, density, scatter=0.0) -> LiquidPreset:
 
 # type: weight, ior, color, density (1/m), scatter. The tints are set so that 6 cm of liquid
 # transmits about (linear RGB, exp(-density * (1 - color) * 0.06) at the ranges' middles): juice
-# (0.9, 0.45, 0.05), wine (0.2, 0.0, 0.0), oil (0.95, 0.85, 0.3), tea (0.5, 0.1, 0.0), coffee
+# (0.9, 0.45, 0.05), wine (0.05, 0.0, 0.0), oil (0.95, 0.85, 0.3), tea (0.5, 0.1, 0.0), coffee
 # (0.05, 0.01, 0.0): dark liquids look dark in a bottle, as they do.
 _TABLE: dict[str, tuple] = {
     "water": (4, {"uniform": [1.330, 1.336]}, {"hsv": [[0.5, 0.55], [0.0, 0.08], [1.0, 1.0]]}, {"uniform": [0.5, 3]}),
@@ -53,7 +53,7 @@ _TABLE: dict[str, tuple] = {
         2,
         {"uniform": [1.340, 1.350]},
         {"hsv": [[0.93, 0.98], [0.9, 1.0], [0.85, 0.92]]},
-        {"uniform": [150, 300]},
+        {"uniform": [300, 600]},
     ),
     "milk": (1, {"uniform": [1.344, 1.350]}, {"hsv": [[0.1, 0.14], [0.02, 0.1], [0.9, 1.0]]}, 0.0, 1.0),
     "oil": (1, {"uniform": [1.465, 1.475]}, {"hsv": [[0.13, 0.16], [0.9, 1.0], [0.93, 0.98]]}, {"uniform": [12, 30]}),
