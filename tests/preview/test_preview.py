@@ -19,7 +19,9 @@ from PIL import Image
 from transphy3d.geometry.camera import invert_rigid, opencv_to_blender_camera_to_world
 from transphy3d.output import channels, contract
 from transphy3d.output.colormaps import DEPTH_LUT, instance_color
+from transphy3d.output.derive import LIQUID_INDEX_OFFSET
 from transphy3d.output.reader import open_scene
+from transphy3d.scene.liquids import liquid_interfaces
 from transphy3d.scene.recorded import load_spec
 
 pytestmark = pytest.mark.blender
@@ -122,13 +124,25 @@ def test_blend_opens_again_with_the_same_objects(default_preview) -> None:
     spec = load_spec(out / record["scene_yaml"])
     assert blend["range"] == [0, 119]
     meshes = {name: o for name, o in blend["objects"].items() if o["type"] == "MESH"}
-    assert set(meshes) == {o.name for o in scene.objects} | {o.name for o in scene.environment}
+    # A filled container's liquid is one object (opaque container) or two (free surface and
+    # interface, transparent container), at the container's pose, marked by its object index.
+    liquids = {name: o for name, o in meshes.items() if name.endswith(("_liquid", "_liquid_interface"))}
+    assert set(meshes) - set(liquids) == {o.name for o in scene.objects} | {o.name for o in scene.environment}
+    filled = {o.name: o for o in scene.objects if o.liquid is not None}
+    assert {name.split("_liquid")[0] for name in liquids} == set(filled)
+    for name, mine in liquids.items():
+        container = filled[name.split("_liquid")[0]]
+        assert mine["pass_index"] == LIQUID_INDEX_OFFSET + container.instance_id
+        np.testing.assert_allclose(mine["matrix"], container.object_to_world[frame], atol=1e-5)
     assert sum(o["type"] == "LIGHT" for o in blend["objects"].values()) == len(spec.lights)
+    by_name = {o.name: o for o in spec.objects}
     for obj in [*scene.objects, *scene.environment]:
         mine = meshes[obj.name]
         assert mine["pass_index"] == obj.instance_id
         assert mine["materials"] == [f"mat_{obj.name}"]
         ply = trimesh.load(obj.mesh_path, force="mesh", process=False)
+        if f"{obj.name}_liquid_interface" in liquids:  # rendered without its wetted inner wall
+            ply = liquid_interfaces(by_name[obj.name]).container_air
         assert mine["vertices"] == len(ply.vertices)
         np.testing.assert_allclose(mine["matrix"], obj.object_to_world[frame], atol=1e-5)
     camera = opencv_to_blender_camera_to_world(invert_rigid(scene.world_to_camera[frame]))

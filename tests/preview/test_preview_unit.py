@@ -334,3 +334,18 @@ def test_contact_sheet_shows_the_raw_depth_when_the_scene_has_a_sensor() -> None
         )
     plain, plain_layout = compose_contact_sheet([SeedBlock(0, "scene", [_frame(0, rng)], {})], "title")
     assert plain_layout["columns"] == ["rgb", "depth", "normal", "mask"] and plain.width < sheet.width
+
+
+def test_the_caption_names_the_liquids() -> None:
+    from transphy3d.preview.run import _caption
+
+    spec = sampled_spec(4, "objects.count=6", "objects.liquid.probability=1.0")
+    poured = [
+        o.model_copy(update={"liquid": o.liquid.model_copy(update={"outcome": "filled", "level": 0.0})})
+        if o.liquid
+        else o
+        for o in spec.objects
+    ]
+    filled = [o.liquid.type for o in poured if o.liquid]
+    assert f"liquid in {len(filled)} ({', '.join(filled)})" in _caption(spec.model_copy(update={"objects": poured}), "")
+    assert "liquid" not in _caption(spec, "")

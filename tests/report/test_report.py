@@ -35,7 +35,8 @@ def _direct_counts(scene: Path) -> tuple[list[float], list[float], int, int]:
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("report") / "run"
     for index, seed in enumerate((2, 5, 7)):
-        render("tiny", root / f"scene_{index:06d}", "--seed", str(seed))
+        liquid = ("--set", "objects.liquid.probability=1.0") if seed == 5 else ()  # its upright cup holds some
+        render("tiny", root / f"scene_{index:06d}", "--seed", str(seed), *liquid)
     return root
 
 
@@ -47,7 +48,10 @@ def test_meta_quality_matches_a_direct_count(run_dir: Path) -> None:
         np.testing.assert_allclose(quality["object_share"], shares, atol=1e-5)
         np.testing.assert_allclose(quality["transparent_share"], transparent, atol=1e-5)
         assert (quality["visible_pairs"], quality["pairs"]) == (seen, pairs)
-        assert measure_scene(scene).to_json() == quality  # counted again from the files: the same
+        counted = measure_scene(scene).to_json()  # counted again from the files: the same
+        if counted["liquid_share"] is None:  # but for the liquid's pixels, which only the data pass tells
+            counted["liquid_share"] = quality["liquid_share"]
+        assert counted == quality
 
 
 @pytest.mark.blender
@@ -66,6 +70,12 @@ def test_report_figures_match_a_direct_count(run_dir: Path, tmp_path: Path) -> N
         sum(c[2] for c in counts) / sum(c[3] for c in counts), abs=1e-4
     )
     assert sum(figures["materials"]["classes"].values()) == figures["objects"]
+    layouts = [json.loads((scene / "objects.json").read_text()) for scene in sorted(run_dir.glob("scene_*"))]
+    with_liquid = sum(any("liquid" in o for o in layout["objects"]) for layout in layouts)
+    assert figures["liquids"]["scenes"] == with_liquid >= 1
+    assert figures["liquids"]["pixel_share"]["max"] > 0
+    assert figures["liquids"]["containers"] == sum("liquid" in o for layout in layouts for o in layout["objects"])
+    assert f"liquid: {with_liquid} scenes" in result.stdout
     assert f"objects cover {100 * np.median(shares):.1f} % of a frame" in result.stdout
     page = (tmp_path / "r" / "report.html").read_text()
     for plot in ("object_share.png", "visibility.png", "materials.png", "elevation.png"):

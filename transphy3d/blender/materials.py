@@ -22,7 +22,7 @@ import bpy
 
 from transphy3d.blender.images import load_image
 from transphy3d.scene import material_params as mp
-from transphy3d.scene.spec import MaterialSpec, PrincipledParams, TextureSpec
+from transphy3d.scene.spec import LiquidSpec, MaterialSpec, PrincipledParams, TextureSpec
 from transphy3d.scene.texture_images import check_image
 
 Socket = Any  # bpy.types.NodeSocket, or a constant a socket takes
@@ -519,4 +519,32 @@ def build_material(name: str, spec: MaterialSpec) -> bpy.types.Material:
         bsdf.inputs[mp.BASE_COLOR_SOCKET].default_value = base
     else:
         _apply_texture(_Graph(material.node_tree), bsdf, params, spec.texture, base)
+    return material
+
+
+LIQUID_SUBSURFACE_SCALE = 0.002  # metres: how far light wanders below a scattering liquid's surface
+
+
+def build_liquid_material(name: str, liquid: LiquidSpec) -> bpy.types.Material:
+    """A liquid: a smooth dielectric of the liquid's IOR that absorbs inside (Volume Absorption:
+    ``density`` per metre at the complement of ``color``); ``scatter`` of it scatters below the
+    surface instead of transmitting (milk)."""
+    material = new_principled_material(
+        name,
+        {
+            "base_color": tuple(liquid.color) if liquid.scatter > 0 else (1.0, 1.0, 1.0),
+            "roughness": 0.0,
+            "ior": liquid.ior,
+            "transmission": 1.0 - liquid.scatter,
+        },
+    )
+    tree = material.node_tree
+    bsdf = tree.nodes["Principled BSDF"]
+    bsdf.inputs["Subsurface Weight"].default_value = liquid.scatter
+    bsdf.inputs["Subsurface Scale"].default_value = LIQUID_SUBSURFACE_SCALE
+    if liquid.density > 0 and liquid.scatter < 1:
+        absorption = tree.nodes.new("ShaderNodeVolumeAbsorption")
+        absorption.inputs["Color"].default_value = _rgba(liquid.color)
+        absorption.inputs["Density"].default_value = liquid.density
+        tree.links.new(absorption.outputs["Volume"], tree.nodes["Material Output"].inputs["Volume"])
     return material

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from transphy3d._version import __version__
 from transphy3d.blender.channel_passes import BEAUTY_PASSES, ReadBack, end_beauty_passes
 from transphy3d.blender.cycles import configure_beauty, configure_data_pass, render_animation
-from transphy3d.blender.scene_builder import build_scene
+from transphy3d.blender.scene_builder import build_scene, liquid_names
 from transphy3d.blender.sensor_rig import SensorRig, build_sensor, render_ir
 from transphy3d.blender.session import DeviceChoice, captured_output, reset, select_device
 from transphy3d.blender.settle import settle
@@ -32,6 +32,7 @@ from transphy3d.output import contract
 from transphy3d.output.channels import RGB, Made, Switches, channel, channels_of
 from transphy3d.output.quality import scene_quality
 from transphy3d.output.writer import FrameConverter, write_scene_files
+from transphy3d.scene.liquids import pour
 from transphy3d.scene.spec import Runtime, SceneSpec
 from transphy3d.sensor.convert import SensorConverter
 
@@ -80,8 +81,8 @@ class Stage:
 
 
 def settled(spec: SceneSpec) -> SceneSpec:
-    """``spec`` after physics; unchanged if its poses are recorded."""
-    return spec if spec.is_settled else settle(spec)
+    """``spec`` after physics, its liquids poured; unchanged if both are recorded."""
+    return pour(spec if spec.is_settled else settle(spec))
 
 
 def settle_scene(spec: SceneSpec, log_path: Path) -> SceneSpec:
@@ -102,6 +103,8 @@ def _build(r: Render) -> None:
     built = build_scene(r.scene, r.spec)
     if r.spec.sensor is not None:
         transparent = [built[o.name] for o in r.spec.objects if o.material.transparent]
+        clear = [o for o in r.spec.objects if o.filled and o.liquid.scatter < 1]
+        transparent += [built[name] for o in clear for name in liquid_names(o) if name in built]
         r.rig = build_sensor(r.scene, r.spec.sensor, built["camera"], transparent)
     configure_beauty(r.scene, r.spec.render, r.device, r.spec.output.png_compression)
     r.converter = FrameConverter(r.spec, r.out_dir)

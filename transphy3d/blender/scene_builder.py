@@ -1,19 +1,23 @@
 """Build the render scene of a settled SceneSpec: environment, objects, materials, lights,
-world and the animated camera. Pass indices carry instance ids (0 = environment)."""
+world and the animated camera. Pass indices carry instance ids (0 = environment); a container's
+liquid is rendered as objects of its own at the container's pose."""
 
 from __future__ import annotations
 
 import bpy
 import numpy as np
+import trimesh
 
 from transphy3d.blender.lighting import build_light, build_world
-from transphy3d.blender.materials import build_material
+from transphy3d.blender.materials import build_liquid_material, build_material
 from transphy3d.blender.meshes import asset_object, mesh_object, set_matrix
 from transphy3d.geometry.camera import invert_rigid, opencv_to_blender_camera_to_world
+from transphy3d.output.derive import LIQUID_INDEX_OFFSET
 from transphy3d.scene.camera_path import spec_world_to_camera
 from transphy3d.scene.environment import environment_parts, part_mesh, part_pose
+from transphy3d.scene.liquids import liquid_interfaces, liquid_mesh
 from transphy3d.scene.meshes import object_mesh
-from transphy3d.scene.spec import SceneSpec
+from transphy3d.scene.spec import LiquidSpec, ObjectSpec, PrincipledParams, SceneSpec
 
 
 def _keyframe_matrices(obj: bpy.types.Object, matrices: np.ndarray) -> None:
@@ -26,6 +30,56 @@ def _keyframe_matrices(obj: bpy.types.Object, matrices: np.ndarray) -> None:
     for curve in obj.animation_data.action.fcurves:
         for point in curve.keyframe_points:
             point.interpolation = "CONSTANT"
+
+
+def liquid_name(obj: ObjectSpec) -> str:
+    return f"{obj.name}_liquid"
+
+
+def liquid_names(obj: ObjectSpec) -> tuple[str, str]:
+    """Names of a filled container's liquid objects: the liquid (or its free surface) and the
+    interface (only in a transparent container)."""
+    return liquid_name(obj), f"{liquid_name(obj)}_interface"
+
+
+def _liquid_part(
+    name: str, mesh: trimesh.Trimesh, liquid: LiquidSpec, obj: ObjectSpec, pose: np.ndarray, collection
+) -> bpy.types.Object:
+    """A liquid surface at the container's (settled) pose; its object index marks its pixels as
+    liquid (``derive.LIQUID_INDEX_OFFSET``)."""
+    part = mesh_object(name, mesh, collection, smooth=True)
+    part.data.materials.append(build_liquid_material(f"mat_{name}", liquid))
+    part.pass_index = LIQUID_INDEX_OFFSET + obj.instance_id
+    set_matrix(part, pose)
+    return part
+
+
+def _container_mesh(obj: ObjectSpec) -> trimesh.Trimesh:
+    """What is rendered of an object: for a filled transparent container its surfaces that touch
+    air (the liquid's interface replaces its wetted inner wall), else its mesh."""
+    return liquid_interfaces(obj).container_air if _interface_model(obj) else object_mesh(obj)
+
+
+def _interface_model(obj: ObjectSpec) -> bool:
+    """Light crosses the container-liquid interface of a filled transparent container: it is
+    rendered as a surface of its own with the ratio of the two IORs (docs/liquids.md)."""
+    return obj.filled and obj.material.transparent and isinstance(obj.material.params, PrincipledParams)
+
+
+def _liquid_objects(obj: ObjectSpec, pose: np.ndarray, collection) -> dict[str, bpy.types.Object]:
+    """The liquid of a filled container: in a transparent one its free surface and the interface
+    with the container's IOR ratio; in an opaque one the whole liquid, reaching into the wall."""
+    if obj.instance_id >= LIQUID_INDEX_OFFSET:
+        raise ValueError(f"{obj.name}: a container holding liquid needs an instance id below {LIQUID_INDEX_OFFSET}")
+    name, interface = liquid_names(obj)
+    if not _interface_model(obj):
+        return {name: _liquid_part(name, liquid_mesh(obj), obj.liquid, obj, pose, collection)}
+    parts = liquid_interfaces(obj)
+    ratio = obj.liquid.model_copy(update={"ior": obj.liquid.ior / obj.material.params.ior})
+    return {
+        name: _liquid_part(name, parts.liquid_air, obj.liquid, obj, pose, collection),
+        interface: _liquid_part(interface, parts.container_liquid, ratio, obj, pose, collection),
+    }
 
 
 def build_scene(scene: bpy.types.Scene, spec: SceneSpec) -> dict[str, bpy.types.Object]:
@@ -44,7 +98,7 @@ def build_scene(scene: bpy.types.Scene, spec: SceneSpec) -> dict[str, bpy.types.
         if source.kind == "static" and source.keep_materials and source.blend:
             obj = asset_object(spec_obj.name, object_mesh(spec_obj), source.blend, collection)
         else:
-            obj = mesh_object(spec_obj.name, object_mesh(spec_obj), collection, smooth=True)
+            obj = mesh_object(spec_obj.name, _container_mesh(spec_obj), collection, smooth=True)
             obj.data.materials.append(build_material(f"mat_{spec_obj.name}", spec_obj.material))
         obj.pass_index = spec_obj.instance_id
         track = poses[spec_obj.instance_id]
@@ -53,6 +107,8 @@ def build_scene(scene: bpy.types.Scene, spec: SceneSpec) -> dict[str, bpy.types.
         else:
             set_matrix(obj, track[0])
         built[spec_obj.name] = obj
+        if spec_obj.filled:
+            built.update(_liquid_objects(spec_obj, track[0], collection))
     build_world(scene, spec.world)
     for index, light in enumerate(spec.lights):
         built[f"light_{index}"] = build_light(index, light, collection)

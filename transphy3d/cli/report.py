@@ -40,6 +40,12 @@ def _run(args: argparse.Namespace) -> int:
         f"{vis['frames_without_visible_object']} frames without a visible object; "
         f"{f['failures']['scenes']} failed scenes"
     )
+    liquids = f["liquids"]
+    print(
+        f"  liquid: {liquids['scenes']} scenes ({pct(liquids['scene_share'])}) with a filled container, "
+        f"{liquids['containers']} containers; liquid is the first surface of "
+        f"{pct((liquids['pixel_share'] or {}).get('mean'))} of a frame (mean)"
+    )
     sensor = f.get("sensor")
     if sensor:
         opaque, glass = sensor.get("opaque", {}), sensor.get("transparent", {})

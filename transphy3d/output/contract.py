@@ -66,6 +66,11 @@ def object_mesh_file(instance_id: int) -> str:
     return f"{MESH_DIR}/{instance_id:04d}.ply"
 
 
+def liquid_mesh_file(instance_id: int) -> str:
+    """Relative path of the liquid in container ``instance_id``: ``meshes/0001_liquid.ply``."""
+    return f"{MESH_DIR}/{instance_id:04d}_liquid.ply"
+
+
 def part_mesh_file(name: str) -> str:
     """Relative path of an environment part's mesh: ``meshes/env_floor.ply``."""
     return f"{MESH_DIR}/{name}.ply"
@@ -179,8 +184,25 @@ class CameraFile(ContractModel):
         )
 
 
+class LiquidEntry(ContractModel):
+    """The liquid in a container (``objects.json`` ``liquid``): its type and the preset's values
+    (IOR, linear RGB tint, absorption in 1/m, scatter share), the fill level (share of the
+    cavity's inner height), its volume and its closed mesh in the container's frame (the
+    container's ``object_to_world`` applies). Its pixels carry the container's instance id."""
+
+    type: str
+    ior: float
+    color: tuple[float, float, float]
+    density: float
+    scatter: float
+    fill: float
+    volume_ml: float
+    mesh: str
+
+
 class ObjectEntry(ContractModel):
-    """One object of ``objects.json``: ``source`` and ``material`` are the SceneSpec's records."""
+    """One object of ``objects.json``: ``source`` and ``material`` are the SceneSpec's records;
+    ``liquid`` only for a container that holds one."""
 
     instance_id: int
     name: str
@@ -188,6 +210,14 @@ class ObjectEntry(ContractModel):
     material: dict[str, Any]
     mesh: str  # relative to the scene directory
     object_to_world: list[Matrix]  # one 4x4 per frame
+    liquid: LiquidEntry | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_liquid(self, handler) -> dict[str, Any]:
+        data = handler(self)
+        if self.liquid is None:
+            data.pop("liquid", None)
+        return data
 
 
 class EnvironmentEntry(ContractModel):
@@ -237,6 +267,7 @@ class ObjectQuality(ContractModel):
     tilt_deg: float | None = None  # angle of its z axis from world up at rest: ~0 standing, ~180 on its top
     visible_frames: int  # frames in which it covers at least transphy3d.scene.visibility.VISIBLE_SHARE of the image
     mean_share: float  # mean share of the image it covers
+    liquid: str | None = None  # the type of the liquid it holds
 
 
 class SceneQuality(ContractModel):
@@ -260,6 +291,12 @@ class SceneQuality(ContractModel):
     physics_attempts: int
     dropped_objects: int
     objects: list[ObjectQuality]
+    liquid_share: list[float] | None = None  # per frame, share of the image whose first surface is a liquid
+
+    @property
+    def liquid_containers(self) -> int:
+        """Objects that hold a liquid."""
+        return sum(o.liquid is not None for o in self.objects)
 
     @property
     def visible_fraction(self) -> float:

@@ -76,9 +76,25 @@ def normal(scene: SceneGeometry, frame: int, passes: Passes, depth: np.ndarray) 
     return normal.astype(np.float32)
 
 
+# A liquid's Cycles object index is its container's instance id plus this (Blender's pass index
+# stops at 32767): the data pass tells liquid pixels apart, the mask gives them the container's id.
+LIQUID_INDEX_OFFSET = 16384
+
+
+def _object_index(passes: Passes, depth: np.ndarray) -> np.ndarray:
+    return np.where(depth > 0, np.rint(passes["IndexOB.X"]), 0).astype(np.int64)
+
+
 def instance_mask(scene: SceneGeometry, frame: int, passes: Passes, depth: np.ndarray) -> np.ndarray:
-    """uint16 instance ids (Cycles' object index), 0 where nothing was hit."""
-    return np.where(depth > 0, np.rint(passes["IndexOB.X"]), 0).astype(np.uint16)
+    """uint16 instance ids (Cycles' object index; a liquid's is its container's), 0 where nothing
+    was hit."""
+    index = _object_index(passes, depth)
+    return np.where(index >= LIQUID_INDEX_OFFSET, index - LIQUID_INDEX_OFFSET, index).astype(np.uint16)
+
+
+def liquid_pixels(passes: Passes, depth: np.ndarray) -> np.ndarray:
+    """Pixels whose first surface is a liquid's."""
+    return _object_index(passes, depth) >= LIQUID_INDEX_OFFSET
 
 
 def flow(scene: SceneGeometry, frame: int, passes: Passes, depth: np.ndarray, mask: np.ndarray) -> np.ndarray | None:

@@ -42,17 +42,21 @@ def _flat_faces(mesh: trimesh.Trimesh) -> np.ndarray:
 
 
 def _scene_mesh(scene: Scene, frame: int) -> tuple[trimesh.Trimesh, np.ndarray, np.ndarray, dict]:
-    """The scene's meshes posed at ``frame`` as one mesh, each face's instance id and flatness, and
-    per object the (centre, diagonal) of its exported mesh's axis-aligned box."""
+    """The scene's meshes (liquids with their containers' ids) posed at ``frame`` as one mesh, each
+    face's instance id and flatness, and per object the (centre, diagonal) of its exported mesh's
+    axis-aligned box."""
     parts, instances, flats, boxes = [], [], [], {}
     for obj in [*scene.objects, *scene.environment]:
         mesh = obj.load_mesh()
-        flats.append(_flat_faces(mesh))
         lo, hi = mesh.bounds
         boxes[obj.instance_id] = ((lo + hi) / 2.0, float(np.linalg.norm(hi - lo)))
-        mesh.apply_transform(obj.object_to_world[frame])
-        parts.append(mesh)
-        instances.append(np.full(len(mesh.faces), obj.instance_id, dtype=np.int64))
+        for part in (mesh, obj.load_liquid_mesh()):
+            if part is None:
+                continue
+            flats.append(_flat_faces(part))
+            part.apply_transform(obj.object_to_world[frame])
+            parts.append(part)
+            instances.append(np.full(len(part.faces), obj.instance_id, dtype=np.int64))
     combined = trimesh.util.concatenate(parts)
     return combined, np.concatenate(instances), np.concatenate(flats), boxes
 

@@ -36,11 +36,17 @@ class MaskTally:
         self.counts: dict[int, np.ndarray] = {}
         self.image_pixels = 0
         self._depths: dict[int, np.ndarray] = {}
+        self.liquid: dict[int, int] = {}  # liquid pixels per frame (only when the data pass told them apart)
 
-    def add(self, frame: int, mask: np.ndarray, depth: np.ndarray | None = None) -> None:
-        """Count ``mask`` (uint16 instance ids) of ``frame``; ``depth`` gives the depth sample."""
+    def add(
+        self, frame: int, mask: np.ndarray, depth: np.ndarray | None = None, liquid: np.ndarray | None = None
+    ) -> None:
+        """Count ``mask`` (uint16 instance ids) of ``frame``; ``depth`` gives the depth sample,
+        ``liquid`` (bool) the pixels whose first surface is a liquid's."""
         mask = np.asarray(mask)
         self.image_pixels = mask.size
+        if liquid is not None:
+            self.liquid[frame] = int(np.count_nonzero(liquid))
         size = max(self.instance_ids, default=0) + 1
         counts = np.bincount(mask.ravel(), minlength=size)[:size]
         self.counts[frame] = counts
@@ -60,6 +66,16 @@ class MaskTally:
 def tilt_deg(object_to_world: np.ndarray) -> float:
     """Degrees between the z axis of a pose and world up: about 0 standing, 180 on its top."""
     return round(math.degrees(math.acos(float(np.clip(object_to_world[2, 2], -1.0, 1.0)))), 2)
+
+
+def _liquid_share(spec: SceneSpec, tally: MaskTally, frames: list[int], pixels: int) -> list[float] | None:
+    """Per frame, the share of pixels whose first surface is a liquid: zeros without liquid; None
+    when the data pass did not tell (a scene with liquid counted again from its files)."""
+    if not any(o.filled for o in spec.objects):
+        return [0.0] * len(frames)
+    if len(tally.liquid) != len(frames):
+        return None
+    return [round(tally.liquid[f] / pixels, 5) for f in frames]
 
 
 def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
@@ -100,6 +116,7 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
         camera_check_passed=spec.camera_check.passed if spec.camera_check else None,
         physics_attempts=len(spec.placement),
         dropped_objects=len(spec.dropped),
+        liquid_share=_liquid_share(spec, tally, frames, n),
         objects=[
             ObjectQuality(
                 instance_id=o.instance_id,
@@ -113,6 +130,7 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
                 tilt_deg=tilt_deg(final[o.instance_id]) if o.instance_id in final else None,
                 visible_frames=seen[o.instance_id],
                 mean_share=round(share_sum[o.instance_id] / max(len(frames), 1), 5),
+                liquid=o.liquid.type if o.filled else None,
             )
             for o in spec.objects
         ],
@@ -121,7 +139,8 @@ def scene_quality(spec: SceneSpec, tally: MaskTally) -> SceneQuality:
 
 def measure_scene(scene_dir: str | Path) -> SceneQuality:
     """The quality figures of a finished scene directory, counted from its files (its masks,
-    depth maps and scene.yaml): what the writer stores in meta.json, for scenes written before."""
+    depth maps and scene.yaml): what the writer stores in meta.json, for scenes written before
+    (but ``liquid_share``, which only the data pass tells, is None for a scene with liquid)."""
     scene_dir = Path(scene_dir)
     spec = load_spec(scene_dir / contract.SCENE_SPEC_FILE)
     tally = MaskTally(o.instance_id for o in spec.objects)

@@ -63,12 +63,22 @@ class SceneObject:
     material: dict[str, Any]
     mesh_path: Path
     object_to_world: np.ndarray  # (F, 4, 4)
+    liquid: contract.LiquidEntry | None = None  # the liquid it holds
+    liquid_mesh_path: Path | None = None
 
     def load_mesh(self):
         """The object's mesh in its own frame (metres) as a ``trimesh.Trimesh``."""
         import trimesh
 
         return trimesh.load(self.mesh_path, force="mesh", process=False)
+
+    def load_liquid_mesh(self):
+        """The liquid's mesh in the object's frame (metres), or None when it holds none."""
+        import trimesh
+
+        return (
+            None if self.liquid_mesh_path is None else trimesh.load(self.liquid_mesh_path, force="mesh", process=False)
+        )
 
     @property
     def material_class(self) -> str:
@@ -139,6 +149,7 @@ class Scene:
         poses = np.asarray(entry.object_to_world, dtype=np.float64)
         if poses.ndim == 2:
             poses = np.broadcast_to(poses, (self.num_frames, 4, 4))
+        liquid = getattr(entry, "liquid", None)
         return SceneObject(
             instance_id=getattr(entry, "instance_id", 0),
             name=entry.name,
@@ -146,6 +157,8 @@ class Scene:
             material=entry.material,
             mesh_path=self.path / entry.mesh,
             object_to_world=poses,
+            liquid=liquid,
+            liquid_mesh_path=None if liquid is None else self.path / liquid.mesh,
         )
 
     def object_by_id(self, instance_id: int) -> SceneObject:

@@ -77,6 +77,9 @@ def validate_scene(scene_dir: str | Path, frames: str = "all") -> SceneReport:
     for entry in [*objects.objects, *objects.environment]:
         if not (scene_dir / entry.mesh).is_file():
             problems.append(f"objects.json: {entry.name}: mesh {entry.mesh} missing")
+        liquid = getattr(entry, "liquid", None)
+        if liquid is not None and not (scene_dir / liquid.mesh).is_file():
+            problems.append(f"objects.json: {entry.name}: liquid mesh {liquid.mesh} missing")
     rows = present_in(scene_dir, _switches(scene_dir, camera, problems))
     for row in rows:
         frames_of_row = row.frames(count)

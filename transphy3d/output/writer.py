@@ -13,14 +13,15 @@ import numpy as np
 from transphy3d.files import write_text_atomic
 from transphy3d.output import contract
 from transphy3d.output.channels import DEPTH, MASK, Made, Switches, channels_of
-from transphy3d.output.derive import SceneGeometry
+from transphy3d.output.derive import SceneGeometry, liquid_pixels
 from transphy3d.output.exr import read_multilayer_passes
 from transphy3d.output.quality import MaskTally
 from transphy3d.scene.camera_path import spec_intrinsics, spec_world_to_camera
 from transphy3d.scene.environment import environment_parts, part_mesh, part_pose
+from transphy3d.scene.liquids import liquid_mesh
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.sensor import SensorSpec
-from transphy3d.scene.spec import MaterialSpec, SceneSpec, save_spec
+from transphy3d.scene.spec import MaterialSpec, ObjectSpec, SceneSpec, save_spec
 
 
 class FrameConverter:
@@ -46,7 +47,7 @@ class FrameConverter:
             if array is not None:
                 arrays[row.name] = array
                 row.write(row.path(self.out_dir, frame), array, self.compression)
-        self.tally.add(frame, arrays[MASK], arrays[DEPTH])
+        self.tally.add(frame, arrays[MASK], arrays[DEPTH], liquid_pixels(passes, arrays[DEPTH]))
 
 
 _NUMBER_LIST = re.compile(r"\[\s*(-?[0-9][^\[\]{}\"]*?)\s*\]")
@@ -96,8 +97,18 @@ def _material_record(material: MaterialSpec) -> dict[str, Any]:
     return material.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+def _liquid_record(obj: ObjectSpec, out_dir: Path) -> contract.LiquidEntry | None:
+    """Export a container's liquid mesh and describe it (None when it holds none)."""
+    if not obj.filled:
+        return None
+    relative = contract.liquid_mesh_file(obj.instance_id)
+    liquid_mesh(obj).export(out_dir / relative, file_type="ply")
+    values = obj.liquid.model_dump(include={"type", "ior", "color", "density", "scatter", "fill", "volume_ml"})
+    return contract.LiquidEntry(**values, mesh=relative)
+
+
 def write_objects_and_meshes(spec: SceneSpec, out_dir: Path) -> None:
-    """``objects.json`` and ``meshes/*.ply`` for every object and environment part."""
+    """``objects.json`` and ``meshes/*.ply`` for every object, liquid and environment part."""
     (out_dir / contract.MESH_DIR).mkdir(parents=True, exist_ok=True)
     poses = spec.object_poses()
     objects = []
@@ -112,6 +123,7 @@ def write_objects_and_meshes(spec: SceneSpec, out_dir: Path) -> None:
                 material=_material_record(obj.material),
                 mesh=relative,
                 object_to_world=[contract.matrix_list(m) for m in poses[obj.instance_id]],
+                liquid=_liquid_record(obj, out_dir),
             )
         )
     environment = []

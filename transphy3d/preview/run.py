@@ -120,8 +120,10 @@ def scene_warnings(spec: SceneSpec, scene: Scene, frames: list[int]) -> list[str
 
 def _caption(spec: SceneSpec, physics: str) -> str:
     materials = material_counts(spec)
+    liquids = [o.liquid.type for o in spec.objects if o.filled]
+    held = f", liquid in {len(liquids)} ({', '.join(liquids)})" if liquids else ""
     return (
-        f"{spec.environment.type}, {len(spec.objects)} objects ({materials}), {spec.world.type} world, "
+        f"{spec.environment.type}, {len(spec.objects)} objects ({materials}){held}, {spec.world.type} world, "
         f"{len(spec.lights)} lights; {physics}"
     )
 

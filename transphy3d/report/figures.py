@@ -65,6 +65,21 @@ def sensor_figures(run: RunFigures) -> dict[str, Any] | None:
     return out
 
 
+def liquid_figures(scenes: list) -> dict[str, Any]:
+    """Liquids over the run: scenes with a filled container (count and share), filled containers
+    and their types, and the per-frame share of pixels whose first surface is a liquid (over the
+    frames of scenes whose meta.json counted it)."""
+    filled = [[o.liquid for o in q.objects if o.liquid] for q in scenes]
+    with_liquid = sum(bool(f) for f in filled)
+    return {
+        "scenes": with_liquid,
+        "scene_share": round(with_liquid / len(scenes), 5) if scenes else None,
+        "containers": sum(len(f) for f in filled),
+        "types": _counts(t for f in filled for t in f),
+        "pixel_share": stats(share for q in scenes for share in q.liquid_share or []),
+    }
+
+
 def channel_counts(run: RunFigures) -> dict[str, int]:
     """Per channel (in table order), how many of the run's scenes hold it."""
     held = [{c.name for c in present_in(s.path)} for s in run.scenes]
@@ -111,6 +126,7 @@ def summarize(run: RunFigures) -> dict[str, Any]:
             "objects": sum(o.kind == "static" for o in objects),
             "distinct": len({o.asset_id for o in objects if o.asset_id}),
         },
+        "liquids": liquid_figures(scenes),
         "rest_poses": _counts(o.rest_pose for o in objects if o.rest_pose),
         "at_rest": _counts(_posture(o.tilt_deg) for o in objects if o.tilt_deg is not None),
         "environments": _counts(q.environment for q in scenes),

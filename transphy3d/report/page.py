@@ -84,6 +84,7 @@ def _headline(figures: dict[str, Any]) -> str:
         ("scenes", figures["scenes"], ""),
         ("frames measured", figures["frames"], ""),
         ("objects", figures["objects"], ""),
+        ("scenes with liquid", f"{figures['liquids']['scenes']} ({_pct(figures['liquids']['scene_share'])})", ""),
     ]
     body = "".join(f"<tr><td>{k}</td><td>{v}</td><td>{t}</td></tr>" for k, v, t in rows)
     for key, result in figures["targets"].items():

@@ -14,6 +14,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from transphy3d.documents import FrozenModel
 from transphy3d.scene import material_params as mp
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
+from transphy3d.scene.liquid_presets import LIQUID_PRESETS
 from transphy3d.scene.procedural import FAMILIES
 from transphy3d.scene.sensor import SensorConfig
 from transphy3d.scene.spec import (
@@ -89,6 +90,17 @@ class EnvironmentConfig(FrozenModel):
     textures: SurfaceTexturesConfig = SurfaceTexturesConfig()
 
 
+class LiquidConfig(FrozenModel):
+    """Liquid in containers (families with a cavity): each gets a liquid with ``probability``;
+    it is poured after physics if the container stands upright (``transphy3d.scene.liquids``)."""
+
+    probability: float = Field(0.5, ge=0.0, le=1.0)
+    fill: dist(ge=0.05, le=0.95) = _d({"uniform": [0.25, 0.85]})  # level: share of the inner height
+    types: dist(allowed=list(LIQUID_PRESETS)) = _d(
+        {"choice": list(LIQUID_PRESETS), "weights": [p.weight for p in LIQUID_PRESETS.values()]}
+    )
+
+
 class ObjectsConfig(FrozenModel):
     count: dist(ge=1, le=64, integer=True) = _d({"randint": [3, 8]})
     families: dist(allowed=sorted(FAMILIES)) = _d(
@@ -114,6 +126,7 @@ class ObjectsConfig(FrozenModel):
     static_size: dist(ge=0.01, le=5.0) = _d({"uniform": [0.08, 0.2]})  # largest extent, metres
     static_materials: dist(allowed=["own", "library"]) = _d("library")  # own: the asset's materials
     static_require_kept: bool = True  # only assets the VLM filter (or curation) kept
+    liquid: LiquidConfig = LiquidConfig()
 
     @field_validator("family_params")
     @classmethod

@@ -14,6 +14,7 @@ from transphy3d.rng import derive_seed, stream
 from transphy3d.scene import environment as env
 from transphy3d.scene.config import CameraConfig, SceneConfig, WaveConfig
 from transphy3d.scene.config_loader import config_digest, config_file_path, where_set
+from transphy3d.scene.liquids import sample_liquid
 from transphy3d.scene.materials import MaterialLibrary, load_library, sample_material
 from transphy3d.scene.meshes import object_mesh
 from transphy3d.scene.placement import Body, Footprint, drop_pose, stable_rest_pose
@@ -159,7 +160,8 @@ def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> 
     With ``objects.static_fraction`` > 0 each object is a static asset with that probability
     (the ``object_kind`` stream); with 0 no static-asset stream is drawn from at all. The rest
     pose has its own stream, so choosing it moves nothing else; an object that would tip over
-    standing as asked (a bottle on its neck) stands the other way up or is dropped."""
+    standing as asked (a bottle on its neck) stands the other way up or is dropped. A container's
+    liquid has its own stream too (``transphy3d.scene.liquids``)."""
     oc = config.objects
     count = int(oc.count.sample(stream(seed, "object_count")))
     bank = None
@@ -174,7 +176,8 @@ def sample_objects(config: SceneConfig, library: MaterialLibrary, seed: int) -> 
         else:
             obj = _procedural_object(config, library, instance_id, stream(seed, "object", instance_id))
         asked = oc.rest_pose.sample(stream(seed, "rest_pose", instance_id))
-        objects.append(obj.model_copy(update={"rest_pose": stable_rest_pose(object_mesh(obj), asked)}))
+        rest_pose = stable_rest_pose(object_mesh(obj), asked)
+        objects.append(obj.model_copy(update={"rest_pose": rest_pose, "liquid": sample_liquid(oc.liquid, obj, seed)}))
     return objects
 
 

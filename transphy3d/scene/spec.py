@@ -161,6 +161,29 @@ class MaterialSpec(StrictModel):
 RestPose = Literal["upright", "upside_down", "random"]
 
 
+# What became of a container's liquid after physics: poured (``filled``), or not, because the
+# container does not stand upright (tilted past MAX_TILT_DEG or so far that the level would reach
+# the rim), another object sits in the liquid's space, or the fall itself is rendered.
+LiquidOutcome = Literal["filled", "not_upright", "spills", "blocked", "fall"]
+
+
+class LiquidSpec(StrictModel):
+    """A container's liquid (``transphy3d.scene.liquids``): type and the preset's drawn values,
+    and the fill level as a share of the cavity's inner height (upright). After physics:
+    ``outcome``, and for a filled one the free surface, ``n . p = level`` in the container's
+    frame with ``n`` world up, and the liquid's volume."""
+
+    type: str
+    fill: float = Field(gt=0.0, lt=1.0)
+    ior: float = Field(ge=1.0, le=3.0)
+    color: mp.RGB  # linear RGB tint (see liquid_presets)
+    density: float = Field(ge=0.0)  # absorption, 1/m
+    scatter: float = Field(ge=0.0, le=1.0)  # share scattering below the surface (milk: 1)
+    outcome: LiquidOutcome | None = None  # None: physics has not run
+    level: float | None = None
+    volume_ml: float | None = None
+
+
 class ObjectSpec(StrictModel):
     instance_id: int = Field(ge=1, le=65535)
     name: str
@@ -175,6 +198,12 @@ class ObjectSpec(StrictModel):
     initial_pose: Pose
     settled_pose: Pose | None = None
     trajectory: list[Pose] | None = None
+    liquid: LiquidSpec | None = None  # a container drawn to hold liquid
+
+    @property
+    def filled(self) -> bool:
+        """True when the object holds liquid in the rendered scene."""
+        return self.liquid is not None and self.liquid.outcome == "filled"
 
 
 class EnvironmentPart(StrictModel):

@@ -8,7 +8,7 @@ import trimesh
 from transphy3d.scene.procedural import solids
 from transphy3d.scene.procedural.families import FAMILIES, Family, Param
 
-__all__ = ["FAMILIES", "Family", "Param", "build_mesh", "check_params", "sample_params"]
+__all__ = ["FAMILIES", "Family", "Param", "build_frame_mesh", "build_mesh", "check_params", "sample_params"]
 
 
 def check_params(family: str, params: dict[str, float]) -> None:
@@ -42,13 +42,20 @@ def sample_params(
     return out
 
 
-def build_mesh(family: str, params: dict[str, float], segments: int = 64, scale: float = 1.0) -> trimesh.Trimesh:
-    """The watertight mesh of ``family`` with ``params`` scaled by ``scale``, re-centred so that
-    its centre of mass (uniform density) is the origin. Deterministic."""
+def build_frame_mesh(family: str, params: dict[str, float], segments: int = 64, scale: float = 1.0) -> trimesh.Trimesh:
+    """The watertight mesh of ``family`` in the frame its builder uses (standing on z = 0, axis
+    along z), scaled by ``scale``."""
     check_params(family, params)
     solid = FAMILIES[family].build(params, int(segments))
     mesh = solids.to_trimesh(solid)
     if scale != 1.0:
         mesh.apply_scale(scale)
+    return mesh
+
+
+def build_mesh(family: str, params: dict[str, float], segments: int = 64, scale: float = 1.0) -> trimesh.Trimesh:
+    """The watertight mesh of ``family`` with ``params`` scaled by ``scale``, re-centred so that
+    its centre of mass (uniform density) is the origin: the object's own frame. Deterministic."""
+    mesh = build_frame_mesh(family, params, segments, scale)
     mesh.apply_translation(-mesh.center_mass)
     return mesh

@@ -35,6 +35,9 @@ class Family:
     build: Callable[[dict[str, float], int], mf.Manifold]
     hollow: bool = True  # an open vessel with walls (False: a solid)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # The vessel's inner space as a mirrored profile (build frame, before scaling and re-centring),
+    # for families that can hold a liquid; open at the top (it reaches past the rim).
+    cavity: Callable[[dict[str, float], int], mf.CrossSection] | None = None
 
 
 def _profile_points(fn: Callable[[float], tuple[float, float]], count: int) -> list[tuple[float, float]]:
@@ -45,13 +48,34 @@ def _n_profile(segments: int) -> int:
     return max(8, segments // 2)
 
 
+def _cavity_segments(segments: int) -> int:
+    return segments // 4 + 4
+
+
+def _vessel_family(
+    outline: Callable[[dict[str, float], int], mf.CrossSection], floor: Callable[[dict[str, float]], float]
+) -> tuple[Callable[[dict[str, float], int], mf.Manifold], Callable[[dict[str, float], int], mf.CrossSection]]:
+    """(build, cavity) of a vessel whose walls are ``p["wall"]`` thick inside ``outline``, its
+    cavity floor at ``floor(p)``."""
+
+    def cavity(p: dict[str, float], segments: int) -> mf.CrossSection:
+        return solids.cavity(outline(p, segments), p["wall"], floor(p), _cavity_segments(segments))
+
+    def build(p: dict[str, float], segments: int) -> mf.Manifold:
+        return solids.revolve(outline(p, segments) - cavity(p, segments), segments)
+
+    return build, cavity
+
+
 # --- cup / tumbler ---------------------------------------------------------------------------
-def build_cup(p: dict[str, float], segments: int) -> mf.Manifold:
+def _cup_outline(p: dict[str, float], segments: int) -> mf.CrossSection:
     h, rb = p["height"], p["bottom_radius"]
     rt = rb * p["top_ratio"]
     outline = solids.half_profile([(0, 0), (rb, 0), (rt, h), (0, h)])
-    outline = solids.round_convex(outline, p["fillet"], segments // 4 + 4)
-    return solids.vessel(outline, p["wall"], p["base"], segments)
+    return solids.round_convex(outline, p["fillet"], segments // 4 + 4)
+
+
+build_cup, cup_cavity = _vessel_family(_cup_outline, lambda p: p["base"])
 
 
 CUP = Family(
@@ -67,6 +91,7 @@ CUP = Family(
     },
     build_cup,
     tags=("tableware",),
+    cavity=cup_cavity,
 )
 
 
@@ -81,9 +106,11 @@ def _dish_outline(radius: float, height: float, foot_ratio: float, shape: float,
     return solids.half_profile([(0, 0), *_profile_points(fn, n), (0, height)])
 
 
-def build_bowl(p: dict[str, float], segments: int) -> mf.Manifold:
-    outline = _dish_outline(p["radius"], p["height"], p["foot_ratio"], p["shape"], _n_profile(segments))
-    return solids.vessel(outline, p["wall"], p["wall"], segments)
+def _bowl_outline(p: dict[str, float], segments: int) -> mf.CrossSection:
+    return _dish_outline(p["radius"], p["height"], p["foot_ratio"], p["shape"], _n_profile(segments))
+
+
+build_bowl, bowl_cavity = _vessel_family(_bowl_outline, lambda p: p["wall"])
 
 
 BOWL = Family(
@@ -98,6 +125,7 @@ BOWL = Family(
     },
     build_bowl,
     tags=("tableware",),
+    cavity=bowl_cavity,
 )
 
 
@@ -122,11 +150,10 @@ PLATE = Family(
 
 
 # --- wine glass ---------------------------------------------------------------------------------
-def build_wine_glass(p: dict[str, float], segments: int) -> mf.Manifold:
-    R, hb, hs = p["bowl_radius"], p["bowl_height"], p["stem_height"]
-    rs, rf, tf = p["stem_radius"], p["foot_radius"], p["foot_thickness"]
+def _wine_bowl(p: dict[str, float], segments: int) -> mf.CrossSection:
+    R, hb = p["bowl_radius"], p["bowl_height"]
     um, rim = p["widest_at"], p["rim_ratio"]
-    z0 = tf + hs
+    z0 = p["foot_thickness"] + p["stem_height"]
 
     def bowl_radius(u: float) -> float:
         if u <= um:
@@ -134,12 +161,21 @@ def build_wine_glass(p: dict[str, float], segments: int) -> mf.Manifold:
         return R - (R - R * rim) * ((u - um) / (1 - um)) ** 2
 
     n = _profile_points(lambda u: (bowl_radius(u), z0 + u * hb), _n_profile(segments))
-    bowl = solids.half_profile([(0, z0), *n[1:], (0, z0 + hb)])
+    return solids.half_profile([(0, z0), *n[1:], (0, z0 + hb)])
+
+
+def wine_glass_cavity(p: dict[str, float], segments: int) -> mf.CrossSection:
+    z0 = p["foot_thickness"] + p["stem_height"]
+    return solids.cavity(_wine_bowl(p, segments), p["wall"], z0 + 2 * p["wall"], _cavity_segments(segments))
+
+
+def build_wine_glass(p: dict[str, float], segments: int) -> mf.Manifold:
+    hb, rs, rf, tf = p["bowl_height"], p["stem_radius"], p["foot_radius"], p["foot_thickness"]
+    z0 = tf + p["stem_height"]
     foot = solids.round_convex(solids.rect(-rf, 0, rf, tf), tf * 0.45, 16)
     stem = solids.rect(-rs, tf * 0.5, rs, z0 + hb * 0.2)
-    outline = bowl + foot + stem
-    inner = solids.cavity(bowl, p["wall"], z0 + 2 * p["wall"], segments // 4 + 4)
-    return solids.revolve(outline - inner, segments)
+    outline = _wine_bowl(p, segments) + foot + stem
+    return solids.revolve(outline - wine_glass_cavity(p, segments), segments)
 
 
 WINE_GLASS = Family(
@@ -158,11 +194,12 @@ WINE_GLASS = Family(
     },
     build_wine_glass,
     tags=("tableware", "glassware"),
+    cavity=wine_glass_cavity,
 )
 
 
 # --- bottle -------------------------------------------------------------------------------------
-def build_bottle(p: dict[str, float], segments: int) -> mf.Manifold:
+def _bottle_outline(p: dict[str, float], segments: int) -> mf.CrossSection:
     rb, hb, hs = p["body_radius"], p["body_height"], p["shoulder_height"]
     rn, hn = rb * p["neck_ratio"], p["neck_height"]
     lip = p["lip"]
@@ -173,8 +210,10 @@ def build_bottle(p: dict[str, float], segments: int) -> mf.Manifold:
 
     pts = [(0, 0), (rb, 0), *_profile_points(shoulder, _n_profile(segments)), (rn, top - 2 * lip)]
     pts += [(rn + lip, top - 2 * lip), (rn + lip, top), (0, top)]
-    outline = solids.round_convex(solids.half_profile(pts), p["fillet"], segments // 4 + 4)
-    return solids.vessel(outline, p["wall"], p["base"], segments)
+    return solids.round_convex(solids.half_profile(pts), p["fillet"], segments // 4 + 4)
+
+
+build_bottle, bottle_cavity = _vessel_family(_bottle_outline, lambda p: p["base"])
 
 
 BOTTLE = Family(
@@ -193,11 +232,12 @@ BOTTLE = Family(
     },
     build_bottle,
     tags=("tableware", "glassware"),
+    cavity=bottle_cavity,
 )
 
 
 # --- vase ---------------------------------------------------------------------------------------
-def build_vase(p: dict[str, float], segments: int) -> mf.Manifold:
+def _vase_outline(p: dict[str, float], segments: int) -> mf.CrossSection:
     rb, h = p["base_radius"], p["height"]
     a, f, phase, taper = p["wave_amplitude"], p["wave_frequency"], p["wave_phase"], p["taper"]
 
@@ -205,8 +245,10 @@ def build_vase(p: dict[str, float], segments: int) -> mf.Manifold:
         return rb * (1 + a * math.sin(2 * math.pi * f * u + phase)) * (1 + taper * u)
 
     pts = [(0, 0), *[(radius(u), u * h) for u in np.linspace(0, 1, _n_profile(segments) * 2)], (0, h)]
-    outline = solids.round_convex(solids.half_profile(pts), p["fillet"], segments // 4 + 4)
-    return solids.vessel(outline, p["wall"], p["base"], segments)
+    return solids.round_convex(solids.half_profile(pts), p["fillet"], segments // 4 + 4)
+
+
+build_vase, vase_cavity = _vessel_family(_vase_outline, lambda p: p["base"])
 
 
 VASE = Family(
@@ -225,17 +267,20 @@ VASE = Family(
     },
     build_vase,
     tags=("decor",),
+    cavity=vase_cavity,
 )
 
 
 # --- flask --------------------------------------------------------------------------------------
-def build_flask(p: dict[str, float], segments: int) -> mf.Manifold:
+def _flask_outline(p: dict[str, float], segments: int) -> mf.CrossSection:
     rb, hb = p["base_radius"], p["body_height"]
     rn, hn = rb * p["neck_ratio"], p["neck_height"]
     top = hb + hn
     pts = [(0, 0), (rb, 0), (rn, hb), (rn, top - 0.004), (rn + p["lip"], top - 0.004), (rn + p["lip"], top), (0, top)]
-    outline = solids.round_convex(solids.half_profile(pts), p["fillet"], segments // 4 + 4)
-    return solids.vessel(outline, p["wall"], p["wall"] * 1.5, segments)
+    return solids.round_convex(solids.half_profile(pts), p["fillet"], segments // 4 + 4)
+
+
+build_flask, flask_cavity = _vessel_family(_flask_outline, lambda p: p["wall"] * 1.5)
 
 
 FLASK = Family(
@@ -252,15 +297,24 @@ FLASK = Family(
     },
     build_flask,
     tags=("labware", "glassware"),
+    cavity=flask_cavity,
 )
 
 
 # --- mug ------------------------------------------------------------------------------------------
+def _mug_outline(p: dict[str, float], segments: int) -> mf.CrossSection:
+    h, r = p["height"], p["radius"]
+    return solids.round_convex(solids.half_profile([(0, 0), (r, 0), (r, h), (0, h)]), p["fillet"], 12)
+
+
+def mug_cavity(p: dict[str, float], segments: int) -> mf.CrossSection:
+    return solids.cavity(_mug_outline(p, segments), p["wall"], p["base"], _cavity_segments(segments))
+
+
 def build_mug(p: dict[str, float], segments: int) -> mf.Manifold:
     h, r, wall = p["height"], p["radius"], p["wall"]
-    outline = solids.round_convex(solids.half_profile([(0, 0), (r, 0), (r, h), (0, h)]), p["fillet"], 12)
-    outer = solids.revolve(outline, segments)
-    inner = solids.revolve(solids.cavity(outline, wall, p["base"], segments // 4 + 4), segments)
+    outer = solids.revolve(_mug_outline(p, segments), segments)
+    inner = solids.revolve(mug_cavity(p, segments), segments)
     # Handle: a tube along a half ellipse in the x-z plane, its ends buried in the wall.
     span = h * p["handle_span"] / 2
     tube = mf.CrossSection.circle(p["handle_thickness"], 16).translate((span, 0.0))
@@ -286,6 +340,7 @@ MUG = Family(
     },
     build_mug,
     tags=("tableware",),
+    cavity=mug_cavity,
 )
 
 
