@@ -102,7 +102,11 @@ def test_measure_scene_counts_the_rendered_masks(tiny_scene: Path) -> None:
     each frame is the share of non-zero mask pixels."""
     quality = measure_scene(tiny_scene)
     stored = json.loads((tiny_scene / contract.META_FILE).read_text())["quality"]
-    assert quality.to_json() == stored
+    counted = quality.to_json()
+    # Only the data pass tells a liquid's pixels from its container's: from the files alone the
+    # liquid share of a scene with liquid is unknown (None); every other figure is recounted.
+    assert counted.pop("liquid_share") in (None, stored.pop("liquid_share"))
+    assert counted == stored
     masks = [frame_files.read_mask(channels.frame_path(tiny_scene, channels.MASK, f)) for f in range(3)]
     assert quality.object_share == [round(float(np.mean(m > 0)), 5) for m in masks]
     assert quality.frames == 3 and quality.pairs == 9
