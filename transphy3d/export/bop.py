@@ -193,6 +193,8 @@ class BopExporter:
                 gts[str(f)].append({"obj_id": obj_id, "cam_R_m2c": m2c[:3, :3].ravel().tolist(),
                                     "cam_t_m2c": m2c[:3, 3].tolist()})  # fmt: skip
                 visible = frame.mask == obj.instance_id
+                if obj.liquid is not None:  # its liquid carries its id; seen first, it is not the object
+                    visible &= ~liquid_first(silhouettes, mesh, obj, obj.object_to_world[f], w2c)
                 amodal = silhouettes.mask(mesh, obj.object_to_world[f], w2c) | visible  # an edge-grazing pixel
                 name = f"{f:06d}_{gt:06d}.png"
                 (folder / "mask" / name).write_bytes(png_bytes(amodal.astype(np.uint8) * 255))
@@ -220,6 +222,14 @@ class BopExporter:
 
     def finish(self, jobs: list[SceneJob]) -> bool:
         return self.changed
+
+
+def liquid_first(silhouettes: Silhouettes, mesh, obj, object_to_world: np.ndarray, w2c: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the pixels whose centre ray meets the container's liquid before the container
+    itself (looking in through its opening), which BOP's visible mask must leave out."""
+    liquid = obj.load_liquid_mesh()
+    nearer = silhouettes.distance(liquid, object_to_world, w2c) < silhouettes.distance(mesh, object_to_world, w2c)
+    return nearer
 
 
 def gt_info(amodal: np.ndarray, visible: np.ndarray, depth: np.ndarray) -> dict:

@@ -53,17 +53,32 @@ class Silhouettes:
         hi = np.ceil(uv.max(axis=0)).astype(int) + 2
         return slice(max(lo[1], 0), min(hi[1], self.height)), slice(max(lo[0], 0), min(hi[0], self.width))
 
-    def mask(self, mesh, object_to_world: np.ndarray, world_to_camera: np.ndarray) -> np.ndarray:
-        """(H, W) bool: the object's whole silhouette in this view."""
+    def _rays(self, mesh, object_to_world: np.ndarray, world_to_camera: np.ndarray):
+        """(rows, cols, origins, unit directions) of the pixels the mesh can cover, in its frame."""
         object_to_camera = world_to_camera @ object_to_world
-        out = np.zeros((self.height, self.width), dtype=bool)
         rows, cols = self._window(np.asarray(mesh.vertices), object_to_camera)
-        if rows.start >= rows.stop or cols.start >= cols.stop:
-            return out
         camera_to_object = invert_rigid(object_to_camera)
         directions = self.rays[rows, cols].reshape(-1, 3) @ camera_to_object[:3, :3].T
         directions /= np.linalg.norm(directions, axis=1, keepdims=True)
         origins = np.broadcast_to(camera_to_object[:3, 3], directions.shape).copy()
-        hit = mesh.ray.intersects_any(origins, directions)
-        out[rows, cols] = hit.reshape(rows.stop - rows.start, cols.stop - cols.start)
+        return rows, cols, origins, directions
+
+    def mask(self, mesh, object_to_world: np.ndarray, world_to_camera: np.ndarray) -> np.ndarray:
+        """(H, W) bool: the object's whole silhouette in this view."""
+        out = np.zeros((self.height, self.width), dtype=bool)
+        rows, cols, origins, directions = self._rays(mesh, object_to_world, world_to_camera)
+        if len(origins):
+            out[rows, cols] = mesh.ray.intersects_any(origins, directions).reshape(out[rows, cols].shape)
+        return out
+
+    def distance(self, mesh, object_to_world: np.ndarray, world_to_camera: np.ndarray) -> np.ndarray:
+        """(H, W) distance along each pixel's centre ray to the mesh's first hit (inf: a miss)."""
+        out = np.full((self.height, self.width), np.inf)
+        rows, cols, origins, directions = self._rays(mesh, object_to_world, world_to_camera)
+        if not len(origins):
+            return out
+        locations, ray, _ = mesh.ray.intersects_location(origins, directions, multiple_hits=False)
+        window = np.full(len(origins), np.inf)
+        window[ray] = np.linalg.norm(locations - origins[ray], axis=1)
+        out[rows, cols] = window.reshape(out[rows, cols].shape)
         return out
