@@ -1,0 +1,38 @@
+"""Render quality presets (``render.quality``): named points of the measured time/quality front
+(docs/benchmarks.md, "Render quality per second"). Each preset is the value of every render key
+it governs; a render key a config sets explicitly wins over its preset."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+Quality = Literal["draft", "default", "final"]
+
+DEFAULT: dict[str, Any] = {
+    "samples": 64,
+    "adaptive_threshold": 0.01,
+    "adaptive_min_samples": 0,  # 0: Cycles chooses
+    "denoise": True,
+    "denoise_prefilter": "ACCURATE",
+    "denoise_input_passes": "RGB_ALBEDO_NORMAL",
+    "denoise_quality": "HIGH",
+    "max_bounces": 16,
+    "diffuse_bounces": 4,
+    "glossy_bounces": 12,
+    "transmission_bounces": 12,
+    "transparent_bounces": 8,
+    "caustics": True,
+    "filter_glossy": 1.0,
+    "clamp_direct": 0.0,
+    "clamp_indirect": 10.0,
+    "light_tree": True,
+    "light_sampling_threshold": 0.01,
+    "path_guiding": False,
+    "animated_seed": False,
+}
+
+QUALITY_PRESETS: dict[str, dict[str, Any]] = {
+    "draft": {**DEFAULT, "samples": 8, "denoise_prefilter": "FAST"},
+    "default": DEFAULT,
+    "final": {**DEFAULT, "samples": 256},
+}
