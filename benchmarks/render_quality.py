@@ -9,7 +9,7 @@ farm does. The reference is the mean of two renders with different Cycles noise 
 ``--ref-samples`` (no adaptive stopping, no clamping, filter glossy 0, generous bounces,
 OpenImageDenoise); their disagreement is printed as the reference's own error.
 
-    python benchmarks/render_quality.py --quick [--work DIR] [--device optix] [--plot out.png]
+    python benchmarks/render_quality.py --quick [--rows presets] [--work DIR] [--device optix] [--plot out.png]
 
 ``--work`` keeps the scenes and references, so a second run re-renders only the settings.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -47,7 +48,31 @@ REFERENCE = {
     "denoise_prefilter": "ACCURATE",
     "denoise_quality": "HIGH",
 }
-OLD_DEFAULT = {k: QUALITY_PRESETS["default"][k] for k in QUALITY_PRESETS["default"]}
+# The render settings before this benchmark chose new ones (issue 25): the baseline every ratio is
+# against, and the base each setting below changes.
+BASELINE = {
+    "samples": 64,
+    "adaptive_threshold": 0.01,
+    "adaptive_min_samples": 0,
+    "denoise": True,
+    "denoise_prefilter": "ACCURATE",
+    "denoise_input_passes": "RGB_ALBEDO_NORMAL",
+    "denoise_quality": "HIGH",
+    "max_bounces": 16,
+    "diffuse_bounces": 4,
+    "glossy_bounces": 12,
+    "transmission_bounces": 12,
+    "transparent_bounces": 8,
+    "caustics": True,
+    "filter_glossy": 1.0,
+    "clamp_direct": 0.0,
+    "clamp_indirect": 10.0,
+    "light_tree": True,
+    "light_sampling_threshold": 0.01,
+    "path_guiding": False,
+    "animated_seed": False,
+}
+NEW = {"clamp_indirect": 0.0, "denoise_prefilter": "FAST", "filter_glossy": 0.0}
 # One change each from today's default, then the combinations the singles pointed to.
 SETTINGS: dict[str, dict] = {
     "default": {},
@@ -84,7 +109,16 @@ SETTINGS: dict[str, dict] = {
     "light threshold 0.05": {"light_sampling_threshold": 0.05},
     "path guiding": {"path_guiding": True},
     "animated seed": {"animated_seed": True},
+    # Around the chosen default (32 spp, no indirect clamp, fast prefilter, filter glossy 0).
+    "old preview (8 spp, FAST)": {"samples": 8, "denoise_prefilter": "FAST"},
+    "new default, 16 spp": {"samples": 16, **NEW},
+    "new default, 24 spp": {"samples": 24, **NEW},
+    "new default, light tree off": {"samples": 32, **NEW, "light_tree": False},
+    "new default, ACCURATE prefilter": {"samples": 32, **NEW, "denoise_prefilter": "ACCURATE"},
 }
+FRAMES = 2
+FIXED_COST = {"samples": 1, "adaptive_threshold": 0.0, "denoise": False}
+PRESET_ROWS = ["default", *(name for name in SETTINGS if name.startswith(("old preview", "new default")))]
 QUICK = ["default", "samples 16", "samples 32", "samples 128", "adaptive 0.05", "adaptive 0.1", "no denoise", "prefilter FAST", "denoise inputs RGB_ALBEDO", "oidn quality BALANCED", "bounces 8/2/6/6/4", "caustics off", "clamp indirect off", "clamp direct 10", "light tree off", "path guiding", "animated seed"]  # fmt: skip
 
 
@@ -118,10 +152,14 @@ def transparent_masks(scene_dir: Path) -> list[np.ndarray]:
     return [np.isin(np.asarray(Image.open(p)), ids) for p in sorted((scene_dir / "mask").glob("*.png"))]
 
 
-def rerender(spec: Path, out: Path, overrides: dict, device: list[str]) -> float:
-    """Cycles seconds per frame of the recorded scene ``spec`` rendered with ``overrides``."""
+def rerender(spec: Path, out: Path, overrides: dict, device: list[str]) -> tuple[float, float]:
+    """The recorded scene ``spec`` rendered with ``overrides``: (Cycles wall seconds per frame of
+    the beauty pass, from meta.json; CPU seconds of the whole process)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     _, meta = render_scene(out, *render_args(overrides), *device, config=str(spec))
-    return meta["timings"]["render_beauty"] / meta["num_frames"]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return meta["timings"]["render_beauty"] / meta["num_frames"], cpu
 
 
 def flip(reference: np.ndarray, test: np.ndarray) -> np.ndarray:
@@ -175,7 +213,7 @@ def prepare_scene(work: Path, seed: int, env: str, args: argparse.Namespace, dev
         out = base / f"reference_{i}"
         if not (out / contract.META_FILE).exists():
             overrides = {**REFERENCE, "samples": args.ref_samples, "cycles_seed": 1000 + i}
-            seconds = rerender(spec, out, overrides, device)
+            seconds, _ = rerender(spec, out, overrides, device)
             (out / "seconds_per_frame.txt").write_text(f"{seconds}\n")
         refs.append(load_frames(out))
     reference = [(a + b) / 2 for a, b in zip(*refs, strict=True)]
@@ -201,7 +239,7 @@ def pareto_plot(rows: list[dict], path: Path, chosen: set[str]) -> None:
     front = pareto(rows)
     ax.plot([r["time_ratio"] for r in front], [r["flip_t"] for r in front], "k--", lw=0.8, label="Pareto front")
     ax.set_xscale("log")
-    ax.set_xlabel("Cycles seconds per frame / today's default")
+    ax.set_xlabel("CPU seconds per frame / today's default")
     ax.set_ylabel("mean FLIP on transparent-object pixels vs reference")
     ax.legend()
     fig.tight_layout()
@@ -226,16 +264,20 @@ def main() -> None:
     parser.add_argument("--ref-samples", type=int, default=512)
     parser.add_argument("--device", choices=["cpu", "optix", "cuda"], default="cpu")
     parser.add_argument("--work", type=Path, help="keep scenes and references here (default: a temporary folder)")
-    parser.add_argument("--only", nargs="*", help="settings to render (default: all of the set)")
+    parser.add_argument("--rows", choices=["singles", "presets"], default="singles",
+                        help="singles: one change each from today's default; presets: the presets and their neighbours")  # fmt: skip
+    parser.add_argument("--only", nargs="*", help="settings to render (default: those of --rows)")
     parser.add_argument("--extra", type=json.loads, default={}, help='more settings: {"name": {"samples": 32}}')
     parser.add_argument("--chosen", nargs="*", default=["default"], help="settings to mark in the plot")
     parser.add_argument("--plot", type=Path, default=Path("render_quality.png"))
     parser.add_argument("--json", type=Path, help="write the rows here")
     args = parser.parse_args()
     device = ["--device", args.device.upper() if args.device != "cpu" else "CPU"]
-    settings = {**SETTINGS, **args.extra}
-    names = args.only or (QUICK if args.quick else list(SETTINGS))
-    names += [n for n in args.extra if n not in names]
+    presets = {f"preset {q}": p for q, p in QUALITY_PRESETS.items() if p != BASELINE and args.rows == "presets"}
+    settings = {**SETTINGS, **presets, **args.extra}
+    singles = QUICK if args.quick else [n for n in SETTINGS if n not in PRESET_ROWS[1:]]
+    names = args.only or (singles if args.rows == "singles" else list(PRESET_ROWS))
+    names += [n for n in [*presets, *args.extra] if n not in names]
     if "default" not in names:
         names.insert(0, "default")
     print(f"machine: {machine()}; device {args.device}")
@@ -247,17 +289,23 @@ def main() -> None:
         print(f"references ready after {time.perf_counter() - start:.0f} s")
         results: dict[str, list[dict]] = {n: [] for n in names}
         for scene in scenes:
+            spec = scene.dir / contract.SCENE_SPEC_FILE
+            out = Path(tmp) / "test"
+            # CPU time depends far less on the other jobs sharing the machine than wall time does;
+            # a 1-sample render gives the process's fixed CPU cost (start-up, sync, data pass).
+            _, fixed = rerender(spec, out, FIXED_COST, device)
             for name in names:
-                out = Path(tmp) / "test"
-                seconds = rerender(scene.dir / contract.SCENE_SPEC_FILE, out, settings[name], device)
-                results[name].append({"seconds": seconds, **errors(load_frames(out), scene)})
+                seconds, cpu = rerender(spec, out, {**BASELINE, **settings[name]}, device)
+                cpu = (cpu - fixed) / FRAMES
+                results[name].append({"seconds": seconds, "cpu": cpu, **errors(load_frames(out), scene)})
                 print(
                     f"  {scene.dir.parent.name:18s} {name:28s} {seconds:7.2f} s/frame {results[name][-1]['flip_t']:.4f}",
                     flush=True,
                 )
             # The default again at the end: the machine's load drifts; its time is the mean of both.
-            again = rerender(scene.dir / contract.SCENE_SPEC_FILE, Path(tmp) / "test", settings["default"], device)
-            results["default"][-1]["seconds"] = (results["default"][-1]["seconds"] + again) / 2
+            again, cpu = rerender(spec, out, BASELINE, device)
+            first = results["default"][-1]
+            first["seconds"], first["cpu"] = (first["seconds"] + again) / 2, (first["cpu"] + (cpu - fixed) / FRAMES) / 2
             print(f"  {scene.dir.parent.name:18s} {'default (again)':28s} {again:7.2f} s/frame", flush=True)
     rows = summarise(results)
     report(rows, scenes)
@@ -274,7 +322,8 @@ def summarise(results: dict[str, list[dict]]) -> list[dict]:
     rows = []
     for name, per_scene in results.items():
         row = {"name": name, **{k: float(np.mean([s[k] for s in per_scene])) for k in per_scene[0]}}
-        row["time_ratio"] = float(np.mean([s["seconds"] / b["seconds"] for s, b in zip(per_scene, base, strict=True)]))
+        row["time_ratio"] = float(np.mean([s["cpu"] / b["cpu"] for s, b in zip(per_scene, base, strict=True)]))
+        row["wall_ratio"] = float(np.mean([s["seconds"] / b["seconds"] for s, b in zip(per_scene, base, strict=True)]))
         rows.append(row)
     return rows
 
@@ -282,18 +331,18 @@ def summarise(results: dict[str, list[dict]]) -> list[dict]:
 def report(rows: list[dict], scenes: list[Scene]) -> None:
     base = rows[0]
     print()
-    print("| setting | s/frame | time vs default | FLIP all | FLIP transparent | vs default | PSNR all | PSNR transparent | temporal RMS (x1e3) | temporal transparent | vs default |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| setting | Cycles s/frame | CPU s/frame | CPU vs default | wall vs default | FLIP all | FLIP transparent | vs default | PSNR all | PSNR transparent | temporal RMS (x1e3) | temporal transparent | vs default |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     gaps = [s.reference_gap for s in scenes]
     gap = {k: float(np.mean([g[k] for g in gaps])) for k in gaps[0]}
     print(
-        f"| reference seed A vs seed B | | | {gap['flip']:.4f} | {gap['flip_t']:.4f} | | {gap['psnr']:.1f} | {gap['psnr_t']:.1f} | {gap['temporal'] * 1e3:.2f} | {gap['temporal_t'] * 1e3:.2f} | |"
+        f"| reference seed A vs seed B | | | | | {gap['flip']:.4f} | {gap['flip_t']:.4f} | | {gap['psnr']:.1f} | {gap['psnr_t']:.1f} | {gap['temporal'] * 1e3:.2f} | {gap['temporal_t'] * 1e3:.2f} | |"
     )
     front = {r["name"] for r in pareto(rows)}
     for r in rows:
         mark = " (front)" if r["name"] in front else ""
         print(
-            f"| {r['name']}{mark} | {r['seconds']:.2f} | {r['time_ratio']:.2f} | {r['flip']:.4f} | {r['flip_t']:.4f} | "
+            f"| {r['name']}{mark} | {r['seconds']:.2f} | {r['cpu']:.2f} | {r['time_ratio']:.2f} | {r['wall_ratio']:.2f} | {r['flip']:.4f} | {r['flip_t']:.4f} | "
             f"{r['flip_t'] / base['flip_t']:.2f} | {r['psnr']:.1f} | {r['psnr_t']:.1f} | {r['temporal'] * 1e3:.2f} | "
             f"{r['temporal_t'] * 1e3:.2f} | {r['temporal_t'] / base['temporal_t']:.2f} |"
         )

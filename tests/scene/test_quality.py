@@ -25,11 +25,16 @@ def test_presets_resolve_to_their_settings(name: str) -> None:
 
 
 def test_documented_points() -> None:
-    """The numbers docs/benchmarks.md ("Render quality per second") gives for each preset."""
+    """The settings docs/benchmarks.md ("Render quality per second") measured for each preset."""
     draft, default, final = (QUALITY_PRESETS[q] for q in ("draft", "default", "final"))
+    unclamped = {"clamp_indirect": 0.0, "clamp_direct": 0.0, "filter_glossy": 0.0, "caustics": True}
+    for preset in (draft, default, final):
+        assert {key: preset[key] for key in unclamped} == unclamped
     assert (draft["samples"], draft["denoise_prefilter"]) == (8, "FAST")
-    assert (default["samples"], default["adaptive_threshold"], default["denoise_prefilter"]) == (64, 0.01, "ACCURATE")
-    assert final["samples"] == 256
+    assert (default["samples"], default["adaptive_threshold"], default["denoise_prefilter"]) == (32, 0.01, "FAST")
+    assert (default["glossy_bounces"], default["transmission_bounces"], default["light_tree"]) == (12, 12, True)
+    assert (final["samples"], final["denoise_prefilter"], final["path_guiding"]) == (128, "ACCURATE", True)
+    assert (final["max_bounces"], final["glossy_bounces"], final["transmission_bounces"]) == (32, 24, 24)
     assert RenderConfig() == RenderConfig(quality="default")
 
 

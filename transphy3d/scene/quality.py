@@ -9,11 +9,11 @@ from typing import Any, Literal
 Quality = Literal["draft", "default", "final"]
 
 DEFAULT: dict[str, Any] = {
-    "samples": 64,
+    "samples": 32,
     "adaptive_threshold": 0.01,
     "adaptive_min_samples": 0,  # 0: Cycles chooses
     "denoise": True,
-    "denoise_prefilter": "ACCURATE",
+    "denoise_prefilter": "FAST",
     "denoise_input_passes": "RGB_ALBEDO_NORMAL",
     "denoise_quality": "HIGH",
     "max_bounces": 16,
@@ -22,9 +22,9 @@ DEFAULT: dict[str, Any] = {
     "transmission_bounces": 12,
     "transparent_bounces": 8,
     "caustics": True,
-    "filter_glossy": 1.0,
-    "clamp_direct": 0.0,
-    "clamp_indirect": 10.0,
+    "filter_glossy": 0.0,  # blurring glossy paths after rough bounces biases what glass refracts
+    "clamp_direct": 0.0,  # 0: no clamp
+    "clamp_indirect": 0.0,  # clamping darkens refracted light: glass error, not only fireflies
     "light_tree": True,
     "light_sampling_threshold": 0.01,
     "path_guiding": False,
@@ -32,7 +32,16 @@ DEFAULT: dict[str, Any] = {
 }
 
 QUALITY_PRESETS: dict[str, dict[str, Any]] = {
-    "draft": {**DEFAULT, "samples": 8, "denoise_prefilter": "FAST"},
+    "draft": {**DEFAULT, "samples": 8},
     "default": DEFAULT,
-    "final": {**DEFAULT, "samples": 256},
+    "final": {
+        **DEFAULT,
+        "samples": 128,
+        "denoise_prefilter": "ACCURATE",
+        "path_guiding": True,
+        "max_bounces": 32,
+        "glossy_bounces": 24,
+        "transmission_bounces": 24,
+        "transparent_bounces": 16,
+    },
 }
