@@ -239,7 +239,7 @@ def pareto_plot(rows: list[dict], path: Path, chosen: set[str]) -> None:
     front = pareto(rows)
     ax.plot([r["time_ratio"] for r in front], [r["flip_t"] for r in front], "k--", lw=0.8, label="Pareto front")
     ax.set_xscale("log")
-    ax.set_xlabel("CPU seconds per frame / today's default")
+    ax.set_xlabel("CPU seconds per frame / the previous default's")
     ax.set_ylabel("mean FLIP on transparent-object pixels vs reference")
     ax.legend()
     fig.tight_layout()
