@@ -77,3 +77,17 @@ def test_scene_yaml_recorded_before_presets_loads_with_the_cycles_defaults(tmp_p
         False,
     )
     assert render.light_sampling_threshold == 0.01
+
+
+def test_quality_on_a_recorded_scene_sets_the_preset_keys(tmp_path: Path) -> None:
+    """A recorded scene.yaml holds every render key: ``--set render.quality`` there replaces them
+    with the preset's, and an explicit key beside it still wins."""
+    from transphy3d.pipeline import resolve_scene
+
+    path = save(sampled_spec(0, config="default"), tmp_path / "scene.yaml")
+    draft = resolve_scene(path, None, {"render.quality": "draft"})[0].render
+    assert draft.quality == "draft"
+    assert {key: getattr(draft, key) for key in DEFAULT} == QUALITY_PRESETS["draft"]
+    assert resolve_scene(path, None, {"render.quality": "final", "render.samples": 3})[0].render.samples == 3
+    with pytest.raises(UserError, match=r"render\.quality.*'draft', 'default' or 'final'"):
+        resolve_scene(path, None, {"render.quality": "best"})

@@ -45,3 +45,10 @@ QUALITY_PRESETS: dict[str, dict[str, Any]] = {
         "transparent_bounces": 16,
     },
 }
+
+
+def expand_quality(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``--set`` overrides for a recorded scene.yaml (which holds every render key): a
+    ``render.quality`` among them becomes its preset's keys; explicit render keys still win."""
+    preset = QUALITY_PRESETS.get(overrides.get("render.quality"))  # a bad name fails validation later
+    return overrides if preset is None else {**{f"render.{k}": v for k, v in preset.items()}, **overrides}
