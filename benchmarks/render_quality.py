@@ -212,7 +212,7 @@ def prepare_scene(work: Path, seed: int, env: str, args: argparse.Namespace, dev
     for i in range(2):
         out = base / f"reference_{i}"
         if not (out / contract.META_FILE).exists():
-            overrides = {**REFERENCE, "samples": args.ref_samples, "cycles_seed": 1000 + i}
+            overrides = {**BASELINE, **REFERENCE, "samples": args.ref_samples, "cycles_seed": 1000 + i}
             seconds, _ = rerender(spec, out, overrides, device)
             (out / "seconds_per_frame.txt").write_text(f"{seconds}\n")
         refs.append(load_frames(out))
@@ -265,7 +265,7 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "optix", "cuda"], default="cpu")
     parser.add_argument("--work", type=Path, help="keep scenes and references here (default: a temporary folder)")
     parser.add_argument("--rows", choices=["singles", "presets"], default="singles",
-                        help="singles: one change each from today's default; presets: the presets and their neighbours")  # fmt: skip
+                        help="singles: one change each from the previous default; presets: the presets and their neighbours")  # fmt: skip
     parser.add_argument("--only", nargs="*", help="settings to render (default: those of --rows)")
     parser.add_argument("--extra", type=json.loads, default={}, help='more settings: {"name": {"samples": 32}}')
     parser.add_argument("--chosen", nargs="*", default=["default"], help="settings to mark in the plot")
