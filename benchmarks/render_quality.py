@@ -1,6 +1,6 @@
 """Render quality per second: error against converged references (NVIDIA FLIP, PSNR; all pixels
 and transparent-object pixels; temporal) and Cycles seconds per frame, for render settings that
-trade time for quality. Prints a table with ratios to today's default and writes a Pareto plot.
+trade time for quality. Prints a table with ratios to the previous default and writes a Pareto plot.
 
 Each scene is sampled once from the default config (a frame pair: 2 frames, 1.5 degrees of
 orbit apart, about one frame step of a 120-frame scene) and every setting re-renders the
@@ -73,7 +73,7 @@ BASELINE = {
     "animated_seed": False,
 }
 NEW = {"clamp_indirect": 0.0, "denoise_prefilter": "FAST", "filter_glossy": 0.0}
-# One change each from today's default, then the combinations the singles pointed to.
+# One change each from the previous default, then the combinations the singles pointed to.
 SETTINGS: dict[str, dict] = {
     "default": {},
     "samples 16": {"samples": 16},
