@@ -26,6 +26,7 @@ from transphy3d.jobs import RenderJob
 from transphy3d.output.channels import Switches, expected_files
 from transphy3d.scene.asset_paths import confine_static_paths
 from transphy3d.scene.config_loader import apply_overrides, config_path, load_config, parse_overrides
+from transphy3d.scene.quality import expand_quality
 from transphy3d.scene.recorded import parse_spec
 from transphy3d.scene.sampling import sample_spec
 from transphy3d.scene.spec import Runtime, SceneSpec, is_spec_document
@@ -48,7 +49,7 @@ def resolve_scene(
                 path=str(path),
             )
         if overrides:
-            raw = apply_overrides(raw, overrides)
+            raw = apply_overrides(raw, expand_quality(overrides))
         return confine_static_paths(parse_spec(raw, str(path)), path, allow_outside_assets), Runtime()
     config = load_config(path, overrides)
     runtime = Runtime(device=config.render.device, threads=config.render.threads)

@@ -81,7 +81,7 @@ def test_seeds_are_different_scenes_at_the_configs_settings(default_preview) -> 
     assert specs[0].objects != specs[1].objects
     for record, spec in zip(_info(out)["scenes"], specs, strict=True):
         # scene.yaml is the settled scene at the config's own settings: render-scene it for the full render
-        assert spec.is_settled and (spec.render.width, spec.render.height, spec.render.samples) == (832, 480, 64)
+        assert spec.is_settled and (spec.render.width, spec.render.height, spec.render.samples) == (832, 480, 32)
         shown = load_spec(out / record["render"] / contract.SCENE_SPEC_FILE)
         assert (shown.render.width, shown.render.height, shown.render.samples) == (96, 55, 4)
         assert shown.camera_path == spec.camera_path and shown.objects == spec.objects

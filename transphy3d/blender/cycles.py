@@ -24,11 +24,13 @@ def configure_beauty(scene: bpy.types.Scene, r: RenderSpec, device: DeviceChoice
     c.samples = r.samples
     c.use_adaptive_sampling = r.adaptive_threshold > 0
     c.adaptive_threshold = r.adaptive_threshold
+    c.adaptive_min_samples = r.adaptive_min_samples
     c.use_denoising = r.denoise
     if r.denoise:
         c.denoiser = device.denoiser
-        c.denoising_input_passes = "RGB_ALBEDO_NORMAL"
+        c.denoising_input_passes = r.denoise_input_passes
         c.denoising_prefilter = r.denoise_prefilter  # OpenImageDenoise only; OptiX ignores it
+        c.denoising_quality = r.denoise_quality  # OpenImageDenoise only
     c.max_bounces = r.max_bounces
     c.diffuse_bounces = r.diffuse_bounces
     c.glossy_bounces = r.glossy_bounces
@@ -36,7 +38,12 @@ def configure_beauty(scene: bpy.types.Scene, r: RenderSpec, device: DeviceChoice
     c.transparent_max_bounces = r.transparent_bounces
     c.volume_bounces = 0
     c.caustics_reflective = c.caustics_refractive = r.caustics
+    c.blur_glossy = r.filter_glossy
+    c.sample_clamp_direct = r.clamp_direct
     c.sample_clamp_indirect = r.clamp_indirect
+    c.use_light_tree = r.light_tree
+    c.light_sampling_threshold = r.light_sampling_threshold
+    c.use_guiding = r.path_guiding  # path guiding runs on CPUs only; Cycles ignores it on GPUs
     c.pixel_filter_type = "BLACKMAN_HARRIS"
     c.filter_width = r.pixel_filter_width
     c.seed = r.cycles_seed

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from transphy3d.scene.quality import QUALITY_PRESETS
+
 if TYPE_CHECKING:  # the CLI imports this module at start-up: keep it light
     from transphy3d.scene.spec import SceneSpec
 
@@ -15,11 +17,12 @@ MIN_WIDTH = 16
 @dataclass(frozen=True)
 class PreviewSettings:
     """Preview quality: ``frames`` spread over the whole camera path, ``width`` pixels wide (the
-    config's aspect ratio; never wider than the config), ``samples`` per pixel plus denoising."""
+    config's aspect ratio; never wider than the config), ``samples`` per pixel (the ``draft``
+    quality preset otherwise)."""
 
     frames: int = 6
     width: int = 256
-    samples: int = 8
+    samples: int = QUALITY_PRESETS["draft"]["samples"]
 
 
 def preview_frames(num_frames: int, count: int) -> list[int]:
@@ -42,12 +45,11 @@ def preview_resolution(width: int, height: int, max_width: int) -> tuple[int, in
 
 
 def preview_spec(spec: SceneSpec, settings: PreviewSettings) -> SceneSpec:
-    """The spec rendered by the preview: same scene, preview size and samples, denoising on with
-    the fast prefilter (a third less time per frame at preview sizes), the ``.blend`` kept, no
-    optical flow."""
+    """The spec rendered by the preview: same scene, preview size, the ``draft`` quality preset
+    with the preview's samples, the ``.blend`` kept, no optical flow."""
     r = spec.render
     width, height = preview_resolution(r.width, r.height, settings.width)
-    quality = {"samples": settings.samples, "denoise": True, "denoise_prefilter": "FAST"}
+    quality = {**QUALITY_PRESETS["draft"], "quality": "draft", "samples": settings.samples}
     render = r.model_copy(update={"width": width, "height": height, **quality})
     output = spec.output.model_copy(update={"keep_blend": True, "flow": False})
     return spec.model_copy(update={"render": render, "output": output})

@@ -16,11 +16,15 @@ from transphy3d.scene import material_params as mp
 from transphy3d.scene.distributions import ColorDist, Distribution, dist, parse_distribution
 from transphy3d.scene.liquid_presets import LIQUID_PRESETS
 from transphy3d.scene.procedural import FAMILIES
+from transphy3d.scene.quality import DEFAULT as _Q
+from transphy3d.scene.quality import QUALITY_PRESETS, Quality
 from transphy3d.scene.sensor import SensorConfig
 from transphy3d.scene.spec import (
     BUNDLED_HDRIS,
     BundledHdri,
+    DenoiseInputPasses,
     DenoisePrefilter,
+    DenoiseQuality,
     Device,
     LightType,
     OptionalChannel,
@@ -262,25 +266,43 @@ class LightingConfig(FrozenModel):
 
 
 class RenderConfig(FrozenModel):
+    """Render settings. ``quality`` names a preset (transphy3d.scene.quality) that fills every
+    key it governs which the config does not set itself."""
+
     width: int = Field(832, ge=8, le=16384)
     height: int = Field(480, ge=8, le=16384)
-    samples: int = Field(64, ge=1, le=100000)
-    adaptive_threshold: float = Field(0.01, ge=0.0, le=1.0)
-    denoise: bool = True
-    denoise_prefilter: DenoisePrefilter = "ACCURATE"
-    max_bounces: int = Field(16, ge=0, le=1024)
-    diffuse_bounces: int = Field(4, ge=0, le=1024)
-    glossy_bounces: int = Field(12, ge=0, le=1024)
-    transmission_bounces: int = Field(12, ge=0, le=1024)
-    transparent_bounces: int = Field(8, ge=0, le=1024)
-    caustics: bool = True
-    clamp_indirect: float = Field(10.0, ge=0.0)
+    quality: Quality = "default"
+    samples: int = Field(_Q["samples"], ge=1, le=100000)
+    adaptive_threshold: float = Field(_Q["adaptive_threshold"], ge=0.0, le=1.0)
+    adaptive_min_samples: int = Field(_Q["adaptive_min_samples"], ge=0, le=100000)
+    denoise: bool = _Q["denoise"]
+    denoise_prefilter: DenoisePrefilter = _Q["denoise_prefilter"]
+    denoise_input_passes: DenoiseInputPasses = _Q["denoise_input_passes"]
+    denoise_quality: DenoiseQuality = _Q["denoise_quality"]
+    max_bounces: int = Field(_Q["max_bounces"], ge=0, le=1024)
+    diffuse_bounces: int = Field(_Q["diffuse_bounces"], ge=0, le=1024)
+    glossy_bounces: int = Field(_Q["glossy_bounces"], ge=0, le=1024)
+    transmission_bounces: int = Field(_Q["transmission_bounces"], ge=0, le=1024)
+    transparent_bounces: int = Field(_Q["transparent_bounces"], ge=0, le=1024)
+    caustics: bool = _Q["caustics"]
+    filter_glossy: float = Field(_Q["filter_glossy"], ge=0.0, le=10.0)
+    clamp_direct: float = Field(_Q["clamp_direct"], ge=0.0)  # 0: no clamp
+    clamp_indirect: float = Field(_Q["clamp_indirect"], ge=0.0)
+    light_tree: bool = _Q["light_tree"]
+    light_sampling_threshold: float = Field(_Q["light_sampling_threshold"], ge=0.0, le=1.0)
+    path_guiding: bool = _Q["path_guiding"]  # CPU only: Cycles ignores it on GPUs
     pixel_filter_width: float = Field(1.5, ge=0.01, le=10.0)
     view_transform: Literal["Standard", "AgX", "Filmic", "Khronos PBR Neutral"] = "AgX"
     device: Device = "auto"
     threads: int = Field(0, ge=0, le=1024)
     persistent_data: bool = True
-    animated_seed: bool = False
+    animated_seed: bool = _Q["animated_seed"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_quality(cls, data: Any) -> Any:
+        preset = QUALITY_PRESETS.get(data.get("quality", "default")) if isinstance(data, dict) else None
+        return data if preset is None else {**preset, **data}
 
 
 class OutputConfig(FrozenModel):

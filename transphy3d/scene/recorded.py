@@ -19,7 +19,8 @@ from transphy3d.scene.spec import SPEC_VERSION, SceneSpec, is_spec_document
 
 def _check_section(values: dict[str, Any], model: type[BaseModel], section: str, source: str) -> None:
     """``values`` (a spec section) against the ranges of the config section ``model``."""
-    shared = {k: v for k, v in values.items() if k in model.model_fields}
+    # None: a key the spec leaves unset (render.quality of a scene recorded before presets).
+    shared = {k: v for k, v in values.items() if k in model.model_fields and v is not None}
     try:
         model.model_validate(shared)
     except ValidationError as error:

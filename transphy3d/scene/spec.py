@@ -19,12 +19,15 @@ from transphy3d.documents import StrictModel
 from transphy3d.geometry.transforms import matrix_to_quaternion, pose_matrix
 from transphy3d.scene import material_params as mp
 from transphy3d.scene.procedural import FAMILIES, check_params
+from transphy3d.scene.quality import Quality
 from transphy3d.scene.sensor import SensorSpec
 
 SPEC_VERSION = 1
 Vec3 = tuple[float, float, float]
 Device = Literal["auto", "CPU", "OPTIX", "CUDA", "HIP"]  # auto: OptiX > CUDA > HIP > CPU
 DenoisePrefilter = Literal["ACCURATE", "FAST", "NONE"]
+DenoiseInputPasses = Literal["RGB", "RGB_ALBEDO", "RGB_ALBEDO_NORMAL"]
+DenoiseQuality = Literal["HIGH", "BALANCED", "FAST"]  # OpenImageDenoise 2's quality mode
 PhysicsMode = Literal["settle", "fall"]  # fall: the fall itself is rendered
 OptionalChannel = Literal["nocs", "albedo"]  # per-frame outputs a scene writes only when asked (output.channels)
 # area: a disc; softbox: a rectangle on a stand aimed at the objects; panel: a rectangular
@@ -348,6 +351,16 @@ class RenderSpec(StrictModel):
     persistent_data: bool
     animated_seed: bool
     cycles_seed: int
+    # Absent in older scene.yaml files: the defaults are what Cycles did before they were recorded.
+    quality: Quality | None = None  # the preset the config named; the keys here are what rendered
+    adaptive_min_samples: int = 0
+    denoise_input_passes: DenoiseInputPasses = "RGB_ALBEDO_NORMAL"
+    denoise_quality: DenoiseQuality = "HIGH"
+    filter_glossy: float = 1.0
+    clamp_direct: float = 0.0
+    light_tree: bool = True
+    light_sampling_threshold: float = 0.01
+    path_guiding: bool = False
 
 
 class Runtime(StrictModel):
