@@ -5,11 +5,12 @@ preset."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 import yaml
-from helpers import render
+from helpers import render, run_cli
 from PIL import Image
 
 from transphy3d.output import contract
@@ -35,7 +36,23 @@ def test_the_scene_records_the_preset_it_rendered(renders, name: str) -> None:
     assert raw["quality"] == name
     assert {key: raw[key] for key in DEFAULT} == QUALITY_PRESETS[name]
     meta = json.loads((renders / name / contract.META_FILE).read_text())
-    assert meta["samples"] == QUALITY_PRESETS[name]["samples"]
+    assert meta["samples"] == QUALITY_PRESETS[name]["samples"] and meta["render_quality"] == name
+
+
+def test_the_report_shows_seconds_per_frame_by_device_and_preset(renders, tmp_path) -> None:
+    """What a run cost: one row per (device, preset), with the scenes' own seconds per frame."""
+    run = tmp_path / "run"
+    for i, name in enumerate(sorted(QUALITY_PRESETS)):
+        shutil.copytree(renders / name, run / f"scene_{i:06d}")
+    result = run_cli("report", str(run), "--out", str(tmp_path / "report"))
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((tmp_path / "report" / "report.json").read_text())["render_cost"]
+    assert [(r["device"], r["quality"], r["scenes"]) for r in rows] == [("CPU", n, 1) for n in sorted(QUALITY_PRESETS)]
+    for row in rows:
+        meta = json.loads((renders / row["quality"] / contract.META_FILE).read_text())
+        assert row["seconds_per_frame"]["median"] == pytest.approx(meta["seconds_per_frame"], abs=1e-5)
+        assert f"render: 1 scenes on CPU at quality {row['quality']}:" in result.stdout
+    assert "<h2>Render cost</h2>" in (tmp_path / "report" / "report.html").read_text()
 
 
 def test_ground_truth_does_not_depend_on_the_preset(renders) -> None:

@@ -219,6 +219,7 @@ def _meta(r: Render) -> contract.MetaFile:
         timings={k: round(v, 4) for k, v in t.items()},
         quality=scene_quality(spec, r.converter.tally),
         sensor=r.sensor_figures,
+        render_quality=spec.render.quality,
     )
 
 

@@ -46,6 +46,11 @@ def _run(args: argparse.Namespace) -> int:
         f"{liquids['containers']} containers; liquid is the first surface of "
         f"{pct((liquids['pixel_share'] or {}).get('mean'))} of a frame (mean)"
     )
+    for row in f["render_cost"]:
+        print(
+            f"  render: {row['scenes']} scenes on {row['device']} at quality {row['quality']}: "
+            f"{row['seconds_per_frame']['median']:.2f} s per frame (median)"
+        )
     sensor = f.get("sensor")
     if sensor:
         opaque, glass = sensor.get("opaque", {}), sensor.get("transparent", {})

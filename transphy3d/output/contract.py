@@ -326,11 +326,12 @@ class MetaFile(ContractModel):
     # The simulated depth camera against the exact depth, per region (opaque, transparent):
     # pixels, coverage, within_2pct, failed; only when the scene has a sensor.
     sensor: dict[str, dict[str, float]] | None = None
+    render_quality: str | None = None  # the render.quality preset the scene named (None: its own keys)
 
     @model_serializer(mode="wrap")
     def _omit_rendered_frames(self, handler) -> dict[str, Any]:
         data = handler(self)
-        for optional in ("rendered_frames", "quality", "sensor"):
+        for optional in ("rendered_frames", "quality", "sensor", "render_quality"):
             if getattr(self, optional) is None:
                 data.pop(optional, None)
         return data

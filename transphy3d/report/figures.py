@@ -86,6 +86,19 @@ def channel_counts(run: RunFigures) -> dict[str, int]:
     return {c.name: n for c in CHANNELS if (n := sum(c.name in h for h in held))}
 
 
+def render_cost(run: RunFigures) -> list[dict[str, Any]]:
+    """What the run cost: per device and ``render.quality`` preset (``custom`` for a scene that set
+    its own render keys), the scenes and their render seconds per frame."""
+    groups: dict[tuple[str, str], list[float]] = {}
+    for scene in run.scenes:
+        key = (scene.meta.device.type, scene.meta.render_quality or "custom")
+        groups.setdefault(key, []).append(scene.meta.seconds_per_frame)
+    return [
+        {"device": device, "quality": quality, "scenes": len(values), "seconds_per_frame": stats(values)}
+        for (device, quality), values in sorted(groups.items())
+    ]
+
+
 def summarize(run: RunFigures) -> dict[str, Any]:
     """Every figure of the report as a JSON-ready dict."""
     scenes = [s.quality for s in run.scenes]
@@ -152,6 +165,7 @@ def summarize(run: RunFigures) -> dict[str, Any]:
             "dropped_objects": sum(q.dropped_objects for q in scenes),
         },
         "seconds_per_frame": stats(seconds),
+        "render_cost": render_cost(run),
         "devices": _counts(s.meta.device.type for s in run.scenes),
         "resolutions": _counts(f"{s.meta.resolution[0]}x{s.meta.resolution[1]}" for s in run.scenes),
         "failures": {"scenes": len(run.failures), "by_status": _counts(str(f.status) for f in run.failures)},

@@ -95,6 +95,18 @@ def _headline(figures: dict[str, Any]) -> str:
     return f"<table><tr><th>figure</th><th>value</th><th>default-config target</th></tr>{body}</table>"
 
 
+def _cost_table(rows: list[dict[str, Any]]) -> str:
+    cells = "".join(
+        f"<tr><td>{html.escape(r['device'])}</td><td>{html.escape(r['quality'])}</td><td>{r['scenes']}</td>"
+        f"<td>{r['seconds_per_frame']['median']:.2f}</td><td>{r['seconds_per_frame']['mean']:.2f}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<h2>Render cost</h2><table><tr><th>device</th><th>quality preset</th><th>scenes</th>"
+        f"<th>s per frame (median)</th><th>s per frame (mean)</th></tr>{cells}</table>"
+    )
+
+
 def _sensor_table(sensor: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(region)}</td><td>{f['pixels']}</td><td>{_pct(f['coverage'])}</td>"
@@ -128,6 +140,7 @@ def write_page(
         f"An object is visible in a frame when it covers at least {100 * figures['visibility']['visible_share_threshold']:.2f} %"
         " of the image. All figures are in <code>report.json</code>.</p>",
     ]
+    parts.append(_cost_table(figures["render_cost"]))
     if "sensor" in figures:
         parts.append(_sensor_table(figures["sensor"]))
     if figures.get("channels"):
