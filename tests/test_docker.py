@@ -187,7 +187,7 @@ def test_the_copied_context_builds_a_wheel_with_the_shipped_data(dockerfile: Pat
         assert shipped, link
         for path in shipped:
             assert f"transphy3d/_shipped/{link.name}/{path.relative_to(link.resolve()).as_posix()}" in names
-    assert {p.name for p in SHIPPED.iterdir()} == {"scene_configs", "materials", "assets_manifest"}
+    assert {p.name for p in SHIPPED.iterdir()} == {"scene_configs", "materials", "assets_manifest", "mixtures"}
     assert f"transphy3d/_shipped/scene_configs/{next(iter(shipped_configs()))}.yaml" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = dict(re.findall(r"^(\S+) = (\S+)$", wheel.read(entry_points).decode(), re.M))

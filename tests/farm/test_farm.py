@@ -220,9 +220,9 @@ def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
 
 
 def test_full_disk_stops_the_run_clearly(tmp_path: Path) -> None:
-    """A 400 kB tmpfs fills up during the second scene: one clear line, exit 3, the finished
+    """A 520 kB tmpfs fills up during the second scene: one clear line, exit 3, the finished
     scene and the records intact, no partial directory left."""
-    with small_disk(tmp_path / "small", "400k") as disk:
+    with small_disk(tmp_path / "small", "520k") as disk:
         out = disk / "run"
         result = run_cli("render", "--scenes", "3", "--out", str(out), "--retries", "1", "--backoff", "0.1", *TINY)
         assert result.returncode == 3, result.stderr[-2000:]
